@@ -1,0 +1,300 @@
+#include "config/ConfigLoader.h"
+
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "config/ConfigOptionTable.h"
+
+namespace myriad::config {
+
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr std::string_view kEnvironmentPrefix = "MYRIAD_";
+constexpr int kMaxPort = 65535;
+
+// Quotes as a JSON string so control characters and quotes in user input cannot break the
+// one-line error (invalid UTF-8 is replaced rather than thrown on).
+std::string Quote(std::string_view text) {
+  return Json(std::string(text)).dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::string OneLine(std::string text) {
+  std::replace_if(
+      text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+  return text;
+}
+
+std::string DescribeType(const Json& value) {
+  if (value.is_number_integer()) return "integer";
+  if (value.is_number_float()) return "non-integer number";
+  return value.type_name();  // "string", "boolean", "null", "object", "array"
+}
+
+// Accepts exactly the literal forms inet_pton does: dotted-quad IPv4 and RFC 4291 section 2.2
+// IPv6 text (no brackets, no zone id). Host names are rejected on purpose: the config never
+// resolves DNS, and an announced name would end up verbatim in ICE candidates.
+struct ParsedAddress {
+  bool valid = false;
+  bool wildcard = false;
+};
+
+ParsedAddress ParseIpLiteral(const std::string& text) {
+  unsigned char bytes[16] = {};
+  if (inet_pton(AF_INET, text.c_str(), bytes) == 1) {
+    return {true, std::all_of(bytes, bytes + 4, [](unsigned char b) { return b == 0; })};
+  }
+  if (inet_pton(AF_INET6, text.c_str(), bytes) == 1) {
+    return {true, std::all_of(bytes, bytes + 16, [](unsigned char b) { return b == 0; })};
+  }
+  return {};
+}
+
+// Returns "" when value is acceptable for a non-integer option, else the error after the label.
+std::string CheckStringValue(const ConfigOption& option, const std::string& value) {
+  switch (option.kind) {
+    case ConfigValueKind::IpAddress:
+      if (!ParseIpLiteral(value).valid) {
+        return "must be an IPv4 or IPv6 address, got " + Quote(value);
+      }
+      break;
+    case ConfigValueKind::OptionalIpAddress:
+      if (!value.empty() && !ParseIpLiteral(value).valid) {
+        return "must be \"\" or an IPv4 or IPv6 address, got " + Quote(value);
+      }
+      break;
+    case ConfigValueKind::LogLevel: {
+      auto levels = ConfigOptionTable::LogLevels();
+      if (std::find(levels.begin(), levels.end(), value) == levels.end()) {
+        return "must be one of " + ConfigOptionTable::LogLevelList() + ", got " + Quote(value);
+      }
+      break;
+    }
+    case ConfigValueKind::String:
+    case ConfigValueKind::Integer:
+      break;
+  }
+  return "";
+}
+
+std::string RangeError(const ConfigOption& option, std::string_view got) {
+  return "must be between " + std::to_string(option.minimum) + " and " +
+         std::to_string(option.maximum) + ", got " + std::string(got);
+}
+
+// Sets one option from a JSON value; returns "" or the error after the label.
+std::string SetFromJson(const ConfigOption& option, const Json& value, ServerConfig& config) {
+  if (option.kind == ConfigValueKind::Integer) {
+    if (!value.is_number_integer()) return "must be an integer, got " + DescribeType(value);
+    if (value.is_number_unsigned() &&
+        value.get<std::uint64_t>() > static_cast<std::uint64_t>(option.maximum)) {
+      return RangeError(option, value.dump());
+    }
+    const auto number = value.get<std::int64_t>();
+    if (number < option.minimum || number > option.maximum) {
+      return RangeError(option, std::to_string(number));
+    }
+    option.setInteger(config, number);
+    return "";
+  }
+  if (!value.is_string()) return "must be a string, got " + DescribeType(value);
+  const auto& text = value.get_ref<const std::string&>();
+  if (std::string error = CheckStringValue(option, text); !error.empty()) return error;
+  option.setString(config, text);
+  return "";
+}
+
+// Sets one option from an environment variable's text; returns "" or the error after the label.
+std::string SetFromText(const ConfigOption& option, const std::string& text, ServerConfig& config) {
+  if (option.kind == ConfigValueKind::Integer) {
+    std::int64_t number = 0;
+    const char* end = text.data() + text.size();
+    auto [stop, status] = std::from_chars(text.data(), end, number);
+    if (text.empty() || stop != end ||
+        (status != std::errc() && status != std::errc::result_out_of_range)) {
+      return "must be an integer, got " + Quote(text);
+    }
+    if (status == std::errc::result_out_of_range || number < option.minimum ||
+        number > option.maximum) {
+      return RangeError(option, text);
+    }
+    option.setInteger(config, number);
+    return "";
+  }
+  if (std::string error = CheckStringValue(option, text); !error.empty()) return error;
+  option.setString(config, text);
+  return "";
+}
+
+std::string ApplyJsonText(std::string_view text, ServerConfig& config) {
+  Json root;
+  try {
+    root = Json::parse(text);
+  } catch (const Json::parse_error& error) {
+    // what() is "[json.exception.parse_error.101] parse error at line 1, column 5: <reason>";
+    // keep the reason, report the byte offset (what editors and `head -c` understand).
+    std::string_view what = error.what();
+    std::string_view reason = what;
+    if (auto colon = what.find(": ", what.find(']')); colon != std::string_view::npos) {
+      reason = what.substr(colon + 2);
+    }
+    return "invalid JSON at byte " + std::to_string(error.byte) + ": " + std::string(reason);
+  }
+
+  if (!root.is_object()) return "the top level must be a JSON object, got " + DescribeType(root);
+  for (const auto& [section, body] : root.items()) {
+    if (!ConfigOptionTable::IsSection(section)) return "unknown key " + Quote(section);
+    if (!body.is_object()) return Quote(section) + " must be an object, got " + DescribeType(body);
+    for (const auto& [key, value] : body.items()) {
+      const ConfigOption* option = ConfigOptionTable::Find(section, key);
+      if (option == nullptr) return "unknown key " + Quote(section + "." + key);
+      if (std::string error = SetFromJson(*option, value, config); !error.empty()) {
+        return Quote(option->Path()) + " " + error;
+      }
+    }
+  }
+  return "";
+}
+
+const ConfigOption* FindByEnvironmentVariable(std::string_view name) {
+  for (const ConfigOption& option : ConfigOptionTable::Options()) {
+    if (option.EnvironmentVariable() == name) return &option;
+  }
+  return nullptr;
+}
+
+// MYRIAD_<SECTION>_anything for a known section: almost certainly a misspelled option. Other
+// MYRIAD_* names are left alone (they may belong to scripts or tests).
+bool LooksLikeOption(std::string_view name) {
+  for (const ConfigOption& option : ConfigOptionTable::Options()) {
+    std::string sectionPrefix = option.EnvironmentVariable();
+    sectionPrefix.resize(kEnvironmentPrefix.size() + option.section.size() + 1);
+    if (name.starts_with(sectionPrefix)) return true;
+  }
+  return false;
+}
+
+std::string ApplyEnvironment(const std::map<std::string, std::string>& environment,
+                             ServerConfig& config) {
+  for (const auto& [name, value] : environment) {
+    if (!name.starts_with(kEnvironmentPrefix) || name == ConfigLoader::kConfigPathVariable) {
+      continue;
+    }
+    const ConfigOption* option = FindByEnvironmentVariable(name);
+    if (option == nullptr) {
+      if (LooksLikeOption(name)) return "unknown environment variable " + name;
+      continue;
+    }
+    if (std::string error = SetFromText(*option, value, config); !error.empty()) {
+      return "environment variable " + name + " " + error;
+    }
+  }
+  return "";
+}
+
+// Checks that involve more than one option; run after all sources are applied.
+std::string Validate(const ServerConfig& config) {
+  const MediaConfig& media = config.media;
+  if (ParseIpLiteral(media.announcedAddress).wildcard) {
+    return "\"media.announced_address\" must be an address clients can reach, got " +
+           Quote(media.announcedAddress);
+  }
+  if (media.announcedAddress.empty() && ParseIpLiteral(media.listenAddress).wildcard) {
+    // Otherwise ICE candidates would carry 0.0.0.0 / ::, which no client can connect to.
+    return "\"media.announced_address\" must be set when \"media.listen_address\" is " +
+           Quote(media.listenAddress);
+  }
+  if (media.portBase != 0) {
+    const std::uint32_t workers = config.Resolved().media.workers;
+    const std::int64_t lastPort = std::int64_t{media.portBase} + workers - 1;
+    if (lastPort > kMaxPort) {
+      return "\"media.port_base\" " + std::to_string(media.portBase) + " with " +
+             std::to_string(workers) + " workers needs UDP ports up to " +
+             std::to_string(lastPort) + ", past 65535";
+    }
+  }
+  return "";
+}
+
+ConfigResult Finish(ServerConfig config, const std::map<std::string, std::string>& environment) {
+  if (std::string error = ApplyEnvironment(environment, config); !error.empty()) {
+    return {std::nullopt, OneLine(std::move(error))};
+  }
+  if (std::string error = Validate(config); !error.empty()) {
+    return {std::nullopt, OneLine(std::move(error))};
+  }
+  return {std::move(config), ""};
+}
+
+bool ReadFile(const std::string& path, std::string& contents, std::string& error) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                       &std::fclose);
+  if (!file) {
+    error = std::strerror(errno);
+    return false;
+  }
+  char buffer[8192];
+  size_t count = 0;
+  while ((count = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) {
+    contents.append(buffer, count);
+  }
+  // fopen succeeds on a directory; the read then fails with EISDIR.
+  if (std::ferror(file.get())) {
+    error = std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+ServerConfig ConfigLoader::Defaults() { return ServerConfig{}; }
+
+ConfigResult ConfigLoader::Load(const std::string& path,
+                                const std::map<std::string, std::string>& environment) {
+  ServerConfig config = Defaults();
+  if (!path.empty()) {
+    std::string contents;
+    std::string error;
+    if (!ReadFile(path, contents, error)) {
+      return {std::nullopt, OneLine("cannot read config file " + Quote(path) + ": " + error)};
+    }
+    if (error = ApplyJsonText(contents, config); !error.empty()) {
+      return {std::nullopt, OneLine("config file " + Quote(path) + ": " + error)};
+    }
+  }
+  return Finish(std::move(config), environment);
+}
+
+ConfigResult ConfigLoader::LoadFromString(std::string_view json,
+                                          const std::map<std::string, std::string>& environment) {
+  ServerConfig config = Defaults();
+  if (std::string error = ApplyJsonText(json, config); !error.empty()) {
+    return {std::nullopt, OneLine(std::move(error))};
+  }
+  return Finish(std::move(config), environment);
+}
+
+std::map<std::string, std::string> ConfigLoader::CurrentEnvironment() {
+  std::map<std::string, std::string> result;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    std::string_view text(*entry);
+    if (!text.starts_with(kEnvironmentPrefix)) continue;
+    const auto equals = text.find('=');
+    if (equals == std::string_view::npos) continue;
+    result.emplace(std::string(text.substr(0, equals)), std::string(text.substr(equals + 1)));
+  }
+  return result;
+}
+
+}  // namespace myriad::config

@@ -1,0 +1,51 @@
+#include "config/ServerConfig.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "config/ConfigOptionTable.h"
+
+// The build passes the absolute path of the source tree's web/ folder; the fallback (relative to
+// the working directory) keeps the library usable when built outside the main CMake project.
+#ifndef MYRIAD_DEFAULT_WEB_ROOT
+#define MYRIAD_DEFAULT_WEB_ROOT "web"
+#endif
+
+namespace myriad::config {
+
+namespace {
+
+// Mirrors the table's range for media.workers so a resolved config still validates.
+constexpr unsigned kMaxResolvedWorkers = 256;
+
+}  // namespace
+
+nlohmann::json ServerConfig::ToJson() const {
+  nlohmann::json root = nlohmann::json::object();
+  for (const ConfigOption& option : ConfigOptionTable::Options()) {
+    nlohmann::json& slot = root[std::string(option.section)][std::string(option.key)];
+    if (option.kind == ConfigValueKind::Integer) {
+      slot = option.getInteger(*this);
+    } else {
+      slot = option.getString(*this);
+    }
+  }
+  return root;
+}
+
+ServerConfig ServerConfig::Resolved() const {
+  ServerConfig resolved = *this;
+  if (resolved.http.webRoot.empty()) resolved.http.webRoot = MYRIAD_DEFAULT_WEB_ROOT;
+  if (resolved.media.workers == 0) {
+    // hardware_concurrency() may return 0 when the count is unknown.
+    resolved.media.workers =
+        std::clamp(std::thread::hardware_concurrency(), 1u, kMaxResolvedWorkers);
+  }
+  if (resolved.media.announcedAddress.empty()) {
+    resolved.media.announcedAddress = resolved.media.listenAddress;
+  }
+  return resolved;
+}
+
+}  // namespace myriad::config

@@ -1,0 +1,117 @@
+#include "server/Metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+#include <sstream>
+
+namespace myriad::server {
+namespace {
+
+constexpr const char* kKindNames[] = {"audio", "video", "rtcp", "stun", "dtls"};
+constexpr const char* kDropNames[] = {
+    "not_stun_dtls_or_rtp", "unknown_endpoint", "malformed_stun", "stun_auth_failed",
+    "malformed_rtp",        "malformed_rtcp",   "srtp_not_ready", "srtp_unprotect_failed",
+    "unknown_ssrc",         "send_failed"};
+static_assert(std::size(kKindNames) == static_cast<size_t>(PacketKind::kCount));
+static_assert(std::size(kDropNames) == static_cast<size_t>(DropReason::kCount));
+
+prometheus::Counter* SimpleCounter(prometheus::Registry& registry, const std::string& name,
+                                   const std::string& help) {
+  return &prometheus::BuildCounter().Name(name).Help(help).Register(registry).Add({});
+}
+
+}  // namespace
+
+Metrics& Metrics::Instance() {
+  static Metrics metrics;
+  return metrics;
+}
+
+Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
+  auto& r = *registry_;
+  auto& packets = prometheus::BuildCounter()
+                      .Name("myriad_packets_total")
+                      .Help("UDP packets by direction and kind")
+                      .Register(r);
+  auto& bytes = prometheus::BuildCounter()
+                    .Name("myriad_bytes_total")
+                    .Help("UDP payload bytes by direction and kind")
+                    .Register(r);
+  for (size_t i = 0; i < static_cast<size_t>(PacketKind::kCount); ++i) {
+    packets_in_[i] = &packets.Add({{"direction", "in"}, {"kind", kKindNames[i]}});
+    packets_out_[i] = &packets.Add({{"direction", "out"}, {"kind", kKindNames[i]}});
+    bytes_in_[i] = &bytes.Add({{"direction", "in"}, {"kind", kKindNames[i]}});
+    bytes_out_[i] = &bytes.Add({{"direction", "out"}, {"kind", kKindNames[i]}});
+  }
+  auto& drops = prometheus::BuildCounter()
+                    .Name("myriad_dropped_packets_total")
+                    .Help("Packets dropped, by reason")
+                    .Register(r);
+  for (size_t i = 0; i < static_cast<size_t>(DropReason::kCount); ++i) {
+    drops_[i] = &drops.Add({{"reason", kDropNames[i]}});
+  }
+  rooms_ = &prometheus::BuildGauge().Name("myriad_rooms").Help("Open rooms").Register(r).Add({});
+  participants_ = &prometheus::BuildGauge()
+                       .Name("myriad_participants")
+                       .Help("Participants in all rooms")
+                       .Register(r)
+                       .Add({});
+  transports_ = &prometheus::BuildGauge()
+                     .Name("myriad_transports")
+                     .Help("WebRTC transports (ICE/DTLS/SRTP) alive")
+                     .Register(r)
+                     .Add({});
+  dtls_handshakes_ = SimpleCounter(r, "myriad_dtls_handshakes_total", "Completed DTLS handshakes");
+  dtls_failures_ = SimpleCounter(r, "myriad_dtls_handshake_failures_total",
+                                 "Failed DTLS handshakes (errors, fingerprint mismatch)");
+  ice_consent_expired_ = SimpleCounter(r, "myriad_ice_consent_expired_total",
+                                       "Transports closed because ICE consent expired");
+  auto& nacks = prometheus::BuildCounter()
+                    .Name("myriad_nacks_total")
+                    .Help("Generic NACK messages by direction")
+                    .Register(r);
+  nacks_received_ = &nacks.Add({{"direction", "received"}});
+  nacks_sent_ = &nacks.Add({{"direction", "sent"}});
+  auto& rtx = prometheus::BuildCounter()
+                  .Name("myriad_retransmissions_total")
+                  .Help("Retransmissions to subscribers, by result")
+                  .Register(r);
+  retransmissions_ = &rtx.Add({{"result", "sent"}});
+  retransmissions_missed_ = &rtx.Add({{"result", "not_in_buffer"}});
+  auto& keyframes = prometheus::BuildCounter()
+                        .Name("myriad_keyframe_requests_total")
+                        .Help("PLI/FIR messages by type and direction")
+                        .Register(r);
+  plis_received_ = &keyframes.Add({{"type", "pli"}, {"direction", "received"}});
+  plis_sent_ = &keyframes.Add({{"type", "pli"}, {"direction", "sent"}});
+  firs_received_ = &keyframes.Add({{"type", "fir"}, {"direction", "received"}});
+  keyframe_requests_throttled_ =
+      SimpleCounter(r, "myriad_keyframe_requests_throttled_total",
+                    "Subscriber key frame requests absorbed by throttling");
+  auto& signaling = prometheus::BuildCounter()
+                        .Name("myriad_signaling_messages_total")
+                        .Help("WebSocket signalling messages by direction")
+                        .Register(r);
+  signaling_in_ = &signaling.Add({{"direction", "in"}});
+  signaling_out_ = &signaling.Add({{"direction", "out"}});
+  signaling_errors_ = &prometheus::BuildCounter()
+                           .Name("myriad_signaling_errors_total")
+                           .Help("Signalling error replies, by code")
+                           .Register(r);
+  http_requests_ = SimpleCounter(r, "myriad_http_requests_total", "HTTP requests served");
+}
+
+prometheus::Counter& Metrics::SignalingError(const std::string& code) {
+  // Family::Add locks and may allocate; it is only called on the signalling
+  // thread, never on the packet path.
+  return signaling_errors_->Add({{"code", code}});
+}
+
+std::string Metrics::Serialize() const {
+  prometheus::TextSerializer serializer;
+  std::ostringstream out;
+  serializer.Serialize(out, registry_->Collect());
+  return out.str();
+}
+
+}  // namespace myriad::server

@@ -1,0 +1,100 @@
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <array>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace myriad::server {
+
+// Why a packet was not delivered. Every drop is counted under one of these
+// reasons so an operator can tell abuse from bugs from network trouble.
+enum class DropReason : size_t {
+  kNotStunDtlsOrRtp,  // RFC 7983 demux matched nothing
+  kUnknownEndpoint,   // media from a 5-tuple no ICE check has validated
+  kMalformedStun,
+  kStunAuthFailed,  // bad USERNAME, MESSAGE-INTEGRITY or FINGERPRINT
+  kMalformedRtp,
+  kMalformedRtcp,
+  kSrtpNotReady,         // SRTP before the DTLS handshake finished
+  kSrtpUnprotectFailed,  // authentication or replay failure
+  kUnknownSsrc,
+  kSendFailed,
+  kCount
+};
+
+enum class PacketKind : size_t { kAudio, kVideo, kRtcp, kStun, kDtls, kCount };
+
+// Process-wide Prometheus metrics. Counters are atomics inside prometheus-cpp,
+// so workers update them without locks; families are created once at start.
+class Metrics {
+ public:
+  static Metrics& Instance();
+
+  prometheus::Registry& GetRegistry() { return *registry_; }
+  std::string Serialize() const;  // text exposition format for /metrics
+
+  void CountIn(PacketKind kind, size_t bytes) {
+    packets_in_[static_cast<size_t>(kind)]->Increment();
+    bytes_in_[static_cast<size_t>(kind)]->Increment(static_cast<double>(bytes));
+  }
+  void CountOut(PacketKind kind, size_t bytes) {
+    packets_out_[static_cast<size_t>(kind)]->Increment();
+    bytes_out_[static_cast<size_t>(kind)]->Increment(static_cast<double>(bytes));
+  }
+  void CountDrop(DropReason reason) { drops_[static_cast<size_t>(reason)]->Increment(); }
+  double DropCount(DropReason reason) const { return drops_[static_cast<size_t>(reason)]->Value(); }
+
+  prometheus::Gauge& rooms() { return *rooms_; }
+  prometheus::Gauge& participants() { return *participants_; }
+  prometheus::Gauge& transports() { return *transports_; }
+  prometheus::Counter& dtls_handshakes() { return *dtls_handshakes_; }
+  prometheus::Counter& dtls_failures() { return *dtls_failures_; }
+  prometheus::Counter& ice_consent_expired() { return *ice_consent_expired_; }
+  prometheus::Counter& nacks_received() { return *nacks_received_; }
+  prometheus::Counter& nacks_sent() { return *nacks_sent_; }
+  prometheus::Counter& retransmissions() { return *retransmissions_; }
+  prometheus::Counter& retransmissions_missed() { return *retransmissions_missed_; }
+  prometheus::Counter& plis_received() { return *plis_received_; }
+  prometheus::Counter& plis_sent() { return *plis_sent_; }
+  prometheus::Counter& firs_received() { return *firs_received_; }
+  prometheus::Counter& keyframe_requests_throttled() { return *keyframe_requests_throttled_; }
+  prometheus::Counter& signaling_messages_in() { return *signaling_in_; }
+  prometheus::Counter& signaling_messages_out() { return *signaling_out_; }
+  prometheus::Counter& SignalingError(const std::string& code);
+  prometheus::Counter& http_requests() { return *http_requests_; }
+
+ private:
+  Metrics();
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::array<prometheus::Counter*, static_cast<size_t>(PacketKind::kCount)> packets_in_{};
+  std::array<prometheus::Counter*, static_cast<size_t>(PacketKind::kCount)> bytes_in_{};
+  std::array<prometheus::Counter*, static_cast<size_t>(PacketKind::kCount)> packets_out_{};
+  std::array<prometheus::Counter*, static_cast<size_t>(PacketKind::kCount)> bytes_out_{};
+  std::array<prometheus::Counter*, static_cast<size_t>(DropReason::kCount)> drops_{};
+  prometheus::Gauge* rooms_ = nullptr;
+  prometheus::Gauge* participants_ = nullptr;
+  prometheus::Gauge* transports_ = nullptr;
+  prometheus::Counter* dtls_handshakes_ = nullptr;
+  prometheus::Counter* dtls_failures_ = nullptr;
+  prometheus::Counter* ice_consent_expired_ = nullptr;
+  prometheus::Counter* nacks_received_ = nullptr;
+  prometheus::Counter* nacks_sent_ = nullptr;
+  prometheus::Counter* retransmissions_ = nullptr;
+  prometheus::Counter* retransmissions_missed_ = nullptr;
+  prometheus::Counter* plis_received_ = nullptr;
+  prometheus::Counter* plis_sent_ = nullptr;
+  prometheus::Counter* firs_received_ = nullptr;
+  prometheus::Counter* keyframe_requests_throttled_ = nullptr;
+  prometheus::Counter* signaling_in_ = nullptr;
+  prometheus::Counter* signaling_out_ = nullptr;
+  prometheus::Family<prometheus::Counter>* signaling_errors_ = nullptr;
+  prometheus::Counter* http_requests_ = nullptr;
+};
+
+}  // namespace myriad::server

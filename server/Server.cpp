@@ -1,0 +1,102 @@
+#include "server/Server.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "server/Logging.h"
+#include "server/SignalingDelegate.h"
+#include "signaling/WebSocketSession.h"
+
+namespace myriad::server {
+
+Server::Server(config::ServerConfig config) : config_(config.Resolved()), signalingContext_(1) {}
+
+Server::~Server() {
+  for (auto& worker : workers_) worker->Stop();
+}
+
+bool Server::Start(std::string* error) {
+  certificate_ = transport::DtlsCertificate::Generate();
+  if (!certificate_) {
+    *error = "cannot generate the DTLS certificate";
+    return false;
+  }
+  const unsigned count = std::max(1u, config_.media.workers);
+  for (unsigned i = 0; i < count; ++i) {
+    auto worker = std::make_unique<Worker>(i, config_, *certificate_);
+    if (!worker->Bind(error)) return false;
+    workerPointers_.push_back(worker.get());
+    workers_.push_back(std::move(worker));
+  }
+  http_ = std::make_unique<http::HttpServer>(
+      signalingContext_,
+      http::HttpServer::Options{config_.http.listenAddress, config_.http.port,
+                                config_.http.webRoot},
+      [this](std::shared_ptr<signaling::SignalingPeer> peer) {
+        return std::make_unique<SignalingDelegate>(workerPointers_, std::move(peer));
+      });
+  if (!http_->Listen(error)) return false;
+  for (auto& worker : workers_) worker->Start();
+  http_->Start();
+  http_->SetReady(true);
+  started_ = true;
+  std::string ports;
+  for (const auto port : MediaPorts()) ports += (ports.empty() ? "" : ",") + std::to_string(port);
+  Logging::Get("server")->info(
+      "myriad listening: http://{}:{}/ (WebSocket /rtc), media UDP {} port(s) {}, announced {}",
+      config_.http.listenAddress, http_->Port(), config_.media.listenAddress, ports,
+      config_.media.announcedAddress);
+  return true;
+}
+
+void Server::Run() {
+  auto guard = boost::asio::make_work_guard(signalingContext_);
+  signalingContext_.run();
+}
+
+void Server::Stop() {
+  if (stopping_.exchange(true)) return;
+  if (!started_) {
+    signalingContext_.stop();
+    return;
+  }
+  boost::asio::post(signalingContext_, [this] {
+    http_->SetReady(false);
+    http_->Stop();
+  });
+  // Rooms live on their workers: ask each to close its rooms and wait.
+  for (Worker* worker : workerPointers_) {
+    std::promise<void> done;
+    worker->Post([worker, &done] {
+      worker->CloseAllRooms("server_shutdown");
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
+  // The `left` messages are queued on the signalling thread; let the
+  // WebSocket sessions flush and close before stopping it.
+  auto timer = std::make_shared<boost::asio::steady_timer>(signalingContext_);
+  const auto deadline = std::chrono::steady_clock::now() + kShutdownFlushTimeout;
+  auto poll = std::make_shared<std::function<void()>>();
+  *poll = [this, timer, deadline, poll] {
+    if (signaling::WebSocketSession::LiveSessions() == 0 ||
+        std::chrono::steady_clock::now() >= deadline) {
+      signalingContext_.stop();
+      *poll = nullptr;  // break the self-reference
+      return;
+    }
+    timer->expires_after(std::chrono::milliseconds(20));
+    timer->async_wait([poll](const boost::system::error_code&) {
+      if (*poll) (*poll)();
+    });
+  };
+  boost::asio::post(signalingContext_, [poll] { (*poll)(); });
+}
+
+std::vector<uint16_t> Server::MediaPorts() const {
+  std::vector<uint16_t> ports;
+  for (const auto& worker : workers_) ports.push_back(worker->MediaPort());
+  return ports;
+}
+
+}  // namespace myriad::server

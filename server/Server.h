@@ -1,0 +1,52 @@
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/ServerConfig.h"
+#include "server/Worker.h"
+#include "server/http/HttpServer.h"
+#include "server/transport/DtlsCertificate.h"
+
+namespace myriad::server {
+
+// The whole process: N media workers, the signalling thread with the HTTP
+// and WebSocket listener, and the DTLS certificate they share.
+class Server {
+ public:
+  explicit Server(config::ServerConfig config);
+  ~Server();
+
+  // Binds every socket; false with a one-line error (port in use...).
+  bool Start(std::string* error);
+  // Runs the signalling io_context on the calling thread until Stop().
+  void Run();
+  // Thread-safe and blocking: readiness goes false, no new connections are
+  // accepted, every participant is told `left` with reason
+  // "server_shutdown", and Run() returns once their connections have
+  // flushed (or after kShutdownFlushTimeout).
+  void Stop();
+  static constexpr auto kShutdownFlushTimeout = std::chrono::seconds(3);
+
+  uint16_t HttpPort() const { return http_ ? http_->Port() : 0; }
+  std::vector<uint16_t> MediaPorts() const;
+  const config::ServerConfig& Config() const { return config_; }
+
+ private:
+  config::ServerConfig config_;
+  std::unique_ptr<transport::DtlsCertificate> certificate_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<Worker*> workerPointers_;
+  boost::asio::io_context signalingContext_;
+  std::unique_ptr<http::HttpServer> http_;
+  bool started_ = false;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace myriad::server

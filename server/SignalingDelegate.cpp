@@ -1,0 +1,112 @@
+#include "server/SignalingDelegate.h"
+
+#include <openssl/rand.h>
+
+#include <functional>
+
+#include "server/Metrics.h"
+#include "server/Worker.h"
+#include "server/room/Room.h"
+
+namespace myriad::server {
+namespace {
+
+std::string NewParticipantId() {
+  std::array<uint8_t, 6> bytes{};
+  RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id = "P";
+  for (const uint8_t b : bytes) {
+    id.push_back(kHex[b >> 4]);
+    id.push_back(kHex[b & 15]);
+  }
+  return id;
+}
+
+}  // namespace
+
+SignalingDelegate::SignalingDelegate(const std::vector<Worker*>& workers,
+                                     std::shared_ptr<signaling::SignalingPeer> peer)
+    : workers_(workers), peer_(std::move(peer)) {}
+
+SignalingDelegate::~SignalingDelegate() = default;
+
+Worker& SignalingDelegate::WorkerForRoom(const std::vector<Worker*>& workers,
+                                         const std::string& room) {
+  return *workers[std::hash<std::string>{}(room) % workers.size()];
+}
+
+void SignalingDelegate::Reply(const nlohmann::json& id, const std::string& code,
+                              const std::string& message) {
+  nlohmann::json error{{"type", "error"}, {"code", code}, {"message", message}};
+  if (!id.is_null()) error["id"] = id;
+  Metrics::Instance().SignalingError(code).Increment();
+  peer_->Send(std::move(error));
+}
+
+void SignalingDelegate::OnRequest(signaling::ClientRequest request) {
+  Metrics::Instance().signaling_messages_in().Increment();
+  if (auto* join = std::get_if<signaling::JoinRequest>(&request.body)) {
+    if (worker_) {
+      Reply(request.id, "already_joined", "this connection already joined a room");
+      return;
+    }
+    worker_ = &WorkerForRoom(workers_, join->room);
+    room_ = join->room;
+    participantId_ = NewParticipantId();
+    worker_->Post([worker = worker_, id = participantId_, join = *join, requestId = request.id,
+                   peer = peer_] {
+      worker->FindOrCreateRoom(join.room).Join(id, join, requestId, peer);
+      // A join refused for a limit leaves an empty room behind.
+      worker->RemoveRoomIfEmpty(join.room);
+    });
+    return;
+  }
+  if (!worker_ || left_) {
+    Reply(request.id, "not_joined", "send \"join\" first");
+    return;
+  }
+  if (auto* offer = std::get_if<signaling::OfferRequest>(&request.body)) {
+    worker_->Post([worker = worker_, room = room_, id = participantId_, offer = std::move(*offer),
+                   requestId = request.id, peer = peer_] {
+      if (auto* r = worker->FindRoom(room)) {
+        r->HandleOffer(id, offer, requestId, *peer);
+      } else {
+        nlohmann::json error{{"type", "error"},
+                             {"code", "not_joined"},
+                             {"message", "not a participant of this room"}};
+        if (!requestId.is_null()) error["id"] = requestId;
+        peer->Send(std::move(error));
+      }
+    });
+    return;
+  }
+  if (std::holds_alternative<signaling::LeaveRequest>(request.body)) {
+    left_ = true;
+    worker_->Post([worker = worker_, room = room_, id = participantId_] {
+      if (auto* r = worker->FindRoom(room)) r->Leave(id, "requested");
+    });
+  }
+}
+
+void SignalingDelegate::OnRejected(const signaling::RequestError& error) {
+  Metrics::Instance().signaling_messages_in().Increment();
+  Metrics::Instance().SignalingError(error.code).Increment();
+}
+
+void SignalingDelegate::OnMessageSent() {
+  Metrics::Instance().signaling_messages_out().Increment();
+}
+
+void SignalingDelegate::OnClosed() {
+  // A closed WebSocket is a leave: the media path must not outlive the
+  // participant's signalling (it could never be told anything again).
+  if (worker_ && !left_) {
+    left_ = true;
+    worker_->Post([worker = worker_, room = room_, id = participantId_] {
+      if (auto* r = worker->FindRoom(room)) r->Leave(id, "signaling_closed");
+    });
+  }
+}
+
+}  // namespace myriad::server

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "signaling/SessionDelegate.h"
+
+namespace myriad::server {
+
+class Worker;
+
+// Routes one WebSocket client's validated requests to the worker that owns
+// its room (rooms are pinned to workers by a hash of their name). Lives on
+// the signalling thread; it touches room state only through Worker::Post.
+class SignalingDelegate : public signaling::SessionDelegate {
+ public:
+  SignalingDelegate(const std::vector<Worker*>& workers,
+                    std::shared_ptr<signaling::SignalingPeer> peer);
+  ~SignalingDelegate() override;
+
+  void OnRequest(signaling::ClientRequest request) override;
+  void OnRejected(const signaling::RequestError& error) override;
+  void OnMessageSent() override;
+  void OnClosed() override;
+
+  static Worker& WorkerForRoom(const std::vector<Worker*>& workers, const std::string& room);
+
+ private:
+  void Reply(const nlohmann::json& id, const std::string& code, const std::string& message);
+
+  const std::vector<Worker*>& workers_;
+  std::shared_ptr<signaling::SignalingPeer> peer_;
+  Worker* worker_ = nullptr;
+  std::string room_;
+  std::string participantId_;
+  bool left_ = false;
+};
+
+}  // namespace myriad::server

@@ -1,0 +1,193 @@
+#include "server/Worker.h"
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/socket_base.hpp>
+
+#include "rtp/StunMessage.h"
+#include "server/Logging.h"
+#include "server/Metrics.h"
+#include "server/room/Room.h"
+#include "server/transport/DtlsTransport.h"
+
+namespace myriad::server {
+
+namespace asio = boost::asio;
+
+Worker::Worker(unsigned index, const config::ServerConfig& config,
+               const transport::DtlsCertificate& certificate)
+    : index_(index),
+      config_(config),
+      certificate_(certificate),
+      context_(1),
+      socket_(context_),
+      tickTimer_(context_) {}
+
+Worker::~Worker() { Stop(); }
+
+bool Worker::Bind(std::string* error) {
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(config_.media.listenAddress, ec);
+  if (ec) {
+    *error = "media.listen_address \"" + config_.media.listenAddress + "\" is not an IP address";
+    return false;
+  }
+  const uint16_t port =
+      config_.media.portBase == 0 ? 0 : static_cast<uint16_t>(config_.media.portBase + index_);
+  const Endpoint endpoint(address, port);
+  socket_.open(endpoint.protocol(), ec);
+  if (!ec) socket_.bind(endpoint, ec);
+  if (ec) {
+    *error = "cannot bind media UDP port " + std::to_string(port) + " on " +
+             config_.media.listenAddress + ": " + ec.message();
+    return false;
+  }
+  // Large socket buffers absorb bursts of a thousand-party room between two
+  // turns of the event loop; the kernel caps them at its own maximum.
+  socket_.set_option(asio::socket_base::receive_buffer_size(8 * 1024 * 1024), ec);
+  socket_.set_option(asio::socket_base::send_buffer_size(8 * 1024 * 1024), ec);
+  socket_.non_blocking(true, ec);
+  port_ = socket_.local_endpoint().port();
+  return true;
+}
+
+void Worker::Start() {
+  ReceiveNext();
+  ScheduleTick();
+  thread_ = std::thread([this] {
+    Logging::Get("worker")->debug("worker {} running, media port {}", index_, port_);
+    context_.run();
+  });
+}
+
+void Worker::Stop() {
+  if (thread_.joinable()) {
+    // Rooms are destroyed on their own thread so transports say goodbye from
+    // the thread that owns them.
+    asio::post(context_, [this] {
+      rooms_.clear();
+      boost::system::error_code ignored;
+      tickTimer_.cancel();
+      socket_.close(ignored);
+    });
+    thread_.join();
+  } else {
+    rooms_.clear();
+  }
+}
+
+room::Room& Worker::FindOrCreateRoom(const std::string& name) {
+  auto& slot = rooms_[name];
+  if (!slot) {
+    slot = std::make_unique<room::Room>(name, *this);
+    Metrics::Instance().rooms().Increment();
+  }
+  return *slot;
+}
+
+room::Room* Worker::FindRoom(const std::string& name) {
+  const auto it = rooms_.find(name);
+  return it == rooms_.end() ? nullptr : it->second.get();
+}
+
+void Worker::RemoveRoomIfEmpty(const std::string& name) {
+  const auto it = rooms_.find(name);
+  if (it != rooms_.end() && it->second->Empty()) {
+    rooms_.erase(it);
+    Metrics::Instance().rooms().Decrement();
+  }
+}
+
+void Worker::CloseAllRooms(std::string_view reason) {
+  for (auto& [name, room] : rooms_) {
+    for (const auto& id : room->ParticipantIds()) room->Leave(id, reason);
+  }
+}
+
+void Worker::RegisterTransport(transport::WebRtcTransport& transport) {
+  transportsByUfrag_[transport.LocalUfrag()] = &transport;
+}
+
+void Worker::UnregisterTransport(transport::WebRtcTransport& transport) {
+  transportsByUfrag_.erase(transport.LocalUfrag());
+  std::erase_if(transportsByEndpoint_,
+                [&](const auto& entry) { return entry.second == &transport; });
+}
+
+bool Worker::SendPacket(std::span<const uint8_t> datagram, const Endpoint& to) {
+  boost::system::error_code ec;
+  socket_.send_to(asio::buffer(datagram.data(), datagram.size()), to, 0, ec);
+  return !ec;
+}
+
+void Worker::ReceiveNext() {
+  socket_.async_receive_from(
+      asio::buffer(receiveBuffer_.data(),
+                   receiveBuffer_.size() - transport::SrtpSession::kMaxTrailer),
+      remote_, [this](const boost::system::error_code& ec, size_t bytes) {
+        if (ec == asio::error::operation_aborted || !socket_.is_open()) return;
+        if (!ec) OnDatagram(std::span<uint8_t>(receiveBuffer_.data(), bytes), remote_);
+        ReceiveNext();
+      });
+}
+
+void Worker::OnDatagram(std::span<uint8_t> datagram, const Endpoint& from) {
+  const auto now = Clock::now();
+  if (datagram.empty()) {
+    Metrics::Instance().CountDrop(DropReason::kNotStunDtlsOrRtp);
+    return;
+  }
+  const uint8_t first = datagram[0];
+  // RFC 7983 section 7: demultiplex by the first byte.
+  if (first <= 3) {
+    Metrics::Instance().CountIn(PacketKind::kStun, datagram.size());
+    const auto message = rtp::StunMessage::Parse(datagram);
+    if (!message) {
+      Metrics::Instance().CountDrop(DropReason::kMalformedStun);
+      return;
+    }
+    if (message->Type() != rtp::StunMessage::kBindingRequest) return;  // indications etc.
+    const auto ufrag = transport::IceLiteAgent::LocalUfragOf(*message);
+    const auto it = transportsByUfrag_.find(std::string(ufrag));
+    if (it == transportsByUfrag_.end()) {
+      Metrics::Instance().CountDrop(DropReason::kStunAuthFailed);
+      return;
+    }
+    if (it->second->ProcessStun(*message, from, now)) transportsByEndpoint_[from] = it->second;
+    return;
+  }
+  const auto route = transportsByEndpoint_.find(from);
+  if (first >= 20 && first <= 63) {
+    Metrics::Instance().CountIn(PacketKind::kDtls, datagram.size());
+    if (route == transportsByEndpoint_.end()) {
+      Metrics::Instance().CountDrop(DropReason::kUnknownEndpoint);
+      return;
+    }
+    route->second->ProcessDtls(datagram, from);
+    return;
+  }
+  if (first >= 128 && first <= 191) {
+    if (route == transportsByEndpoint_.end()) {
+      Metrics::Instance().CountDrop(DropReason::kUnknownEndpoint);
+      return;
+    }
+    route->second->ProcessSrtp(datagram, from, now);
+    return;
+  }
+  Metrics::Instance().CountDrop(DropReason::kNotStunDtlsOrRtp);
+}
+
+void Worker::ScheduleTick() {
+  tickTimer_.expires_after(kTickInterval);
+  tickTimer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    OnTick();
+    ScheduleTick();
+  });
+}
+
+void Worker::OnTick() {
+  const auto now = Clock::now();
+  for (auto& [name, room] : rooms_) room->OnTick(now);
+}
+
+}  // namespace myriad::server

@@ -1,0 +1,93 @@
+#pragma once
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "config/ServerConfig.h"
+#include "server/EndpointHash.h"
+#include "server/transport/DtlsCertificate.h"
+#include "server/transport/PacketSender.h"
+#include "server/transport/WebRtcTransport.h"
+
+namespace myriad::server {
+
+namespace room {
+class Room;
+}
+
+// One media worker: one thread, one io_context, one UDP socket, and the rooms
+// pinned to it. Everything a room owns is touched only on this thread, so the
+// packet path takes no locks (house rule 4). Other threads reach it with Post.
+class Worker : public transport::PacketSender {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using Endpoint = boost::asio::ip::udp::endpoint;
+  static constexpr auto kTickInterval = std::chrono::milliseconds(20);
+
+  Worker(unsigned index, const config::ServerConfig& config,
+         const transport::DtlsCertificate& certificate);
+  ~Worker() override;
+
+  // Binds the UDP socket; returns false with `error` set on failure (port in
+  // use). Called before Start, on the constructing thread.
+  bool Bind(std::string* error);
+  void Start();  // runs the io_context on the worker's own thread
+  void Stop();   // stops and joins; rooms are destroyed on the worker thread
+
+  unsigned Index() const { return index_; }
+  uint16_t MediaPort() const { return port_; }
+  boost::asio::io_context& Context() { return context_; }
+  const config::ServerConfig& Config() const { return config_; }
+  const transport::DtlsCertificate& Certificate() const { return certificate_; }
+
+  template <typename Handler>
+  void Post(Handler&& handler) {
+    boost::asio::post(context_, std::forward<Handler>(handler));
+  }
+
+  // Worker-thread only.
+  room::Room& FindOrCreateRoom(const std::string& name);
+  room::Room* FindRoom(const std::string& name);
+  void RemoveRoomIfEmpty(const std::string& name);
+  // Every participant of every room leaves with `reason` (shutdown).
+  void CloseAllRooms(std::string_view reason);
+  void RegisterTransport(transport::WebRtcTransport& transport);
+  void UnregisterTransport(transport::WebRtcTransport& transport);
+  size_t RoomCount() const { return rooms_.size(); }
+
+  // PacketSender: a non-blocking send on the worker's socket.
+  bool SendPacket(std::span<const uint8_t> datagram, const Endpoint& to) override;
+
+ private:
+  void ReceiveNext();
+  void OnDatagram(std::span<uint8_t> datagram, const Endpoint& from);
+  void ScheduleTick();
+  void OnTick();
+
+  unsigned index_;
+  const config::ServerConfig& config_;
+  const transport::DtlsCertificate& certificate_;
+  boost::asio::io_context context_;
+  boost::asio::ip::udp::socket socket_;
+  boost::asio::steady_timer tickTimer_;
+  uint16_t port_ = 0;
+  std::thread thread_;
+  Endpoint remote_;
+  // Receive buffer with room for an MTU-sized datagram; unprotect is in place.
+  std::array<uint8_t, 2048> receiveBuffer_{};
+  std::map<std::string, std::unique_ptr<room::Room>> rooms_;
+  std::unordered_map<std::string, transport::WebRtcTransport*> transportsByUfrag_;
+  std::unordered_map<Endpoint, transport::WebRtcTransport*, EndpointHash> transportsByEndpoint_;
+};
+
+}  // namespace myriad::server

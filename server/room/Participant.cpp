@@ -1,0 +1,354 @@
+#include "server/room/Participant.h"
+
+#include <openssl/rand.h>
+
+#include "rtp/Fir.h"
+#include "rtp/GenericNack.h"
+#include "rtp/Pli.h"
+#include "rtp/ReceiverReport.h"
+#include "rtp/RtcpCompound.h"
+#include "rtp/RtcpHeader.h"
+#include "rtp/RtpHeaderExtensions.h"
+#include "rtp/RtxPacket.h"
+#include "rtp/SenderReport.h"
+#include "server/Logging.h"
+#include "server/Metrics.h"
+#include "server/Worker.h"
+#include "server/room/Publication.h"
+#include "server/room/Room.h"
+#include "server/room/Subscription.h"
+
+namespace myriad::server::room {
+namespace {
+
+uint32_t RandomSsrc() {
+  uint32_t value = 0;
+  while (value == 0) RAND_bytes(reinterpret_cast<uint8_t*>(&value), sizeof(value));
+  return value;
+}
+
+// RFC 3550 4: NTP timestamp (seconds since 1900, 32.32 fixed point) of a
+// system_clock time.
+uint64_t ToNtp(std::chrono::system_clock::time_point t) {
+  constexpr uint64_t kNtpUnixOffset = 2208988800ull;
+  const auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  const uint64_t seconds = static_cast<uint64_t>(us / 1'000'000) + kNtpUnixOffset;
+  const uint64_t fraction = (static_cast<uint64_t>(us % 1'000'000) << 32) / 1'000'000;
+  return (seconds << 32) | fraction;
+}
+
+constexpr auto kFeedbackInterval = std::chrono::milliseconds(50);
+constexpr auto kReportInterval = std::chrono::milliseconds(1000);
+
+}  // namespace
+
+Participant::Participant(std::string id, std::string name,
+                         std::shared_ptr<signaling::SignalingPeer> peer, Room& room, Worker& worker,
+                         Clock::time_point now)
+    : id_(std::move(id)),
+      name_(std::move(name)),
+      peer_(std::move(peer)),
+      room_(room),
+      worker_(worker),
+      transport_(std::make_unique<transport::WebRtcTransport>(
+          worker.Certificate(), worker, *this,
+          transport::WebRtcTransport::Options{
+              std::chrono::milliseconds(worker.Config().ice.consentTimeoutMs)},
+          now)),
+      rtcpSsrc_(RandomSsrc()),
+      transportSequence_(static_cast<uint16_t>(RandomSsrc())),
+      // The media SSRC of transport-wide feedback is unused by receivers
+      // (the feedback covers the whole transport), so it stays 0.
+      feedback_(rtcpSsrc_, 0),
+      lastFeedback_(now),
+      lastReports_(now) {
+  Metrics::Instance().participants().Increment();
+}
+
+Participant::~Participant() {
+  // Subscriptions first: they point into other participants' publications.
+  subscriptions_.clear();
+  publications_.clear();
+  Metrics::Instance().participants().Decrement();
+}
+
+Publication& Participant::AddPublication(std::unique_ptr<Publication> publication) {
+  Publication& added = *publication;
+  if (added.MediaSsrc() != 0) publicationsBySsrc_[added.MediaSsrc()] = &added;
+  if (added.RtxSsrc() != 0) publicationsBySsrc_[added.RtxSsrc()] = &added;
+  publications_[added.Mid()] = std::move(publication);
+  return added;
+}
+
+void Participant::RemovePublication(const std::string& mid) {
+  const auto it = publications_.find(mid);
+  if (it == publications_.end()) return;
+  std::erase_if(publicationsBySsrc_,
+                [&](const auto& entry) { return entry.second == it->second.get(); });
+  publications_.erase(it);
+}
+
+Subscription& Participant::AddSubscription(std::unique_ptr<Subscription> subscription) {
+  Subscription& added = *subscription;
+  subscriptionsBySsrc_[added.Ssrc()] = &added;
+  if (added.RtxSsrc() != 0) subscriptionsBySsrc_[added.RtxSsrc()] = &added;
+  subscriptions_[added.Mid()] = std::move(subscription);
+  return added;
+}
+
+void Participant::RemoveSubscription(const std::string& mid) {
+  const auto it = subscriptions_.find(mid);
+  if (it == subscriptions_.end()) return;
+  std::erase_if(subscriptionsBySsrc_,
+                [&](const auto& entry) { return entry.second == it->second.get(); });
+  subscriptions_.erase(it);
+}
+
+uint32_t Participant::AllocateSsrc() {
+  for (;;) {
+    const uint32_t ssrc = RandomSsrc();
+    if (ssrc != rtcpSsrc_ && !subscriptionsBySsrc_.count(ssrc) &&
+        !publicationsBySsrc_.count(ssrc)) {
+      return ssrc;
+    }
+  }
+}
+
+bool Participant::SendRtp(std::span<uint8_t> buffer, size_t length) {
+  return transport_->SendRtp(buffer, length);
+}
+
+bool Participant::SendRtcp(size_t length) { return transport_->SendRtcp(rtcpBuffer_, length); }
+
+void Participant::OnTransportConnected() {
+  Logging::Get("transport")->info("participant {} connected (ICE+DTLS+SRTP)", id_);
+  // Subscriptions made before the transport was up asked for key frames
+  // that could not reach this participant's decoder; ask again.
+  const auto now = Clock::now();
+  for (auto& [mid, subscription] : subscriptions_) subscription->RequestKeyFrame(now);
+}
+
+void Participant::OnTransportClosed(std::string_view reason) {
+  // Never destroy ourselves inside a transport callback: post the leave.
+  worker_.Post([&worker = worker_, room = room_.Name(), id = id_, reason = std::string(reason)] {
+    if (auto* r = worker.FindRoom(room)) r->Leave(id, reason);
+  });
+}
+
+Publication* Participant::RoutePublication(rtp::RtpPacket& packet, bool& isRtx) {
+  isRtx = false;
+  const auto it = publicationsBySsrc_.find(packet.Ssrc());
+  if (it != publicationsBySsrc_.end()) {
+    isRtx = it->second->RtxSsrc() == packet.Ssrc();
+    return it->second;
+  }
+  // An SSRC the offer did not announce (simulcast, or a browser that omits
+  // a=ssrc): bind it through the mid header extension (RFC 8843 15).
+  for (auto& [mid, publication] : publications_) {
+    const uint8_t midId = publication->ExtensionId(rtp::kMidExtensionUri);
+    if (midId == 0) continue;
+    const auto value = rtp::ReadStringExtension(packet.GetExtension(midId));
+    if (value != mid) continue;
+    const uint8_t rridId = publication->ExtensionId(rtp::kRepairedRtpStreamIdExtensionUri);
+    const bool repaired = rridId != 0 && !packet.GetExtension(rridId).empty();
+    const auto rtxPt = publication->Describe().codec.rtxPayloadType;
+    if (repaired || (rtxPt && packet.PayloadType() == *rtxPt)) {
+      if (publication->RtxSsrc() != 0) return nullptr;
+      publication->SetRtxSsrc(packet.Ssrc());
+      isRtx = true;
+    } else {
+      if (publication->MediaSsrc() != 0) return nullptr;  // simulcast layers: later issue
+      publication->SetMediaSsrc(packet.Ssrc());
+    }
+    publicationsBySsrc_[packet.Ssrc()] = publication.get();
+    return publication.get();
+  }
+  return nullptr;
+}
+
+void Participant::OnRtpPacket(rtp::RtpPacket& packet, Clock::time_point now) {
+  bool isRtx = false;
+  Publication* publication = RoutePublication(packet, isRtx);
+  if (!publication) {
+    Metrics::Instance().CountDrop(DropReason::kUnknownSsrc);
+    return;
+  }
+  RecordTransportSequence(packet, *publication, now);
+  if (isRtx) {
+    const auto& codec = publication->Describe().codec;
+    auto original = rtp::RtxToOriginalInPlace(packet, codec.payloadType, publication->MediaSsrc());
+    if (!original) {
+      Metrics::Instance().CountDrop(DropReason::kMalformedRtp);
+      return;
+    }
+    // Padding-only RTX packets are bandwidth probes, not media.
+    if (original->PayloadSize() == 0) return;
+    publication->OnRtpPacket(*original, now);
+    return;
+  }
+  if (packet.PayloadSize() == 0) return;  // padding-only probe
+  publication->OnRtpPacket(packet, now);
+}
+
+void Participant::RecordTransportSequence(const rtp::RtpPacket& packet,
+                                          const Publication& publication, Clock::time_point now) {
+  const uint8_t id = publication.ExtensionId(rtp::kTransportWideCcExtensionUri);
+  if (id == 0) return;
+  const auto sequence = rtp::ReadTransportSequenceNumber(packet.GetExtension(id));
+  if (!sequence) return;
+  const int64_t arrivalUs =
+      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+  if (feedback_.AddReceivedPacket(*sequence, arrivalUs) ==
+      rtp::TransportCcFeedbackBuilder::AddResult::kFeedbackFull) {
+    // The pending feedback cannot take this packet (delta too large, too
+    // many packets): send what we have, then start anew with it.
+    SendTransportFeedback();
+    feedback_.AddReceivedPacket(*sequence, arrivalUs);
+  }
+}
+
+void Participant::SendTransportFeedback() {
+  if (feedback_.Empty()) return;
+  const size_t length = feedback_.Serialize(rtcpBuffer_);
+  feedback_.StartNextFeedback();
+  if (length > 0) SendRtcp(length);
+}
+
+void Participant::SendPli(uint32_t mediaSsrc) {
+  const size_t length = rtp::Pli::Serialize({rtcpSsrc_, mediaSsrc}, rtcpBuffer_);
+  if (length > 0 && SendRtcp(length)) Metrics::Instance().plis_sent().Increment();
+}
+
+void Participant::SendNacks(Clock::time_point now) {
+  std::array<uint16_t, 64> lost{};
+  for (auto& [mid, publication] : publications_) {
+    const size_t count = publication->CollectNacks(now, rttMs_, lost);
+    if (count == 0 || publication->MediaSsrc() == 0) continue;
+    rtp::GenericNack::Fields fields;
+    fields.senderSsrc = rtcpSsrc_;
+    fields.mediaSsrc = publication->MediaSsrc();
+    fields.lostSequenceNumbers = std::span<const uint16_t>(lost.data(), count);
+    const size_t length = rtp::GenericNack::Serialize(fields, rtcpBuffer_);
+    if (length > 0 && SendRtcp(length)) Metrics::Instance().nacks_sent().Increment();
+  }
+}
+
+void Participant::SendReports(Clock::time_point now) {
+  const uint64_t nowNtp = ToNtp(std::chrono::system_clock::now());
+  // Receiver reports for what this participant publishes (RFC 3550 6.4.2),
+  // with LSR/DLSR so the publisher can compute its RTT.
+  std::array<rtp::ReportBlock::Fields, 31> blocks{};
+  size_t count = 0;
+  for (auto& [mid, publication] : publications_) {
+    if (count == blocks.size() || publication->MediaSsrc() == 0) continue;
+    const auto report = publication->Statistics().MakeReport();
+    if (!report) continue;
+    auto& block = blocks[count++];
+    block.sourceSsrc = publication->MediaSsrc();
+    block.fractionLost = report->fractionLost;
+    block.cumulativeLost = report->cumulativeLost;
+    block.extendedHighestSequenceNumber = report->extendedHighestSequence;
+    block.jitter = report->jitter;
+    if (const auto& sr = publication->LastSenderReport()) {
+      block.lastSenderReport = static_cast<uint32_t>(sr->ntpTimestamp >> 16);
+      const auto delayUs =
+          std::chrono::duration_cast<std::chrono::microseconds>(now - sr->receivedAt).count();
+      block.delaySinceLastSenderReport = static_cast<uint32_t>(delayUs * 65536 / 1'000'000);
+    }
+  }
+  if (count > 0) {
+    rtp::ReceiverReport::Fields fields;
+    fields.senderSsrc = rtcpSsrc_;
+    fields.reportBlocks = std::span<const rtp::ReportBlock::Fields>(blocks.data(), count);
+    const size_t length = rtp::ReceiverReport::Serialize(fields, rtcpBuffer_);
+    if (length > 0) SendRtcp(length);
+  }
+  // Sender reports for what it receives from us (RFC 3550 6.4.1), so its
+  // browser can synchronise audio and video and compute round-trip times.
+  for (auto& [mid, subscription] : subscriptions_) {
+    const auto report = subscription->MakeSenderReport(now, nowNtp);
+    if (!report) continue;
+    rtp::SenderReport::Fields fields;
+    fields.senderSsrc = subscription->Ssrc();
+    fields.ntpTimestamp = report->ntpTimestamp;
+    fields.rtpTimestamp = report->rtpTimestamp;
+    fields.packetCount = report->packetCount;
+    fields.octetCount = report->octetCount;
+    const size_t length = rtp::SenderReport::Serialize(fields, rtcpBuffer_);
+    if (length > 0) SendRtcp(length);
+  }
+}
+
+void Participant::OnRtcpPacket(std::span<uint8_t> compound, Clock::time_point now) {
+  const auto parsed = rtp::RtcpCompound::Parse(compound);
+  if (!parsed) {
+    Metrics::Instance().CountDrop(DropReason::kMalformedRtcp);
+    return;
+  }
+  for (const rtp::RtcpHeader header : *parsed) {
+    const std::span<uint8_t> packet = header.Packet();
+    switch (header.PacketType()) {
+      case rtp::RtcpHeader::kSenderReport: {
+        const auto report = rtp::SenderReport::Parse(packet);
+        if (!report) break;
+        const auto it = publicationsBySsrc_.find(report->SenderSsrc());
+        if (it != publicationsBySsrc_.end() && it->second->MediaSsrc() == report->SenderSsrc()) {
+          it->second->OnSenderReport(report->NtpTimestamp(), report->RtpTimestamp(), now);
+        }
+        break;
+      }
+      case rtp::RtcpHeader::kTransportFeedback: {
+        if (header.CountOrFormat() != rtp::RtcpHeader::kFmtGenericNack) break;
+        const auto nack = rtp::GenericNack::Parse(packet);
+        if (!nack) break;
+        const auto it = subscriptionsBySsrc_.find(nack->MediaSsrc());
+        if (it == subscriptionsBySsrc_.end()) break;
+        Metrics::Instance().nacks_received().Increment();
+        Subscription* subscription = it->second;
+        nack->ForEachLostSequenceNumber(
+            [&](uint16_t sequence) { subscription->Retransmit(sequence); });
+        break;
+      }
+      case rtp::RtcpHeader::kPayloadFeedback: {
+        if (header.CountOrFormat() == rtp::RtcpHeader::kFmtPli) {
+          const auto pli = rtp::Pli::Parse(packet);
+          if (!pli) break;
+          Metrics::Instance().plis_received().Increment();
+          const auto it = subscriptionsBySsrc_.find(pli->MediaSsrc());
+          if (it != subscriptionsBySsrc_.end()) it->second->RequestKeyFrame(now);
+        } else if (header.CountOrFormat() == rtp::RtcpHeader::kFmtFir) {
+          const auto fir = rtp::Fir::Parse(packet);
+          if (!fir) break;
+          Metrics::Instance().firs_received().Increment();
+          // RFC 5104 4.3.1: the media SSRC is in the FCI entries.
+          for (size_t i = 0; i < fir->EntryCount(); ++i) {
+            const auto it = subscriptionsBySsrc_.find(fir->EntryAt(i).ssrc);
+            if (it != subscriptionsBySsrc_.end()) it->second->RequestKeyFrame(now);
+          }
+        }
+        break;
+      }
+      default:
+        // RR, SDES, BYE, transport-cc and REMB from subscribers feed the
+        // bandwidth estimation of a later issue; nothing to do yet.
+        break;
+    }
+  }
+}
+
+void Participant::OnTick(Clock::time_point now) {
+  transport_->OnTick(now);
+  if (!transport_->IsConnected()) return;
+  if (now - lastFeedback_ >= kFeedbackInterval) {
+    lastFeedback_ = now;
+    SendTransportFeedback();
+  }
+  SendNacks(now);
+  if (now - lastReports_ >= kReportInterval) {
+    lastReports_ = now;
+    SendReports(now);
+  }
+}
+
+}  // namespace myriad::server::room

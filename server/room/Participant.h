@@ -1,0 +1,104 @@
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "rtp/TransportCcFeedbackBuilder.h"
+#include "server/transport/WebRtcTransport.h"
+#include "signaling/SignalingPeer.h"
+
+namespace myriad::server {
+class Worker;
+}
+
+namespace myriad::server::room {
+
+class Publication;
+class Room;
+class Subscription;
+
+// A member of a room: its signalling peer, its one WebRTC transport, the
+// tracks it publishes and the subscriptions it receives. It routes what its
+// transport decrypts (RTP to its publications, RTCP feedback to the right
+// publication or subscription) and produces the RTCP the browsers need.
+class Participant : public transport::WebRtcTransport::Listener {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  Participant(std::string id, std::string name, std::shared_ptr<signaling::SignalingPeer> peer,
+              Room& room, Worker& worker, Clock::time_point now);
+  ~Participant() override;
+  Participant(const Participant&) = delete;
+  Participant& operator=(const Participant&) = delete;
+
+  const std::string& Id() const { return id_; }
+  const std::string& Name() const { return name_; }
+  signaling::SignalingPeer& Peer() { return *peer_; }
+  transport::WebRtcTransport& Transport() { return *transport_; }
+
+  // Tracks this participant publishes, by mid.
+  std::map<std::string, std::unique_ptr<Publication>>& Publications() { return publications_; }
+  // Tracks it receives, by mid.
+  std::map<std::string, std::unique_ptr<Subscription>>& Subscriptions() { return subscriptions_; }
+  Publication& AddPublication(std::unique_ptr<Publication> publication);
+  void RemovePublication(const std::string& mid);
+  Subscription& AddSubscription(std::unique_ptr<Subscription> subscription);
+  void RemoveSubscription(const std::string& mid);
+  // A random SSRC not used on this transport in either direction.
+  uint32_t AllocateSsrc();
+
+  // Send path used by subscriptions. The buffers are per participant and
+  // reused for every packet: the packet path does not allocate.
+  std::span<uint8_t> SendBuffer() { return sendBuffer_; }
+  std::span<uint8_t> RtxBuffer() { return rtxBuffer_; }
+  static constexpr size_t TrailerRoom() { return transport::WebRtcTransport::kSrtpTrailerRoom; }
+  bool SendRtp(std::span<uint8_t> buffer, size_t length);
+  uint16_t NextTransportSequence() { return transportSequence_++; }
+
+  // Feedback to this participant as a publisher.
+  void SendPli(uint32_t mediaSsrc);
+
+  void OnTick(Clock::time_point now);
+
+ private:
+  // WebRtcTransport::Listener
+  void OnTransportConnected() override;
+  void OnTransportClosed(std::string_view reason) override;
+  void OnRtpPacket(rtp::RtpPacket& packet, Clock::time_point now) override;
+  void OnRtcpPacket(std::span<uint8_t> compound, Clock::time_point now) override;
+
+  Publication* RoutePublication(rtp::RtpPacket& packet, bool& isRtx);
+  void RecordTransportSequence(const rtp::RtpPacket& packet, const Publication& publication,
+                               Clock::time_point now);
+  void SendTransportFeedback();
+  void SendNacks(Clock::time_point now);
+  void SendReports(Clock::time_point now);
+  bool SendRtcp(size_t length);
+
+  std::string id_;
+  std::string name_;
+  std::shared_ptr<signaling::SignalingPeer> peer_;
+  Room& room_;
+  Worker& worker_;
+  std::unique_ptr<transport::WebRtcTransport> transport_;
+  std::map<std::string, std::unique_ptr<Publication>> publications_;
+  std::map<std::string, std::unique_ptr<Subscription>> subscriptions_;
+  std::unordered_map<uint32_t, Publication*> publicationsBySsrc_;  // media and RTX ssrcs
+  std::unordered_map<uint32_t, Subscription*> subscriptionsBySsrc_;
+  uint32_t rtcpSsrc_;  // our SSRC as the sender of feedback to this participant
+  uint16_t transportSequence_;
+  rtp::TransportCcFeedbackBuilder feedback_;
+  Clock::time_point lastFeedback_;
+  Clock::time_point lastReports_;
+  int64_t rttMs_ = 100;
+  std::array<uint8_t, 1600> sendBuffer_{};
+  std::array<uint8_t, 1600> rtxBuffer_{};
+  std::array<uint8_t, 1500> rtcpBuffer_{};
+};
+
+}  // namespace myriad::server::room

@@ -1,0 +1,99 @@
+#include "server/room/Publication.h"
+
+#include <algorithm>
+
+#include "server/Metrics.h"
+#include "server/room/Participant.h"
+#include "server/room/Subscription.h"
+
+namespace myriad::server::room {
+namespace {
+
+// About 3 s of a 720p camera at 1.5 Mbps in 1200-byte packets; audio keeps
+// less since Opus loss is concealed rather than retransmitted.
+constexpr size_t kVideoBufferPackets = 1024;
+constexpr size_t kAudioBufferPackets = 128;
+
+}  // namespace
+
+Publication::Publication(Participant& owner, Description description)
+    : owner_(owner),
+      description_(std::move(description)),
+      buffer_(std::make_unique<congestion::RtpRetransmissionBuffer>(
+          description_.kind == "video" ? kVideoBufferPackets : kAudioBufferPackets)),
+      statistics_(description_.codec.clockRate == 0 ? 90000 : description_.codec.clockRate) {}
+
+Publication::~Publication() {
+  // Subscriptions outlive nothing of ours: tell them the source is gone.
+  for (Subscription* subscription : subscribers_) subscription->OnPublicationGone();
+}
+
+uint8_t Publication::ExtensionId(std::string_view uri) const {
+  for (const auto& extension : description_.extensions) {
+    if (extension.uri == uri) return extension.id;
+  }
+  return 0;
+}
+
+void Publication::AddSubscriber(Subscription& subscription) {
+  if (std::find(subscribers_.begin(), subscribers_.end(), &subscription) == subscribers_.end()) {
+    subscribers_.push_back(&subscription);
+  }
+}
+
+void Publication::RemoveSubscriber(Subscription& subscription) {
+  std::erase(subscribers_, &subscription);
+}
+
+void Publication::OnRtpPacket(const rtp::RtpPacket& packet, Clock::time_point now) {
+  const int64_t nowMs = ToMs(now);
+  const uint16_t seq = packet.SequenceNumber();
+  statistics_.OnPacket(
+      seq, packet.Timestamp(),
+      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count());
+  Metrics::Instance().CountIn(IsVideo() ? PacketKind::kVideo : PacketKind::kAudio, packet.Size());
+  if (description_.nackEnabled) {
+    if (nacks_.OnPacket(seq, nowMs).keyFrameNeeded) RequestKeyFrame(now);
+  }
+  buffer_->Store(seq, packet.Data(), nowMs);
+  for (Subscription* subscription : subscribers_) subscription->ForwardRtp(packet);
+}
+
+std::span<const uint8_t> Publication::StoredPacket(uint16_t sequenceNumber) const {
+  return buffer_->Get(sequenceNumber).packet;
+}
+
+void Publication::RequestKeyFrame(Clock::time_point now) {
+  if (!IsVideo()) return;
+  if (lastKeyFrameRequest_ && now - *lastKeyFrameRequest_ < kKeyFrameRequestInterval) {
+    // Coalesce: one request goes out when the interval has passed.
+    keyFrameRequestPending_ = true;
+    Metrics::Instance().keyframe_requests_throttled().Increment();
+    return;
+  }
+  if (description_.mediaSsrc == 0) {
+    keyFrameRequestPending_ = true;
+    return;
+  }
+  lastKeyFrameRequest_ = now;
+  keyFrameRequestPending_ = false;
+  owner_.SendPli(description_.mediaSsrc);
+}
+
+void Publication::OnSenderReport(uint64_t ntpTimestamp, uint32_t rtpTimestamp,
+                                 Clock::time_point now) {
+  lastSenderReport_ = SenderReportInfo{ntpTimestamp, rtpTimestamp, now};
+}
+
+size_t Publication::CollectNacks(Clock::time_point now, int64_t rttMs, std::span<uint16_t> out) {
+  if (keyFrameRequestPending_ && lastKeyFrameRequest_ &&
+      now - *lastKeyFrameRequest_ >= kKeyFrameRequestInterval) {
+    RequestKeyFrame(now);
+  } else if (keyFrameRequestPending_ && !lastKeyFrameRequest_) {
+    RequestKeyFrame(now);
+  }
+  if (!description_.nackEnabled) return 0;
+  return nacks_.Collect(ToMs(now), rttMs, out);
+}
+
+}  // namespace myriad::server::room

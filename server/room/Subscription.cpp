@@ -1,0 +1,105 @@
+#include "server/room/Subscription.h"
+
+#include <cstring>
+
+#include "rtp/RtpHeaderExtensions.h"
+#include "rtp/RtxPacket.h"
+#include "server/Metrics.h"
+#include "server/room/Participant.h"
+#include "server/room/Publication.h"
+
+namespace myriad::server::room {
+
+Subscription::Subscription(Participant& subscriber, Publication& publication,
+                           Description description, uint16_t initialSequence)
+    : subscriber_(subscriber),
+      publication_(&publication),
+      description_(std::move(description)),
+      sequenceOffset_(initialSequence),
+      rtxSequence_(static_cast<uint16_t>(initialSequence * 7 + 1)) {
+  publication_->AddSubscriber(*this);
+}
+
+Subscription::~Subscription() {
+  if (publication_) publication_->RemoveSubscriber(*this);
+}
+
+void Subscription::OnPublicationGone() { publication_ = nullptr; }
+
+void Subscription::ForwardRtp(const rtp::RtpPacket& packet) {
+  const uint16_t ourSequence = static_cast<uint16_t>(packet.SequenceNumber() + sequenceOffset_);
+  if (Send(packet.Data(), false, ourSequence)) {
+    sentAny_ = true;
+    lastTimestamp_ = packet.Timestamp();
+    ++packetsSent_;
+    octetsSent_ += static_cast<uint32_t>(packet.PayloadSize());
+  }
+}
+
+bool Subscription::Send(std::span<const uint8_t> source, bool retransmission,
+                        uint16_t ourSequence) {
+  std::span<uint8_t> buffer = subscriber_.SendBuffer();
+  if (source.size() + subscriber_.TrailerRoom() > buffer.size()) return false;
+  std::memcpy(buffer.data(), source.data(), source.size());
+  auto out = rtp::RtpPacket::Parse(buffer.first(source.size()));
+  if (!out) return false;
+  out->SetSsrc(description_.ssrc);
+  out->SetPayloadType(description_.payloadType);
+  out->SetSequenceNumber(ourSequence);
+  out->RemapExtensionIds(description_.extensionMap);
+  if (description_.transportCcId != 0) {
+    rtp::WriteTransportSequenceNumber(out->GetExtension(description_.transportCcId),
+                                      subscriber_.NextTransportSequence());
+  }
+  std::span<uint8_t> wire = buffer;
+  size_t length = out->Size();
+  if (retransmission && description_.rtxSsrc != 0 && description_.rtxPayloadType != 0) {
+    // RFC 4588 4: the RTX payload starts with the original sequence number,
+    // which for this subscriber is the rewritten one.
+    wire = subscriber_.RtxBuffer();
+    const auto rtx =
+        rtp::OriginalToRtx(*out, wire.first(wire.size() - subscriber_.TrailerRoom()),
+                           description_.rtxPayloadType, description_.rtxSsrc, rtxSequence_++);
+    if (!rtx) return false;
+    length = rtx->Size();
+  }
+  if (!subscriber_.SendRtp(wire, length)) return false;
+  Metrics::Instance().CountOut(
+      publication_ && publication_->IsVideo() ? PacketKind::kVideo : PacketKind::kAudio, length);
+  return true;
+}
+
+void Subscription::Retransmit(uint16_t ourSequenceNumber) {
+  if (!publication_) return;
+  const uint16_t original = static_cast<uint16_t>(ourSequenceNumber - sequenceOffset_);
+  const auto stored = publication_->StoredPacket(original);
+  if (stored.empty()) {
+    Metrics::Instance().retransmissions_missed().Increment();
+    return;
+  }
+  if (Send(stored, true, ourSequenceNumber)) Metrics::Instance().retransmissions().Increment();
+}
+
+void Subscription::RequestKeyFrame(Clock::time_point now) {
+  if (publication_) publication_->RequestKeyFrame(now);
+}
+
+std::optional<Subscription::SenderReportFields> Subscription::MakeSenderReport(
+    Clock::time_point now, uint64_t nowNtp) const {
+  if (!publication_ || !sentAny_) return std::nullopt;
+  const auto& report = publication_->LastSenderReport();
+  if (!report) return std::nullopt;
+  // Extrapolate the publisher's RTP clock to now: our timestamps are the
+  // publisher's (no timestamp offset), so its SR mapping holds for us too.
+  const auto elapsedUs =
+      std::chrono::duration_cast<std::chrono::microseconds>(now - report->receivedAt).count();
+  const int64_t elapsedTicks = elapsedUs * static_cast<int64_t>(description_.clockRate) / 1'000'000;
+  SenderReportFields fields;
+  fields.ntpTimestamp = nowNtp;
+  fields.rtpTimestamp = report->rtpTimestamp + static_cast<uint32_t>(elapsedTicks);
+  fields.packetCount = packetsSent_;
+  fields.octetCount = octetsSent_;
+  return fields;
+}
+
+}  // namespace myriad::server::room

@@ -1,0 +1,84 @@
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "rtp/RtpPacket.h"
+
+namespace myriad::server::room {
+
+class Participant;
+class Publication;
+
+// One subscriber's view of one publication: the SSRC, payload types and
+// header-extension ids this subscriber's transport negotiated, and the
+// sequence-number rewrite that keeps its stream continuous. Owned by the
+// subscribing participant; the publication holds a non-owning pointer.
+class Subscription {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  struct Description {
+    std::string mid;
+    std::string trackId;
+    uint32_t ssrc = 0;
+    uint32_t rtxSsrc = 0;  // 0: no RTX negotiated, retransmit on ssrc
+    uint8_t payloadType = 0;
+    uint8_t rtxPayloadType = 0;
+    rtp::ExtensionIdMap extensionMap{};  // publisher's id -> ours (0 = drop)
+    uint8_t transportCcId = 0;           // our id of transport-wide-cc, 0 if none
+    uint32_t clockRate = 90000;
+  };
+
+  Subscription(Participant& subscriber, Publication& publication, Description description,
+               uint16_t initialSequence);
+  ~Subscription();
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+
+  const Description& Describe() const { return description_; }
+  const std::string& Mid() const { return description_.mid; }
+  uint32_t Ssrc() const { return description_.ssrc; }
+  uint32_t RtxSsrc() const { return description_.rtxSsrc; }
+  Publication* Source() { return publication_; }
+  Participant& Subscriber() { return subscriber_; }
+
+  // Rewrites a copy of the publisher's packet for this subscriber and sends
+  // it: SSRC, sequence number, payload type, extension ids, transport-wide
+  // sequence number (house rule 7: parse once, rewrite per subscriber).
+  void ForwardRtp(const rtp::RtpPacket& packet);
+
+  // Answers a NACK for one of *our* sequence numbers from the publication's
+  // buffer, over RTX when negotiated (RFC 4588).
+  void Retransmit(uint16_t ourSequenceNumber);
+  void RequestKeyFrame(Clock::time_point now);
+  void OnPublicationGone();
+
+  // Sender report fields for this stream (RFC 3550 6.4.1), or nothing before
+  // the publisher's first SR or our first packet.
+  struct SenderReportFields {
+    uint64_t ntpTimestamp = 0;
+    uint32_t rtpTimestamp = 0;
+    uint32_t packetCount = 0;
+    uint32_t octetCount = 0;
+  };
+  std::optional<SenderReportFields> MakeSenderReport(Clock::time_point now, uint64_t nowNtp) const;
+
+ private:
+  bool Send(std::span<const uint8_t> packet, bool retransmission, uint16_t ourSequence);
+
+  Participant& subscriber_;
+  Publication* publication_;
+  Description description_;
+  uint16_t sequenceOffset_;  // ours = publisher's + offset
+  uint16_t rtxSequence_ = 0;
+  bool sentAny_ = false;
+  uint32_t lastTimestamp_ = 0;
+  uint32_t packetsSent_ = 0;
+  uint32_t octetsSent_ = 0;
+};
+
+}  // namespace myriad::server::room

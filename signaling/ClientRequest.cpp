@@ -1,0 +1,111 @@
+#include "signaling/ClientRequest.h"
+
+namespace myriad::signaling {
+namespace {
+
+RequestError Error(std::string code, std::string message, const nlohmann::json& id) {
+  return RequestError{std::move(code), std::move(message), id};
+}
+
+}  // namespace
+
+bool ClientRequestParser::IsValidRoomName(std::string_view room) {
+  if (room.empty() || room.size() > 128) return false;
+  for (const char c : room) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool ClientRequestParser::IsValidDisplayName(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (const unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f) return false;  // no control characters in a roster
+  }
+  return true;
+}
+
+std::variant<ClientRequest, RequestError> ClientRequestParser::Parse(std::string_view text) {
+  nlohmann::json message = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (message.is_discarded() || !message.is_object()) {
+    return Error("bad_json", "the frame is not a JSON object", nullptr);
+  }
+  nlohmann::json id = nullptr;
+  if (auto it = message.find("id"); it != message.end()) {
+    if (!it->is_string() && !it->is_number()) {
+      return Error("bad_message", "\"id\" must be a string or a number", nullptr);
+    }
+    id = *it;
+  }
+  const auto type = message.find("type");
+  if (type == message.end() || !type->is_string()) {
+    return Error("bad_message", "missing string field \"type\"", id);
+  }
+  const auto& typeName = type->get_ref<const std::string&>();
+
+  auto stringField = [&](const char* name, bool required,
+                         std::string& out) -> std::optional<RequestError> {
+    const auto it = message.find(name);
+    if (it == message.end()) {
+      if (required) return Error("bad_message", std::string("missing field \"") + name + "\"", id);
+      return std::nullopt;
+    }
+    if (!it->is_string()) {
+      return Error("bad_message", std::string("\"") + name + "\" must be a string", id);
+    }
+    out = it->get<std::string>();
+    return std::nullopt;
+  };
+
+  if (typeName == "join") {
+    JoinRequest join;
+    if (auto e = stringField("room", true, join.room)) return *e;
+    if (auto e = stringField("name", true, join.name)) return *e;
+    if (auto e = stringField("token", false, join.token)) return *e;
+    if (!IsValidRoomName(join.room)) {
+      return Error("bad_room", "room must be 1-128 characters of [A-Za-z0-9_.-]", id);
+    }
+    if (!IsValidDisplayName(join.name)) {
+      return Error("bad_name", "name must be 1-64 characters without control characters", id);
+    }
+    return ClientRequest{id, std::move(join)};
+  }
+  if (typeName == "offer") {
+    OfferRequest offer;
+    if (auto e = stringField("sdp", true, offer.sdp)) return *e;
+    if (auto it = message.find("publish"); it != message.end()) {
+      if (!it->is_object()) return Error("bad_message", "\"publish\" must be an object", id);
+      for (const auto& [mid, info] : it->items()) {
+        PublishInfo publish;
+        if (!info.is_object()) {
+          return Error("bad_message", "\"publish\" entries must be objects", id);
+        }
+        if (auto source = info.find("source"); source != info.end()) {
+          if (!source->is_string()) return Error("bad_message", "\"source\" must be a string", id);
+          publish.source = source->get<std::string>();
+          if (publish.source != "camera" && publish.source != "microphone" &&
+              publish.source != "screen" && publish.source != "screen_audio") {
+            return Error("bad_message", "unknown source \"" + publish.source + "\"", id);
+          }
+        }
+        offer.publish.emplace(mid, std::move(publish));
+      }
+    }
+    if (auto it = message.find("subscribe"); it != message.end()) {
+      if (!it->is_object()) return Error("bad_message", "\"subscribe\" must be an object", id);
+      for (const auto& [mid, track] : it->items()) {
+        if (!track.is_string()) {
+          return Error("bad_message", "\"subscribe\" values must be track ids", id);
+        }
+        offer.subscribe.emplace(mid, track.get<std::string>());
+      }
+    }
+    return ClientRequest{id, std::move(offer)};
+  }
+  if (typeName == "leave") return ClientRequest{id, LeaveRequest{}};
+  return Error("unknown_type", "unknown message type \"" + typeName + "\"", id);
+}
+
+}  // namespace myriad::signaling

@@ -1,0 +1,349 @@
+#include <stdlib.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "config/ConfigLoader.h"
+#include "config/ConfigOptionTable.h"
+
+using myriad::config::ConfigLoader;
+using myriad::config::ConfigOption;
+using myriad::config::ConfigOptionTable;
+using myriad::config::ConfigResult;
+using myriad::config::ConfigValueKind;
+using myriad::config::ServerConfig;
+using Environment = std::map<std::string, std::string>;
+
+namespace {
+
+// A file under the build tree, removed when the test case ends.
+class TemporaryFile {
+ public:
+  TemporaryFile(const std::string& name, const std::string& contents)
+      : path_(std::filesystem::path(MYRIAD_BINARY_DIR) / ("config-test-" + name)) {
+    std::ofstream(path_, std::ios::binary) << contents;
+  }
+  ~TemporaryFile() { std::filesystem::remove(path_); }
+  std::string Path() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Fails the test unless the load failed with exactly `expected` and produced no config.
+void RequireError(const ConfigResult& result, const std::string& expected) {
+  CHECK_FALSE(result.config.has_value());
+  CHECK(result.error == expected);
+  CHECK(result.error.find('\n') == std::string::npos);
+}
+
+std::string ErrorOf(std::string_view json, const Environment& environment = {}) {
+  const ConfigResult result = ConfigLoader::LoadFromString(json, environment);
+  CHECK_FALSE(result.config.has_value());
+  CHECK(result.error.find('\n') == std::string::npos);
+  return result.error;
+}
+
+ServerConfig ConfigOf(std::string_view json, const Environment& environment = {}) {
+  const ConfigResult result = ConfigLoader::LoadFromString(json, environment);
+  INFO(result.error);
+  REQUIRE(result.config.has_value());
+  CHECK(result.error.empty());
+  return *result.config;
+}
+
+}  // namespace
+
+TEST_CASE("No file and no environment gives the defaults", "[config]") {
+  const ConfigResult result = ConfigLoader::Load("", {});
+  REQUIRE(result.config.has_value());
+  CHECK(result.error.empty());
+  CHECK(*result.config == ConfigLoader::Defaults());
+  CHECK(*result.config == ServerConfig{});
+  CHECK(ConfigOf("{}") == ServerConfig{});
+  CHECK(ConfigOf(R"({"http": {}, "log": {}})") == ServerConfig{});
+}
+
+TEST_CASE("A config file overrides only the keys it sets", "[config]") {
+  const TemporaryFile file("overrides.json", R"({
+    "http": {"port": 8443, "web_root": "/srv/myriad"},
+    "media": {"listen_address": "0.0.0.0", "announced_address": "203.0.113.5", "workers": 4},
+    "ice": {"consent_timeout_ms": 5000},
+    "log": {"level": "warn"}
+  })");
+  const ConfigResult result = ConfigLoader::Load(file.Path(), {});
+  INFO(result.error);
+  REQUIRE(result.config.has_value());
+  ServerConfig expected;
+  expected.http.port = 8443;
+  expected.http.webRoot = "/srv/myriad";
+  expected.media.listenAddress = "0.0.0.0";
+  expected.media.announcedAddress = "203.0.113.5";
+  expected.media.workers = 4;
+  expected.ice.consentTimeoutMs = 5000;
+  expected.log.level = "warn";
+  CHECK(*result.config == expected);
+}
+
+TEST_CASE("Unreadable config files are reported with the path and reason", "[config]") {
+  const std::string missing = std::string(MYRIAD_BINARY_DIR) + "/config-test-does-not-exist.json";
+  RequireError(ConfigLoader::Load(missing, {}),
+               "cannot read config file \"" + missing + "\": No such file or directory");
+  const std::string directory = MYRIAD_BINARY_DIR;
+  RequireError(ConfigLoader::Load(directory, {}),
+               "cannot read config file \"" + directory + "\": Is a directory");
+}
+
+TEST_CASE("Invalid JSON is reported with its byte position", "[config]") {
+  CHECK(ErrorOf(R"({"http": {"port": 7880,}})") ==
+        "invalid JSON at byte 24: syntax error while parsing object key - unexpected '}'; "
+        "expected string literal");
+  CHECK(ErrorOf("") ==
+        "invalid JSON at byte 1: syntax error while parsing value - unexpected end of input; "
+        "expected '[', '{', or a literal");
+  // The byte is the 1-based offset of the last character read (here the end of "80"), counted
+  // across lines.
+  CHECK(ErrorOf("{\"http\":\n{\"port\": 78 80}}") ==
+        "invalid JSON at byte 23: syntax error while parsing object - unexpected number literal; "
+        "expected '}'");
+
+  const TemporaryFile file("invalid.json", "{\"log\": {\"level\": \"info\"}");
+  RequireError(ConfigLoader::Load(file.Path(), {}),
+               "config file \"" + file.Path() +
+                   "\": invalid JSON at byte 26: syntax error while parsing object - unexpected "
+                   "end of input; expected '}'");
+}
+
+TEST_CASE("Unknown keys are errors at every level", "[config]") {
+  CHECK(ErrorOf(R"({"http": {"prot": 7880}})") == "unknown key \"http.prot\"");
+  CHECK(ErrorOf(R"({"htp": {"port": 7880}})") == "unknown key \"htp\"");
+  CHECK(ErrorOf(R"({"media": {"port": 7880}})") == "unknown key \"media.port\"");
+  CHECK(ErrorOf(R"({"log": {"level": "info", "file": "x"}})") == "unknown key \"log.file\"");
+  // Keys are quoted as JSON so odd characters cannot break the one-line message.
+  CHECK(ErrorOf(R"({"ht\ntp": {}})") == R"(unknown key "ht\ntp")");
+
+  const TemporaryFile file("unknown.json", R"({"http": {"prot": 1}})");
+  RequireError(ConfigLoader::Load(file.Path(), {}),
+               "config file \"" + file.Path() + "\": unknown key \"http.prot\"");
+}
+
+TEST_CASE("Values of the wrong JSON type are errors naming the key", "[config]") {
+  CHECK(ErrorOf(R"({"http": {"port": "7880"}})") ==
+        R"("http.port" must be an integer, got string)");
+  CHECK(ErrorOf(R"({"http": {"port": 7880.5}})") ==
+        R"("http.port" must be an integer, got non-integer number)");
+  CHECK(ErrorOf(R"({"media": {"workers": true}})") ==
+        R"("media.workers" must be an integer, got boolean)");
+  CHECK(ErrorOf(R"({"rooms": {"max_participants": null}})") ==
+        R"("rooms.max_participants" must be an integer, got null)");
+  CHECK(ErrorOf(R"({"http": {"listen_address": 127}})") ==
+        R"("http.listen_address" must be a string, got integer)");
+  CHECK(ErrorOf(R"({"log": {"level": ["info"]}})") == R"("log.level" must be a string, got array)");
+  CHECK(ErrorOf(R"({"http": [1]})") == R"("http" must be an object, got array)");
+  CHECK(ErrorOf(R"({"http": 7880})") == R"("http" must be an object, got integer)");
+  CHECK(ErrorOf(R"([1, 2])") == "the top level must be a JSON object, got array");
+}
+
+TEST_CASE("Integers outside their range are errors naming the key and range", "[config]") {
+  CHECK(ErrorOf(R"({"http": {"port": 0}})") == R"("http.port" must be between 1 and 65535, got 0)");
+  CHECK(ErrorOf(R"({"http": {"port": 65536}})") ==
+        R"("http.port" must be between 1 and 65535, got 65536)");
+  CHECK(ErrorOf(R"({"http": {"port": -1}})") ==
+        R"("http.port" must be between 1 and 65535, got -1)");
+  CHECK(ErrorOf(R"({"http": {"port": 18446744073709551615}})") ==
+        R"("http.port" must be between 1 and 65535, got 18446744073709551615)");
+  CHECK(ErrorOf(R"({"media": {"port_base": 65536}})") ==
+        R"("media.port_base" must be between 0 and 65535, got 65536)");
+  CHECK(ErrorOf(R"({"media": {"workers": 257}})") ==
+        R"("media.workers" must be between 0 and 256, got 257)");
+  CHECK(ErrorOf(R"({"ice": {"consent_timeout_ms": 99}})") ==
+        R"("ice.consent_timeout_ms" must be between 100 and 3600000, got 99)");
+  CHECK(ErrorOf(R"({"rooms": {"max_participants": 0}})") ==
+        R"("rooms.max_participants" must be between 1 and 100000, got 0)");
+
+  // The ends of each range are accepted; port_base 0 means ephemeral ports.
+  CHECK(ConfigOf(R"({"http": {"port": 1}})").http.port == 1);
+  CHECK(ConfigOf(R"({"http": {"port": 65535}})").http.port == 65535);
+  CHECK(ConfigOf(R"({"media": {"port_base": 0}})").media.portBase == 0);
+  CHECK(ConfigOf(R"({"media": {"workers": 256}})").media.workers == 256);
+  CHECK(ConfigOf(R"({"media": {"workers": 0}})").media.workers == 0);
+}
+
+TEST_CASE("Addresses must be IPv4 or IPv6 literals", "[config]") {
+  CHECK(ConfigOf(R"({"http": {"listen_address": "::"}})").http.listenAddress == "::");
+  CHECK(ConfigOf(R"({"http": {"listen_address": "::1"}})").http.listenAddress == "::1");
+  CHECK(ConfigOf(R"({"media": {"listen_address": "10.0.0.7"}})").media.listenAddress == "10.0.0.7");
+  CHECK(ConfigOf(R"({"media": {"announced_address": "2001:db8::1"}})").media.announcedAddress ==
+        "2001:db8::1");
+  CHECK(ConfigOf(R"({"media": {"announced_address": "::ffff:198.51.100.1"}})")
+            .media.announcedAddress == "::ffff:198.51.100.1");
+  CHECK(ConfigOf(R"({"media": {"announced_address": ""}})").media.announcedAddress.empty());
+
+  for (const char* bad : {"localhost", "", "1.2.3", "256.0.0.1", "[::1]", "fe80::1%eth0",
+                          " 127.0.0.1", "127.0.0.1:7880"}) {
+    INFO(bad);
+    const std::string quoted = nlohmann::json(bad).dump();
+    CHECK(ErrorOf(R"({"http": {"listen_address": )" + quoted + "}}") ==
+          R"("http.listen_address" must be an IPv4 or IPv6 address, got )" + quoted);
+    CHECK(ErrorOf(R"({"media": {"listen_address": )" + quoted + "}}") ==
+          R"("media.listen_address" must be an IPv4 or IPv6 address, got )" + quoted);
+  }
+  CHECK(ErrorOf(R"({"media": {"announced_address": "example.com"}})") ==
+        R"("media.announced_address" must be "" or an IPv4 or IPv6 address, got "example.com")");
+}
+
+TEST_CASE("The log level must be one of the listed names", "[config]") {
+  for (std::string_view level : ConfigOptionTable::LogLevels()) {
+    CHECK(ConfigOf(R"({"log": {"level": ")" + std::string(level) + "\"}}").log.level == level);
+  }
+  CHECK(
+      ErrorOf(R"({"log": {"level": "verbose"}})") ==
+      R"("log.level" must be one of trace, debug, info, warn, error, critical, off, got "verbose")");
+  CHECK(ErrorOf(R"({"log": {"level": "INFO"}})").ends_with(R"(, got "INFO")"));
+  CHECK(ErrorOf(R"({"log": {"level": "warning"}})").ends_with(R"(, got "warning")"));
+}
+
+TEST_CASE("Cross-option checks on the media addresses and ports", "[config]") {
+  CHECK(ErrorOf(R"({"media": {"announced_address": "0.0.0.0"}})") ==
+        R"("media.announced_address" must be an address clients can reach, got "0.0.0.0")");
+  CHECK(ErrorOf(R"({"media": {"announced_address": "::"}})") ==
+        R"("media.announced_address" must be an address clients can reach, got "::")");
+  CHECK(ErrorOf(R"({"media": {"listen_address": "0.0.0.0"}})") ==
+        R"("media.announced_address" must be set when "media.listen_address" is "0.0.0.0")");
+  CHECK(ErrorOf(R"({"media": {"listen_address": "::"}})") ==
+        R"("media.announced_address" must be set when "media.listen_address" is "::")");
+  // The check also applies when the wildcard comes from the environment.
+  CHECK(ErrorOf("{}", {{"MYRIAD_MEDIA_LISTEN_ADDRESS", "0.0.0.0"}}) ==
+        R"("media.announced_address" must be set when "media.listen_address" is "0.0.0.0")");
+
+  CHECK(ErrorOf(R"({"media": {"port_base": 65535, "workers": 2}})") ==
+        R"("media.port_base" 65535 with 2 workers needs UDP ports up to 65536, past 65535)");
+  CHECK(ConfigOf(R"({"media": {"port_base": 65534, "workers": 2}})").media.portBase == 65534);
+  CHECK(ConfigOf(R"({"media": {"port_base": 0, "workers": 256}})").media.workers == 256);
+}
+
+TEST_CASE("Environment variables override every option, after the file", "[config]") {
+  SECTION("one of each type") {
+    const ServerConfig config = ConfigOf(R"({"http": {"port": 8000}, "log": {"level": "error"}})",
+                                         {{"MYRIAD_HTTP_PORT", "9000"},
+                                          {"MYRIAD_HTTP_WEB_ROOT", "/opt/web"},
+                                          {"MYRIAD_MEDIA_ANNOUNCED_ADDRESS", "203.0.113.5"},
+                                          {"MYRIAD_LOG_LEVEL", "debug"}});
+    CHECK(config.http.port == 9000);
+    CHECK(config.http.webRoot == "/opt/web");
+    CHECK(config.media.announcedAddress == "203.0.113.5");
+    CHECK(config.log.level == "debug");
+    CHECK(config.media.portBase == 50000);
+  }
+  SECTION("an empty value sets an empty string") {
+    const ServerConfig config =
+        ConfigOf(R"({"media": {"announced_address": "203.0.113.5"}, "http": {"web_root": "/x"}})",
+                 {{"MYRIAD_MEDIA_ANNOUNCED_ADDRESS", ""}, {"MYRIAD_HTTP_WEB_ROOT", ""}});
+    CHECK(config.media.announcedAddress.empty());
+    CHECK(config.http.webRoot.empty());
+  }
+  SECTION("each option of the table") {
+    for (const ConfigOption& option : ConfigOptionTable::Options()) {
+      INFO(option.EnvironmentVariable());
+      std::string text;
+      nlohmann::json expected;
+      switch (option.kind) {
+        case ConfigValueKind::Integer:
+          // Any in-range value that differs from the default.
+          expected =
+              option.getInteger(ServerConfig{}) == option.maximum ? option.minimum : option.maximum;
+          if (option.Path() == "media.port_base") expected = 40000;
+          text = expected.dump();
+          break;
+        case ConfigValueKind::String:
+          text = expected = "/some/where";
+          break;
+        case ConfigValueKind::IpAddress:
+        case ConfigValueKind::OptionalIpAddress:
+          text = expected = "192.0.2.44";
+          break;
+        case ConfigValueKind::LogLevel:
+          text = expected = "trace";
+          break;
+      }
+      const ServerConfig config = ConfigOf("{}", {{option.EnvironmentVariable(), text}});
+      CHECK(config.ToJson()[std::string(option.section)][std::string(option.key)] == expected);
+    }
+  }
+  SECTION("Load applies the environment after the file too") {
+    const TemporaryFile file("env.json", R"({"http": {"port": 8000}})");
+    const ConfigResult result = ConfigLoader::Load(file.Path(), {{"MYRIAD_HTTP_PORT", "9000"}});
+    REQUIRE(result.config.has_value());
+    CHECK(result.config->http.port == 9000);
+  }
+}
+
+TEST_CASE("Bad environment values are errors naming the variable", "[config]") {
+  for (const char* bad : {"90x", "", " 9000", "9000 ", "+9000", "0x2000", "9000.0"}) {
+    INFO(bad);
+    CHECK(ErrorOf("{}", {{"MYRIAD_HTTP_PORT", bad}}) ==
+          "environment variable MYRIAD_HTTP_PORT must be an integer, got " +
+              nlohmann::json(bad).dump());
+  }
+  CHECK(ErrorOf("{}", {{"MYRIAD_HTTP_PORT", "70000"}}) ==
+        "environment variable MYRIAD_HTTP_PORT must be between 1 and 65535, got 70000");
+  CHECK(ErrorOf("{}", {{"MYRIAD_MEDIA_WORKERS", "-1"}}) ==
+        "environment variable MYRIAD_MEDIA_WORKERS must be between 0 and 256, got -1");
+  CHECK(ErrorOf("{}", {{"MYRIAD_MEDIA_WORKERS", "99999999999999999999999"}}) ==
+        "environment variable MYRIAD_MEDIA_WORKERS must be between 0 and 256, got "
+        "99999999999999999999999");
+  CHECK(ErrorOf("{}", {{"MYRIAD_MEDIA_ANNOUNCED_ADDRESS", "pod.local"}}) ==
+        "environment variable MYRIAD_MEDIA_ANNOUNCED_ADDRESS must be \"\" or an IPv4 or IPv6 "
+        "address, got \"pod.local\"");
+  CHECK(ErrorOf("{}", {{"MYRIAD_LOG_LEVEL", "loud"}}) ==
+        "environment variable MYRIAD_LOG_LEVEL must be one of trace, debug, info, warn, error, "
+        "critical, off, got \"loud\"");
+}
+
+TEST_CASE("Environment values that are not UTF-8 still give a one-line error", "[config]") {
+  const std::string error = ErrorOf("{}", {{"MYRIAD_LOG_LEVEL", "\xff\n"}});
+  CHECK(error.starts_with("environment variable MYRIAD_LOG_LEVEL must be one of "));
+  // The bad byte becomes U+FFFD (UTF-8 EF BF BD) and the newline an escape.
+  CHECK(error.ends_with(", got \"\xEF\xBF\xBD\\n\""));
+}
+
+TEST_CASE("Unknown MYRIAD_ variables that look like options are errors", "[config]") {
+  CHECK(ErrorOf("{}", {{"MYRIAD_HTTP_FOO", "1"}}) ==
+        "unknown environment variable MYRIAD_HTTP_FOO");
+  CHECK(ErrorOf("{}", {{"MYRIAD_MEDIA_PORT", "1"}}) ==
+        "unknown environment variable MYRIAD_MEDIA_PORT");
+  CHECK(ErrorOf("{}", {{"MYRIAD_LOG_FILE", "/tmp/x"}}) ==
+        "unknown environment variable MYRIAD_LOG_FILE");
+
+  // Names outside the option sections, other prefixes, and lower case are not ours to judge.
+  const ServerConfig config = ConfigOf("{}", {{"MYRIAD_LOADTEST_URL", "ws://x"},
+                                              {"MYRIAD_HTTPPORT", "1"},
+                                              {"HTTP_PORT", "1"},
+                                              {"myriad_http_port", "1"}});
+  CHECK(config == ServerConfig{});
+}
+
+TEST_CASE("MYRIAD_CONFIG is reserved for the file path and is not an option", "[config]") {
+  CHECK(ConfigOf("{}", {{"MYRIAD_CONFIG", "/etc/myriad.json"}}) == ServerConfig{});
+  // Load does not read it: the command line decides the path.
+  const ConfigResult result =
+      ConfigLoader::Load("", {{"MYRIAD_CONFIG", "/nonexistent/myriad.json"}});
+  REQUIRE(result.config.has_value());
+  CHECK(*result.config == ServerConfig{});
+}
+
+TEST_CASE("The first error wins and a file error precedes environment errors", "[config]") {
+  CHECK(ErrorOf(R"({"http": {"prot": 1}})", {{"MYRIAD_HTTP_PORT", "x"}}) ==
+        "unknown key \"http.prot\"");
+}
+
+TEST_CASE("CurrentEnvironment returns the MYRIAD_ variables of the process", "[config]") {
+  REQUIRE(setenv("MYRIAD_CONFIG_TEST_VARIABLE", "a=b", 1) == 0);
+  const Environment environment = ConfigLoader::CurrentEnvironment();
+  unsetenv("MYRIAD_CONFIG_TEST_VARIABLE");
+  REQUIRE(environment.count("MYRIAD_CONFIG_TEST_VARIABLE") == 1);
+  CHECK(environment.at("MYRIAD_CONFIG_TEST_VARIABLE") == "a=b");
+  for (const auto& [name, value] : environment) CHECK(name.starts_with("MYRIAD_"));
+}

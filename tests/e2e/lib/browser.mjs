@@ -1,0 +1,166 @@
+// Headless Chromium for the end-to-end tests, driven through playwright-core.
+//
+// One browser process, one persistent context, one page (tab) per
+// participant. Why not one browser per participant: on the 2-core CI machine
+// every extra browser adds its own browser, GPU-less compositor, network and
+// audio service processes, taking memory and CPU the participants' video
+// encoders need; with pages in one browser every participant still has its own
+// renderer process and its own RTCPeerConnection, and Chromium's fake capture
+// device serves any number of concurrent getUserMedia() consumers. The
+// background-throttling flags below make every tab behave like a foreground
+// client: without them Chromium slows the timers and rendering of tabs it
+// considers hidden, which delays SDK event handling and the tests' polling.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const CHROMIUM_PATH = process.env.MYRIAD_CHROMIUM || '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-quic',
+  // Every participant tab must run as if it were in the foreground.
+  '--disable-background-timer-throttling',
+  '--disable-backgrounding-occluded-windows',
+  '--disable-renderer-backgrounding',
+  // Remote <audio> elements start without a user gesture.
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+/**
+ * Launches Chromium with a fresh temporary profile.
+ * @returns {Promise<{context: import('playwright-core').BrowserContext, userDataDir: string,
+ *   newParticipantPage: (url: string, label: string) => Promise<import('playwright-core').Page>,
+ *   consoleLog: string[], close: () => Promise<void>}>}
+ */
+export async function launchBrowser() {
+  const userDataDir = await mkdtemp(path.join(tmpdir(), 'myriad-e2e-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1280, height: 800 },
+    permissions: ['camera', 'microphone'],
+  });
+  // Page console output and errors, prefixed with the participant's label;
+  // printed by the tests when something fails.
+  const consoleLog = [];
+
+  async function newParticipantPage(url, label) {
+    const page = await context.newPage();
+    page.on('console', (msg) => consoleLog.push(`[${label}] console.${msg.type()}: ${msg.text()}`));
+    page.on('pageerror', (err) => consoleLog.push(`[${label}] pageerror: ${err.message}`));
+    page.on('requestfailed', (req) => consoleLog.push(`[${label}] requestfailed: ${req.url()} ${req.failure()?.errorText}`));
+    await page.goto(url);
+    return page;
+  }
+
+  async function close() {
+    try {
+      await context.close();
+    } finally {
+      await rm(userDataDir, { recursive: true, force: true });
+    }
+  }
+
+  return { context, userDataDir, newParticipantPage, consoleLog, close };
+}
+
+/**
+ * Polls `probe` until it returns a truthy value and returns that value, or
+ * throws after `timeoutMs` with `description` and the last probe result.
+ */
+export async function pollUntil(probe, { timeoutMs = 30000, intervalMs = 250, description = 'condition' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  let lastError;
+  for (;;) {
+    try {
+      last = await probe();
+      lastError = undefined;
+      if (last) return last;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() >= deadline) {
+      const why = lastError ? `last error: ${lastError.message}` : `last value: ${JSON.stringify(last)}`;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${description} (${why})`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/**
+ * RTP stats of the page's MyriadClient peer connection (window.myriad.pc).
+ * inbound: one entry per inbound-rtp stream, with the remote participant and
+ * Myriad trackId it belongs to (found through window.demoState.remoteTracks by
+ * the receiver track's id); outbound: one per outbound-rtp stream.
+ */
+export async function rtpStats(page) {
+  return page.evaluate(async () => {
+    const client = window.myriad;
+    if (!client || !client.pc) return { inbound: [], outbound: [] };
+    const byTrackId = new Map();
+    for (const [trackId, entry] of Object.entries(window.demoState.remoteTracks)) {
+      if (entry.track) byTrackId.set(entry.track.id, { trackId, participantId: entry.participantId });
+    }
+    const report = await client.pc.getStats();
+    const inbound = [];
+    const outbound = [];
+    report.forEach((s) => {
+      if (s.type === 'inbound-rtp') {
+        const owner = byTrackId.get(s.trackIdentifier) || {};
+        inbound.push({
+          kind: s.kind,
+          mid: s.mid,
+          ssrc: s.ssrc,
+          trackIdentifier: s.trackIdentifier,
+          trackId: owner.trackId,
+          participantId: owner.participantId,
+          packetsReceived: s.packetsReceived || 0,
+          bytesReceived: s.bytesReceived || 0,
+          framesDecoded: s.framesDecoded || 0,
+          frameWidth: s.frameWidth || 0,
+          frameHeight: s.frameHeight || 0,
+        });
+      } else if (s.type === 'outbound-rtp') {
+        outbound.push({
+          kind: s.kind,
+          mid: s.mid,
+          ssrc: s.ssrc,
+          rid: s.rid,
+          packetsSent: s.packetsSent || 0,
+          framesEncoded: s.framesEncoded || 0,
+          frameWidth: s.frameWidth || 0,
+          frameHeight: s.frameHeight || 0,
+          qualityLimitationReason: s.qualityLimitationReason,
+        });
+      }
+    });
+    return { inbound, outbound };
+  });
+}
+
+/** The inbound-rtp entry of `kind` received from `participantId`, or undefined. */
+export function inboundFrom(stats, participantId, kind) {
+  return stats.inbound.find((s) => s.participantId === participantId && s.kind === kind);
+}
+
+/** The sender's outbound video resolution, or null while it has not encoded a frame. */
+export function outboundVideoSize(stats) {
+  const video = stats.outbound.filter((s) => s.kind === 'video' && s.frameWidth > 0);
+  if (video.length === 0) return null;
+  // One encoding for now; with simulcast the largest layer is the reference.
+  const largest = video.reduce((a, b) => (a.frameWidth * a.frameHeight >= b.frameWidth * b.frameHeight ? a : b));
+  return { width: largest.frameWidth, height: largest.frameHeight };
+}
