@@ -58,9 +58,6 @@ Participant::Participant(std::string id, std::string name,
           now)),
       rtcpSsrc_(RandomSsrc()),
       transportSequence_(static_cast<uint16_t>(RandomSsrc())),
-      // The media SSRC of transport-wide feedback is unused by receivers
-      // (the feedback covers the whole transport), so it stays 0.
-      feedback_(rtcpSsrc_, 0),
       lastFeedback_(now),
       lastReports_(now) {
   Metrics::Instance().participants().Increment();
@@ -176,13 +173,15 @@ void Participant::OnRtpPacket(rtp::RtpPacket& packet, Clock::time_point now) {
   }
   RecordTransportSequence(packet, *publication, now);
   if (isRtx) {
+    // Padding-only RTX packets are bandwidth probes, not media (RFC 4588
+    // payloads start with the 2-byte original sequence number).
+    if (packet.PayloadSize() < 2) return;
     const auto& codec = publication->Describe().codec;
     auto original = rtp::RtxToOriginalInPlace(packet, codec.payloadType, publication->MediaSsrc());
     if (!original) {
       Metrics::Instance().CountDrop(DropReason::kMalformedRtp);
       return;
     }
-    // Padding-only RTX packets are bandwidth probes, not media.
     if (original->PayloadSize() == 0) return;
     publication->OnRtpPacket(*original, now);
     return;
@@ -199,19 +198,20 @@ void Participant::RecordTransportSequence(const rtp::RtpPacket& packet,
   if (!sequence) return;
   const int64_t arrivalUs =
       std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
-  if (feedback_.AddReceivedPacket(*sequence, arrivalUs) ==
+  if (!feedback_) feedback_.emplace(rtcpSsrc_, publication.MediaSsrc());
+  if (feedback_->AddReceivedPacket(*sequence, arrivalUs) ==
       rtp::TransportCcFeedbackBuilder::AddResult::kFeedbackFull) {
     // The pending feedback cannot take this packet (delta too large, too
     // many packets): send what we have, then start anew with it.
     SendTransportFeedback();
-    feedback_.AddReceivedPacket(*sequence, arrivalUs);
+    feedback_->AddReceivedPacket(*sequence, arrivalUs);
   }
 }
 
 void Participant::SendTransportFeedback() {
-  if (feedback_.Empty()) return;
-  const size_t length = feedback_.Serialize(rtcpBuffer_);
-  feedback_.StartNextFeedback();
+  if (!feedback_ || feedback_->Empty()) return;
+  const size_t length = feedback_->Serialize(rtcpBuffer_);
+  feedback_->StartNextFeedback();
   if (length > 0) SendRtcp(length);
 }
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -92,7 +93,9 @@ class Participant : public transport::WebRtcTransport::Listener {
   std::unordered_map<uint32_t, Subscription*> subscriptionsBySsrc_;
   uint32_t rtcpSsrc_;  // our SSRC as the sender of feedback to this participant
   uint16_t transportSequence_;
-  rtp::TransportCcFeedbackBuilder feedback_;
+  // Created with the first media SSRC seen: receivers route transport-wide
+  // feedback to their sending RTP module by that SSRC.
+  std::optional<rtp::TransportCcFeedbackBuilder> feedback_;
   Clock::time_point lastFeedback_;
   Clock::time_point lastReports_;
   int64_t rttMs_ = 100;

@@ -48,6 +48,9 @@ void Publication::RemoveSubscriber(Subscription& subscription) {
 void Publication::OnRtpPacket(const rtp::RtpPacket& packet, Clock::time_point now) {
   const int64_t nowMs = ToMs(now);
   const uint16_t seq = packet.SequenceNumber();
+  // Browsers probe bandwidth by resending old packets over RTX; a packet we
+  // already hold is a duplicate: not news for statistics or subscribers.
+  if (!buffer_->Get(seq).packet.empty() && packet.Timestamp() == StoredTimestamp(seq)) return;
   statistics_.OnPacket(
       seq, packet.Timestamp(),
       std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count());
@@ -57,6 +60,14 @@ void Publication::OnRtpPacket(const rtp::RtpPacket& packet, Clock::time_point no
   }
   buffer_->Store(seq, packet.Data(), nowMs);
   for (Subscription* subscription : subscribers_) subscription->ForwardRtp(packet);
+}
+
+uint32_t Publication::StoredTimestamp(uint16_t sequenceNumber) const {
+  const auto stored = buffer_->Get(sequenceNumber).packet;
+  if (stored.size() < 8) return 0;
+  // RFC 3550 5.1: the timestamp is bytes 4..7 of the fixed header.
+  return (uint32_t{stored[4]} << 24) | (uint32_t{stored[5]} << 16) | (uint32_t{stored[6]} << 8) |
+         uint32_t{stored[7]};
 }
 
 std::span<const uint8_t> Publication::StoredPacket(uint16_t sequenceNumber) const {

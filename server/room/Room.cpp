@@ -27,8 +27,8 @@ std::string RandomId(char prefix) {
   return id;
 }
 
-uint16_t RandomSequence() {
-  uint16_t value = 0;
+uint64_t RandomSeed() {
+  uint64_t value = 0;
   RAND_bytes(reinterpret_cast<uint8_t*>(&value), sizeof(value));
   return value;
 }
@@ -294,7 +294,7 @@ void Room::HandleOffer(const std::string& participantId, const signaling::OfferR
           FindExtension(media.extensions, rtp::kTransportWideCcExtensionUri);
       description.clockRate = media.codec.clockRate;
       auto& subscription = participant->AddSubscription(std::make_unique<Subscription>(
-          *participant, source, std::move(description), RandomSequence()));
+          *participant, source, std::move(description), RandomSeed()));
       // A new receiver can only start decoding at a key frame.
       subscription.RequestKeyFrame(Clock::now());
     }

@@ -11,12 +11,13 @@
 namespace myriad::server::room {
 
 Subscription::Subscription(Participant& subscriber, Publication& publication,
-                           Description description, uint16_t initialSequence)
+                           Description description, uint64_t seed)
     : subscriber_(subscriber),
       publication_(&publication),
       description_(std::move(description)),
-      sequenceOffset_(initialSequence),
-      rtxSequence_(static_cast<uint16_t>(initialSequence * 7 + 1)) {
+      rewriter_(seed),
+      rtxSequence_(static_cast<uint16_t>(seed >> 32)) {
+  rewriter_.SwitchSource(kPrimarySource, 0);
   publication_->AddSubscriber(*this);
 }
 
@@ -27,17 +28,18 @@ Subscription::~Subscription() {
 void Subscription::OnPublicationGone() { publication_ = nullptr; }
 
 void Subscription::ForwardRtp(const rtp::RtpPacket& packet) {
-  const uint16_t ourSequence = static_cast<uint16_t>(packet.SequenceNumber() + sequenceOffset_);
-  if (Send(packet.Data(), false, ourSequence)) {
+  const auto header = rewriter_.Rewrite(packet.SequenceNumber(), packet.Timestamp());
+  if (!header) return;  // older than where this subscription started
+  if (Send(packet.Data(), false, *header)) {
     sentAny_ = true;
-    lastTimestamp_ = packet.Timestamp();
+    timestampOffset_ = header->timestamp - packet.Timestamp();
     ++packetsSent_;
     octetsSent_ += static_cast<uint32_t>(packet.PayloadSize());
   }
 }
 
 bool Subscription::Send(std::span<const uint8_t> source, bool retransmission,
-                        uint16_t ourSequence) {
+                        const rtp::RtpStreamRewriter::Header& header) {
   std::span<uint8_t> buffer = subscriber_.SendBuffer();
   if (source.size() + subscriber_.TrailerRoom() > buffer.size()) return false;
   std::memcpy(buffer.data(), source.data(), source.size());
@@ -45,7 +47,8 @@ bool Subscription::Send(std::span<const uint8_t> source, bool retransmission,
   if (!out) return false;
   out->SetSsrc(description_.ssrc);
   out->SetPayloadType(description_.payloadType);
-  out->SetSequenceNumber(ourSequence);
+  out->SetSequenceNumber(header.sequenceNumber);
+  out->SetTimestamp(header.timestamp);
   out->RemapExtensionIds(description_.extensionMap);
   if (description_.transportCcId != 0) {
     rtp::WriteTransportSequenceNumber(out->GetExtension(description_.transportCcId),
@@ -71,13 +74,21 @@ bool Subscription::Send(std::span<const uint8_t> source, bool retransmission,
 
 void Subscription::Retransmit(uint16_t ourSequenceNumber) {
   if (!publication_) return;
-  const uint16_t original = static_cast<uint16_t>(ourSequenceNumber - sequenceOffset_);
-  const auto stored = publication_->StoredPacket(original);
-  if (stored.empty()) {
+  const auto incoming = rewriter_.ToIncoming(ourSequenceNumber);
+  const auto stored =
+      incoming ? publication_->StoredPacket(incoming->sequenceNumber) : std::span<const uint8_t>();
+  if (stored.size() < 12) {
     Metrics::Instance().retransmissions_missed().Increment();
     return;
   }
-  if (Send(stored, true, ourSequenceNumber)) Metrics::Instance().retransmissions().Increment();
+  const uint32_t timestamp = publication_->StoredTimestamp(incoming->sequenceNumber);
+  const auto header =
+      rewriter_.MapRetransmission(incoming->sourceId, incoming->sequenceNumber, timestamp);
+  if (!header) {
+    Metrics::Instance().retransmissions_missed().Increment();
+    return;
+  }
+  if (Send(stored, true, *header)) Metrics::Instance().retransmissions().Increment();
 }
 
 void Subscription::RequestKeyFrame(Clock::time_point now) {
@@ -89,14 +100,15 @@ std::optional<Subscription::SenderReportFields> Subscription::MakeSenderReport(
   if (!publication_ || !sentAny_) return std::nullopt;
   const auto& report = publication_->LastSenderReport();
   if (!report) return std::nullopt;
-  // Extrapolate the publisher's RTP clock to now: our timestamps are the
-  // publisher's (no timestamp offset), so its SR mapping holds for us too.
+  // Extrapolate the publisher's RTP clock to now and shift it by our
+  // timestamp offset, so the receiver's lip sync sees our stream's clock.
   const auto elapsedUs =
       std::chrono::duration_cast<std::chrono::microseconds>(now - report->receivedAt).count();
   const int64_t elapsedTicks = elapsedUs * static_cast<int64_t>(description_.clockRate) / 1'000'000;
   SenderReportFields fields;
   fields.ntpTimestamp = nowNtp;
-  fields.rtpTimestamp = report->rtpTimestamp + static_cast<uint32_t>(elapsedTicks);
+  fields.rtpTimestamp =
+      report->rtpTimestamp + static_cast<uint32_t>(elapsedTicks) + timestampOffset_;
   fields.packetCount = packetsSent_;
   fields.octetCount = octetsSent_;
   return fields;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "rtp/RtpPacket.h"
+#include "rtp/RtpStreamRewriter.h"
 
 namespace myriad::server::room {
 
@@ -33,8 +34,10 @@ class Subscription {
     uint32_t clockRate = 90000;
   };
 
+  // `seed` picks the random initial sequence number and timestamp of the
+  // outgoing stream (RFC 3550 5.1).
   Subscription(Participant& subscriber, Publication& publication, Description description,
-               uint16_t initialSequence);
+               uint64_t seed);
   ~Subscription();
   Subscription(const Subscription&) = delete;
   Subscription& operator=(const Subscription&) = delete;
@@ -68,15 +71,19 @@ class Subscription {
   std::optional<SenderReportFields> MakeSenderReport(Clock::time_point now, uint64_t nowNtp) const;
 
  private:
-  bool Send(std::span<const uint8_t> packet, bool retransmission, uint16_t ourSequence);
+  bool Send(std::span<const uint8_t> packet, bool retransmission,
+            const rtp::RtpStreamRewriter::Header& header);
+  // The publication is one source for now; simulcast layers and audio slots
+  // will switch between several (RtpStreamRewriter::SwitchSource).
+  static constexpr uint32_t kPrimarySource = 1;
 
   Participant& subscriber_;
   Publication* publication_;
   Description description_;
-  uint16_t sequenceOffset_;  // ours = publisher's + offset
+  rtp::RtpStreamRewriter rewriter_;
   uint16_t rtxSequence_ = 0;
   bool sentAny_ = false;
-  uint32_t lastTimestamp_ = 0;
+  uint32_t timestampOffset_ = 0;  // ours = publisher's + offset, for sender reports
   uint32_t packetsSent_ = 0;
   uint32_t octetsSent_ = 0;
 };

@@ -69,7 +69,7 @@ std::shared_ptr<DtlsContext> DtlsContext::Create(const DtlsCertificate& certific
   // DTLS 1.3.
   const long options = SSL_OP_NO_QUERY_MTU |      // we set the MTU ourselves
                        SSL_OP_NO_TICKET |         // no resumption in WebRTC
-                       SSL_OP_NO_RENEGOTIATION |  // RFC 8842 has no use for it
+                       SSL_OP_NO_RENEGOTIATION |  // WebRTC never renegotiates
                        SSL_OP_CIPHER_SERVER_PREFERENCE;
   SSL_CTX_set_options(context, options);
   SSL_CTX_set_session_cache_mode(context, SSL_SESS_CACHE_OFF);

@@ -328,7 +328,7 @@ TEST_CASE("H.264 subscriptions match packetization-mode and profile", "[sdp][ans
   CHECK(chosenPt("H264", "packetization-mode=1;profile-level-id=640c1f") ==
         -1);                                                                    // High not offered
   CHECK(chosenPt("H264", "packetization-mode=1;profile-level-id=42e0") == -1);  // malformed
-  CHECK(chosenPt("H264", "packetization-mode=1") == -1);  // absent = 42 00, not offered here
+  CHECK(chosenPt("H264", "packetization-mode=1") == 102);  // absent = 42 00 (Baseline)
   CHECK(chosenPt("VP8", "") == 96);
   CHECK(chosenPt("VP9", "profile-id=0") == -1);  // not forwarded by the SFU
   auto answer = BuildOk(

@@ -1,0 +1,358 @@
+#include "loadtest/client/ClientTransport.h"
+
+#include <openssl/rand.h>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/socket_base.hpp>
+#include <cstring>
+
+#include "rtp/StunMessageBuilder.h"
+
+namespace myriad::loadtest {
+
+namespace asio = boost::asio;
+using server::transport::DtlsRole;
+using server::transport::DtlsTransport;
+using server::transport::SrtpSession;
+
+namespace {
+
+// RFC 8445 5.1.2.1 and 7.1.1: a check carries the priority the agent would
+// give a peer-reflexive candidate (type preference 110, local preference
+// 65535, component 1).
+constexpr uint32_t kPeerReflexivePriority = (110u << 24) | (65535u << 8) | (256u - 1u);
+
+bool IsRtcp(std::span<const uint8_t> data) {
+  // RFC 5761 4: with rtcp-mux, the second byte 192..223 is an RTCP packet type.
+  return data.size() >= 2 && data[1] >= 192 && data[1] <= 223;
+}
+
+}  // namespace
+
+ClientTransport::ClientTransport(asio::io_context& context,
+                                 std::shared_ptr<const server::transport::DtlsCertificate> certificate,
+                                 std::string localUfrag, std::string localPassword,
+                                 Options options)
+    : context_(context),
+      certificate_(std::move(certificate)),
+      localUfrag_(std::move(localUfrag)),
+      localPassword_(std::move(localPassword)),
+      options_(options),
+      socket_(context),
+      checkTimer_(context),
+      dtlsTimer_(context),
+      connectTimer_(context) {}
+
+ClientTransport::~ClientTransport() {
+  alive_.reset();
+  boost::system::error_code ignored;
+  checkTimer_.cancel();
+  dtlsTimer_.cancel();
+  connectTimer_.cancel();
+  socket_.close(ignored);
+}
+
+bool ClientTransport::Open(std::string* error) {
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(options_.localAddress, ec);
+  if (ec) {
+    *error = "bad local address " + options_.localAddress;
+    return false;
+  }
+  socket_.open(address.is_v4() ? asio::ip::udp::v4() : asio::ip::udp::v6(), ec);
+  if (!ec) socket_.bind(Endpoint(address, 0), ec);
+  if (ec) {
+    *error = "cannot bind a UDP socket on " + options_.localAddress + ": " + ec.message();
+    return false;
+  }
+  // A subscriber's socket absorbs the bursts of a busy room while its thread
+  // serves other clients; the kernel caps the size at net.core.rmem_max.
+  socket_.set_option(asio::socket_base::receive_buffer_size(options_.receiveBufferBytes), ec);
+  socket_.non_blocking(true, ec);
+  ReceiveNext();
+  return true;
+}
+
+ClientTransport::Endpoint ClientTransport::LocalEndpoint() const {
+  boost::system::error_code ec;
+  return socket_.local_endpoint(ec);
+}
+
+void ClientTransport::Start(RemoteParameters remote) {
+  if (state_ != State::kNew) return;
+  remote_ = std::move(remote);
+  username_ = remote_.iceUfrag + ":" + localUfrag_;
+  RAND_bytes(reinterpret_cast<uint8_t*>(&tieBreaker_), sizeof(tieBreaker_));
+  dtls_ = std::make_unique<DtlsTransport>(*certificate_, DtlsRole::kClient, *this);
+  dtls_->SetRemoteFingerprint(remote_.fingerprintAlgorithm, remote_.fingerprint);
+  SetState(State::kChecking);
+  std::weak_ptr<bool> alive = alive_;
+  connectTimer_.expires_after(options_.connectTimeout);
+  connectTimer_.async_wait([this, alive](const boost::system::error_code& ec) {
+    if (ec || alive.expired()) return;
+    if (state_ == State::kChecking) Fail("ICE connectivity checks got no answer");
+    if (state_ == State::kDtlsConnecting) Fail("DTLS handshake did not finish in time");
+  });
+  SendCheck(true);
+  ScheduleCheck(options_.checkInterval);
+}
+
+void ClientTransport::ScheduleCheck(std::chrono::milliseconds after) {
+  std::weak_ptr<bool> alive = alive_;
+  checkTimer_.expires_after(after);
+  checkTimer_.async_wait([this, alive](const boost::system::error_code& ec) {
+    if (ec || alive.expired()) return;
+    if (state_ == State::kChecking) {
+      // RFC 8445 7.2.4: the nominating check is retransmitted until answered.
+      SendCheck(true);
+      ScheduleCheck(options_.checkInterval);
+      return;
+    }
+    if (state_ == State::kDtlsConnecting || state_ == State::kConnected) {
+      if (Clock::now() - lastConsent_ > options_.consentTimeout) {
+        Fail("ICE consent expired");  // RFC 7675 5.1
+        return;
+      }
+      SendCheck(false);
+      ScheduleCheck(options_.consentInterval);
+    }
+  });
+}
+
+void ClientTransport::SendCheck(bool nominate) {
+  Transaction& transaction = transactions_[nextTransaction_];
+  nextTransaction_ = (nextTransaction_ + 1) % transactions_.size();
+  RAND_bytes(transaction.id.data(), static_cast<int>(transaction.id.size()));
+  transaction.sentAt = Clock::now();
+  transaction.used = true;
+  // RFC 8445 7.2.2 and 7.1: USERNAME "remote:local", PRIORITY, the
+  // controlling role with our tie-breaker, USE-CANDIDATE to nominate, then
+  // MESSAGE-INTEGRITY with the server's password and FINGERPRINT.
+  rtp::StunMessageBuilder builder(stunBuffer_, rtp::StunMessage::kBindingRequest, transaction.id);
+  builder.AddUsername(username_);
+  builder.AddPriority(kPeerReflexivePriority);
+  builder.AddIceControlling(tieBreaker_);
+  if (nominate) builder.AddUseCandidate();
+  builder.AddMessageIntegrity(remote_.icePwd);
+  builder.AddFingerprint();
+  const auto request = builder.Finish();
+  if (request.empty()) {
+    Fail("cannot build a STUN binding request");
+    return;
+  }
+  if (SendDatagram(request)) ++counters_.stunRequestsSent;
+}
+
+void ClientTransport::ReceiveNext() {
+  std::weak_ptr<bool> alive = alive_;
+  socket_.async_receive_from(
+      asio::buffer(receiveBuffer_), from_,
+      [this, alive](const boost::system::error_code& ec, size_t bytes) {
+        if (alive.expired()) return;
+        if (ec == asio::error::operation_aborted || !socket_.is_open()) return;
+        if (!ec) OnDatagram(std::span<uint8_t>(receiveBuffer_.data(), bytes), Clock::now());
+        if (alive.expired() || !socket_.is_open()) return;
+        ReceiveNext();
+      });
+}
+
+void ClientTransport::OnDatagram(std::span<uint8_t> datagram, Clock::time_point now) {
+  if (state_ == State::kNew || from_ != remote_.candidate || datagram.empty()) {
+    ++counters_.datagramsFromUnknownSources;
+    return;
+  }
+  // RFC 7983 7: demultiplex by the first byte.
+  const uint8_t first = datagram[0];
+  if (first <= 3) {
+    if (const auto message = rtp::StunMessage::Parse(datagram)) {
+      OnStunResponse(*message, now);
+    } else {
+      ++counters_.stunResponsesRejected;
+    }
+  } else if (first >= 20 && first <= 63) {
+    if (dtls_) {
+      dtls_->ProcessPacket(datagram);
+      RescheduleDtlsTimer();
+    }
+  } else if (first >= 128 && first <= 191) {
+    OnSrtp(datagram);
+  }
+}
+
+void ClientTransport::OnStunResponse(const rtp::StunMessage& message, Clock::time_point now) {
+  if (message.Type() != rtp::StunMessage::kBindingSuccessResponse) {
+    ++counters_.stunResponsesRejected;  // error responses (487 role conflict...)
+    return;
+  }
+  Transaction* match = nullptr;
+  for (auto& transaction : transactions_) {
+    if (transaction.used && transaction.id == message.TransactionId()) match = &transaction;
+  }
+  // RFC 8445 7.2.5.2: the response must be authenticated with the password
+  // the request used, the server's.
+  if (!match || !message.HasMessageIntegrity() || !message.CheckMessageIntegrity(remote_.icePwd) ||
+      (message.HasFingerprint() && !message.CheckFingerprint())) {
+    ++counters_.stunResponsesRejected;
+    return;
+  }
+  match->used = false;
+  ++counters_.stunResponsesAccepted;
+  lastConsent_ = now;
+  lastRoundTrip_ = std::chrono::duration_cast<std::chrono::microseconds>(now - match->sentAt);
+  if (state_ == State::kChecking) {
+    SetState(State::kDtlsConnecting);
+    ScheduleCheck(options_.consentInterval);
+    dtls_->Start();
+    RescheduleDtlsTimer();
+  }
+}
+
+void ClientTransport::OnSrtp(std::span<uint8_t> datagram) {
+  if (!srtpInbound_) {
+    ++counters_.srtpBeforeConnected;
+    return;
+  }
+  if (IsRtcp(datagram)) {
+    const size_t length = srtpInbound_->UnprotectRtcp(datagram);
+    if (length == 0) {
+      ++counters_.unprotectFailures;
+      return;
+    }
+    ++counters_.rtcpPacketsReceived;
+    counters_.rtcpBytesReceived += length;
+    if (onRtcp_) onRtcp_(datagram.first(length));
+    return;
+  }
+  const size_t length = srtpInbound_->UnprotectRtp(datagram);
+  if (length == 0) {
+    ++counters_.unprotectFailures;
+    return;
+  }
+  auto packet = rtp::RtpPacket::Parse(datagram.first(length));
+  if (!packet) {
+    ++counters_.malformedRtp;
+    return;
+  }
+  ++counters_.rtpPacketsReceived;
+  counters_.rtpBytesReceived += length;
+  if (onRtp_) onRtp_(*packet);
+}
+
+void ClientTransport::RescheduleDtlsTimer() {
+  if (!dtls_) return;
+  const auto timeout = dtls_->TimeUntilTimeout();
+  if (!timeout) {
+    dtlsTimer_.cancel();
+    return;
+  }
+  std::weak_ptr<bool> alive = alive_;
+  dtlsTimer_.expires_after(*timeout);
+  dtlsTimer_.async_wait([this, alive](const boost::system::error_code& ec) {
+    if (ec || alive.expired() || !dtls_) return;
+    dtls_->HandleTimeout();
+    RescheduleDtlsTimer();
+  });
+}
+
+bool ClientTransport::SendRtp(std::span<const uint8_t> packet) {
+  if (!IsConnected() || packet.size() > kMaxPacketSize || packet.empty()) return false;
+  std::memcpy(sendBuffer_.data(), packet.data(), packet.size());
+  const size_t length = srtpOutbound_->ProtectRtp(sendBuffer_, packet.size());
+  if (length == 0 || !SendDatagram(std::span<const uint8_t>(sendBuffer_.data(), length))) {
+    return false;
+  }
+  ++counters_.rtpPacketsSent;
+  counters_.rtpBytesSent += packet.size();
+  return true;
+}
+
+bool ClientTransport::SendRtcp(std::span<const uint8_t> compound) {
+  if (!IsConnected() || compound.size() > kMaxPacketSize || compound.empty()) return false;
+  std::memcpy(sendBuffer_.data(), compound.data(), compound.size());
+  const size_t length = srtpOutbound_->ProtectRtcp(sendBuffer_, compound.size());
+  if (length == 0 || !SendDatagram(std::span<const uint8_t>(sendBuffer_.data(), length))) {
+    return false;
+  }
+  ++counters_.rtcpPacketsSent;
+  counters_.rtcpBytesSent += compound.size();
+  return true;
+}
+
+bool ClientTransport::SendRawDatagram(std::span<const uint8_t> datagram) {
+  if (state_ == State::kNew) return false;
+  return SendDatagram(datagram);
+}
+
+bool ClientTransport::SendDatagram(std::span<const uint8_t> datagram) {
+  if (!socket_.is_open()) return false;
+  boost::system::error_code ec;
+  socket_.send_to(asio::buffer(datagram.data(), datagram.size()), remote_.candidate, 0, ec);
+  if (ec) {
+    ++counters_.sendFailures;
+    return false;
+  }
+  return true;
+}
+
+void ClientTransport::Close(bool notifyPeer) {
+  if (state_ == State::kClosed) return;
+  if (notifyPeer && dtls_ && dtls_->GetState() == DtlsTransport::State::kConnected) {
+    dtls_->Close();
+  }
+  srtpInbound_.reset();
+  srtpOutbound_.reset();
+  checkTimer_.cancel();
+  dtlsTimer_.cancel();
+  connectTimer_.cancel();
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+  SetState(State::kClosed);
+}
+
+void ClientTransport::SetState(State state) {
+  if (state_ == state) return;
+  state_ = state;
+  if (onState_) onState_(state);
+}
+
+void ClientTransport::Fail(std::string reason) {
+  if (state_ == State::kFailed || state_ == State::kClosed) return;
+  failureReason_ = std::move(reason);
+  srtpInbound_.reset();
+  srtpOutbound_.reset();
+  checkTimer_.cancel();
+  dtlsTimer_.cancel();
+  connectTimer_.cancel();
+  SetState(State::kFailed);
+}
+
+void ClientTransport::OnDtlsSendPacket(std::span<const uint8_t> datagram) { SendDatagram(datagram); }
+
+void ClientTransport::OnDtlsConnected(const server::transport::SrtpKeyMaterial& keys) {
+  srtpInbound_ = SrtpSession::Create(keys.profile, SrtpSession::Direction::kInbound,
+                                     keys.remoteMasterKeyAndSalt);
+  srtpOutbound_ = SrtpSession::Create(keys.profile, SrtpSession::Direction::kOutbound,
+                                      keys.localMasterKeyAndSalt);
+  if (!srtpInbound_ || !srtpOutbound_) {
+    Fail("cannot create the SRTP sessions");
+    return;
+  }
+  connectTimer_.cancel();
+  SetState(State::kConnected);
+}
+
+void ClientTransport::OnDtlsFailed(std::string_view reason) {
+  Fail("DTLS failed: " + std::string(reason));
+}
+
+void ClientTransport::OnDtlsApplicationData(std::span<const uint8_t> /*data*/) {
+  // Data channels (SCTP over DTLS) are not part of the media load.
+}
+
+void ClientTransport::OnDtlsClosed() {
+  srtpInbound_.reset();
+  srtpOutbound_.reset();
+  Fail("the server closed DTLS");
+}
+
+}  // namespace myriad::loadtest

@@ -1,0 +1,192 @@
+#pragma once
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "rtp/RtpPacket.h"
+#include "rtp/StunMessage.h"
+#include "server/transport/DtlsCertificate.h"
+#include "server/transport/DtlsTransport.h"
+#include "server/transport/SrtpSession.h"
+
+namespace myriad::loadtest {
+
+// The client half of one WebRTC transport, built from the server's own
+// DTLS and SRTP code: one UDP socket, a controlling ICE agent that checks
+// the server's single host candidate (RFC 8445 7.2.4, nominating it with
+// USE-CANDIDATE) and keeps consent alive (RFC 7675), DTLS in the client role
+// (the server answers a=setup:passive), then SRTP both ways.
+//
+// Runs on one io_context thread. Callbacks run on it and must not destroy
+// the transport.
+class ClientTransport : public server::transport::DtlsTransport::Listener {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using Endpoint = boost::asio::ip::udp::endpoint;
+
+  enum class State { kNew, kChecking, kDtlsConnecting, kConnected, kFailed, kClosed };
+
+  struct Options {
+    std::string localAddress = "127.0.0.1";
+    // Connectivity checks are retransmitted at this pace until answered
+    // (loopback and LAN servers answer at once; RFC 8445 14 allows pacing).
+    std::chrono::milliseconds checkInterval{50};
+    // RFC 7675 5.1 checks consent every 5 s on average; we check more often
+    // so a load test notices a dead server early.
+    std::chrono::milliseconds consentInterval{2000};
+    // RFC 7675 5.1: consent is lost after 30 s without a response.
+    std::chrono::milliseconds consentTimeout{30000};
+    // ICE and DTLS must be done by then, or the transport fails.
+    std::chrono::milliseconds connectTimeout{10000};
+    int receiveBufferBytes = 4 * 1024 * 1024;
+  };
+
+  struct RemoteParameters {
+    std::string iceUfrag;
+    std::string icePwd;
+    std::string fingerprintAlgorithm = "sha-256";
+    std::string fingerprint;
+    Endpoint candidate;
+  };
+
+  struct Counters {
+    uint64_t rtpPacketsSent = 0;
+    uint64_t rtpBytesSent = 0;  // before protection
+    uint64_t rtcpPacketsSent = 0;
+    uint64_t rtcpBytesSent = 0;
+    uint64_t rtpPacketsReceived = 0;
+    uint64_t rtpBytesReceived = 0;  // after unprotection
+    uint64_t rtcpPacketsReceived = 0;
+    uint64_t rtcpBytesReceived = 0;
+    uint64_t unprotectFailures = 0;  // SRTP/SRTCP authentication or replay
+    uint64_t malformedRtp = 0;       // decrypted but not an RTP packet
+    uint64_t srtpBeforeConnected = 0;
+    uint64_t sendFailures = 0;  // socket refused (buffer full)
+    uint64_t stunRequestsSent = 0;
+    uint64_t stunResponsesAccepted = 0;
+    uint64_t stunResponsesRejected = 0;  // unknown transaction, bad integrity
+    uint64_t datagramsFromUnknownSources = 0;
+  };
+
+  // Largest plain RTP/RTCP packet SendRtp/SendRtcp accept.
+  static constexpr size_t kMaxPacketSize = 1500;
+
+  ClientTransport(boost::asio::io_context& context,
+                  std::shared_ptr<const server::transport::DtlsCertificate> certificate,
+                  std::string localUfrag, std::string localPassword, Options options);
+  ~ClientTransport() override;
+  ClientTransport(const ClientTransport&) = delete;
+  ClientTransport& operator=(const ClientTransport&) = delete;
+
+  // Binds the UDP socket (port 0) and starts receiving.
+  bool Open(std::string* error);
+  Endpoint LocalEndpoint() const;
+  const std::string& LocalUfrag() const { return localUfrag_; }
+  const std::string& LocalPassword() const { return localPassword_; }
+
+  // From the server's answer: starts ICE checks, then DTLS once one succeeds.
+  void Start(RemoteParameters remote);
+
+  // What Start was given (empty before).
+  const RemoteParameters& Remote() const { return remote_; }
+  State GetState() const { return state_; }
+  bool IsConnected() const { return state_ == State::kConnected; }
+  const std::string& FailureReason() const { return failureReason_; }
+  const Counters& GetCounters() const { return counters_; }
+  // Round-trip time of the last answered connectivity or consent check.
+  std::optional<std::chrono::microseconds> LastCheckRoundTrip() const { return lastRoundTrip_; }
+
+  // Protect a copy of a plain packet and send it; false unless connected or
+  // if the packet is larger than kMaxPacketSize. No allocation.
+  bool SendRtp(std::span<const uint8_t> packet);
+  bool SendRtcp(std::span<const uint8_t> compound);
+  // Sends bytes as they are to the server candidate (tests of hostile input
+  // from a validated 5-tuple).
+  bool SendRawDatagram(std::span<const uint8_t> datagram);
+
+  void SetRtpHandler(std::function<void(rtp::RtpPacket&)> handler) {
+    onRtp_ = std::move(handler);
+  }
+  void SetRtcpHandler(std::function<void(std::span<uint8_t>)> handler) {
+    onRtcp_ = std::move(handler);
+  }
+  void SetStateHandler(std::function<void(State)> handler) { onState_ = std::move(handler); }
+
+  // Stops the timers and closes the socket, after a DTLS close_notify when
+  // connected and `notifyPeer` (not when the server already dropped us).
+  void Close(bool notifyPeer = true);
+
+ private:
+  // DtlsTransport::Listener
+  void OnDtlsSendPacket(std::span<const uint8_t> datagram) override;
+  void OnDtlsConnected(const server::transport::SrtpKeyMaterial& keys) override;
+  void OnDtlsFailed(std::string_view reason) override;
+  void OnDtlsApplicationData(std::span<const uint8_t> data) override;
+  void OnDtlsClosed() override;
+
+  void ReceiveNext();
+  void OnDatagram(std::span<uint8_t> datagram, Clock::time_point now);
+  void OnStunResponse(const rtp::StunMessage& message, Clock::time_point now);
+  void OnSrtp(std::span<uint8_t> datagram);
+  void SendCheck(bool nominate);
+  void ScheduleCheck(std::chrono::milliseconds after);
+  void RescheduleDtlsTimer();
+  void SetState(State state);
+  void Fail(std::string reason);
+  bool SendDatagram(std::span<const uint8_t> datagram);
+
+  boost::asio::io_context& context_;
+  std::shared_ptr<const server::transport::DtlsCertificate> certificate_;
+  std::string localUfrag_;
+  std::string localPassword_;
+  Options options_;
+  boost::asio::ip::udp::socket socket_;
+  boost::asio::steady_timer checkTimer_;
+  boost::asio::steady_timer dtlsTimer_;
+  boost::asio::steady_timer connectTimer_;
+  RemoteParameters remote_;
+  std::string username_;  // "serverUfrag:clientUfrag" (RFC 8445 7.2.2)
+  uint64_t tieBreaker_ = 0;
+  std::unique_ptr<server::transport::DtlsTransport> dtls_;
+  std::unique_ptr<server::transport::SrtpSession> srtpInbound_;
+  std::unique_ptr<server::transport::SrtpSession> srtpOutbound_;
+  State state_ = State::kNew;
+  std::string failureReason_;
+  Counters counters_;
+
+  // Outstanding check transactions (RFC 5389 7.3.3: a response matches a
+  // request by transaction id), oldest overwritten first.
+  struct Transaction {
+    std::array<uint8_t, 12> id{};
+    Clock::time_point sentAt;
+    bool used = false;
+  };
+  std::array<Transaction, 8> transactions_{};
+  size_t nextTransaction_ = 0;
+  Clock::time_point lastConsent_;
+  std::optional<std::chrono::microseconds> lastRoundTrip_;
+
+  std::function<void(rtp::RtpPacket&)> onRtp_;
+  std::function<void(std::span<uint8_t>)> onRtcp_;
+  std::function<void(State)> onState_;
+
+  Endpoint from_;
+  // libsrtp wants 4-byte aligned buffers; protection grows a packet by at
+  // most kMaxTrailer.
+  alignas(8) std::array<uint8_t, 2048> receiveBuffer_{};
+  alignas(8) std::array<uint8_t, kMaxPacketSize + server::transport::SrtpSession::kMaxTrailer>
+      sendBuffer_{};
+  std::array<uint8_t, 512> stunBuffer_{};
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace myriad::loadtest

@@ -1,0 +1,484 @@
+#include "loadtest/client/WebRtcClient.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+
+#include <boost/asio/ip/address.hpp>
+#include <sstream>
+
+#include "rtp/RtpHeaderExtensions.h"
+#include "signaling/SessionDescription.h"
+
+namespace myriad::loadtest {
+namespace {
+
+std::string StringField(const nlohmann::json& message, const char* name) {
+  const auto it = message.find(name);
+  return it != message.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::string ErrorText(const nlohmann::json& reply) {
+  if (StringField(reply, "type") == "error") {
+    return StringField(reply, "code") + ": " + StringField(reply, "message");
+  }
+  return "unexpected reply " + reply.dump();
+}
+
+ExtensionIds ExtensionIdsOf(const std::vector<signaling::SdpExtension>& extensions) {
+  ExtensionIds ids{0, 0, 0, 0, 0, 0, 0};
+  for (const auto& extension : extensions) {
+    const std::string_view uri = extension.uri;
+    if (uri == rtp::kAudioLevelExtensionUri) ids.audioLevel = extension.id;
+    if (uri == rtp::kAbsSendTimeExtensionUri) ids.absSendTime = extension.id;
+    if (uri == rtp::kTransportWideCcExtensionUri) ids.transportCc = extension.id;
+    if (uri == rtp::kMidExtensionUri) ids.mid = extension.id;
+    if (uri == rtp::kRtpStreamIdExtensionUri) ids.rtpStreamId = extension.id;
+    if (uri == rtp::kRepairedRtpStreamIdExtensionUri) ids.repairedRtpStreamId = extension.id;
+    if (uri == rtp::kVideoOrientationExtensionUri) ids.videoOrientation = extension.id;
+  }
+  return ids;
+}
+
+// The first UDP candidate of an SDP (RFC 8839 5.1):
+// a=candidate:<foundation> <component> <transport> <priority> <address> <port> typ <type>
+std::optional<boost::asio::ip::udp::endpoint> FirstUdpCandidate(const std::string& sdp) {
+  std::istringstream lines(sdp);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.rfind("a=candidate:", 0) != 0) continue;
+    std::istringstream tokens(line.substr(12));
+    std::string foundation, component, transport, priority, address, port;
+    tokens >> foundation >> component >> transport >> priority >> address >> port;
+    if (transport != "udp" && transport != "UDP") continue;
+    boost::system::error_code ec;
+    const auto ip = boost::asio::ip::make_address(address, ec);
+    if (ec || port.empty() || port.size() > 5) continue;
+    const unsigned long number = std::strtoul(port.c_str(), nullptr, 10);
+    if (number == 0 || number > 65535) continue;
+    return boost::asio::ip::udp::endpoint(ip, static_cast<uint16_t>(number));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+WebRtcClient::WebRtcClient(boost::asio::io_context& context, Options options)
+    : context_(context),
+      options_(std::move(options)),
+      random_(options_.seed),
+      certificate_(options_.certificate),
+      signaling_(context),
+      leaveTimer_(context) {
+  if (!certificate_) certificate_ = server::transport::DtlsCertificate::Generate();
+  if (certificate_) offeredFingerprint_ = certificate_->FingerprintSha256();
+  if (options_.offerWrongFingerprint) {
+    const auto other = server::transport::DtlsCertificate::Generate();
+    if (other) offeredFingerprint_ = other->FingerprintSha256();
+  }
+  cname_ = RandomToken(16, false);
+  streamId_ = RandomToken(20, false);
+  sessionId_ = ((uint64_t{random_()} << 32) | random_()) & 0x3FFFFFFFFFFFFFFFull;
+  rtcpSsrc_ = RandomSsrc();
+  transportSequence_ = static_cast<uint16_t>(random_());
+  // RFC 8839 5.4: ufrag 4-256, password 22-256 ice-chars; random, not seeded.
+  transport_ = std::make_unique<ClientTransport>(context, certificate_, RandomToken(8, true),
+                                                 RandomToken(24, true), options_.transport);
+  signaling_.SetMessageHandler([this](const Json& message) { OnServerMessage(message); });
+  std::weak_ptr<bool> alive = alive_;
+  signaling_.SetCloseHandler([this, alive] {
+    if (alive.expired() || !leaveDone_) return;
+    auto done = std::move(leaveDone_);
+    leaveDone_ = nullptr;
+    leaveTimer_.cancel();
+    done(left_ ? "" : "the server closed the connection before `left`");
+  });
+}
+
+WebRtcClient::~WebRtcClient() { alive_.reset(); }
+
+uint32_t WebRtcClient::RandomSsrc() {
+  uint32_t ssrc = 0;
+  while (ssrc == 0 || ssrc == rtcpSsrc_) ssrc = random_();
+  return ssrc;
+}
+
+std::string WebRtcClient::RandomToken(size_t length, bool iceChars) {
+  static constexpr char kIceChars[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string token(length, 'x');
+  if (iceChars) {
+    // ICE credentials authenticate the checks: unpredictable, not seeded.
+    std::vector<uint8_t> bytes(length);
+    RAND_bytes(bytes.data(), static_cast<int>(length));
+    for (size_t i = 0; i < length; ++i) token[i] = kIceChars[bytes[i] % 64];
+  } else {
+    for (size_t i = 0; i < length; ++i) token[i] = kIceChars[random_() % 62];
+  }
+  return token;
+}
+
+void WebRtcClient::Join(const std::string& room, const std::string& name, Callback done) {
+  if (!certificate_) return done("cannot generate a DTLS certificate");
+  std::string error;
+  if (!transport_->Open(&error)) return done(error);
+  std::weak_ptr<bool> alive = alive_;
+  signaling_.Connect(options_.host, options_.port,
+                     [this, alive, room, name, done](const std::string& error) {
+                       if (alive.expired()) return;
+                       if (!error.empty()) return done(error);
+                       signaling_.Request(
+                           Json{{"type", "join"}, {"room", room}, {"name", name}},
+                           options_.requestTimeout, [this, alive, done](std::optional<Json> reply) {
+                             if (alive.expired()) return;
+                             if (!reply) return done("timeout waiting for `joined`");
+                             if (StringField(*reply, "type") != "joined") {
+                               return done(ErrorText(*reply));
+                             }
+                             participantId_ = StringField(*reply, "participantId");
+                             const auto others = reply->find("participants");
+                             if (others != reply->end() && others->is_array()) {
+                               for (const auto& other : *others) {
+                                 const std::string id = StringField(other, "participantId");
+                                 participants_[id] = StringField(other, "name");
+                                 const auto tracks = other.find("tracks");
+                                 if (tracks == other.end() || !tracks->is_array()) continue;
+                                 for (const auto& track : *tracks) {
+                                   const std::string trackId = StringField(track, "trackId");
+                                   remoteTracks_[trackId] = RemoteTrack{
+                                       id, trackId, StringField(track, "kind"),
+                                       StringField(track, "source")};
+                                 }
+                               }
+                             }
+                             done("");
+                           });
+                     });
+}
+
+void WebRtcClient::Publish(PublishRequest request, Callback done) {
+  Negotiation negotiation;
+  std::vector<OfferMediaLine> added;
+  if (request.audio) {
+    OfferMediaLine line;
+    line.mid = NextMid();
+    line.kind = "audio";
+    line.direction = OfferMediaLine::Direction::kSendOnly;
+    line.ssrc = RandomSsrc();
+    line.trackId = RandomToken(20, false);
+    negotiation.publish[line.mid] = Json{{"source", "microphone"}};
+    negotiation.mids.push_back(line.mid);
+    added.push_back(line);
+  }
+  if (request.video) {
+    OfferMediaLine line;
+    line.mid = NextMid();
+    line.kind = "video";
+    line.direction = OfferMediaLine::Direction::kSendOnly;
+    line.videoCodec = options_.videoCodec;
+    line.ssrc = RandomSsrc();
+    line.rtxSsrc = RandomSsrc();
+    line.trackId = RandomToken(20, false);
+    negotiation.publish[line.mid] = Json{{"source", "camera"}};
+    negotiation.mids.push_back(line.mid);
+    added.push_back(line);
+  }
+  if (added.empty()) return done("nothing to publish");
+  negotiation.prepare = [this, added] {
+    for (const auto& line : added) {
+      MediaTrack track;
+      track.mid = line.mid;
+      track.kind = line.kind;
+      track.sending = true;
+      track.ssrc = line.ssrc;
+      track.rtxSsrc = line.rtxSsrc;
+      lines_.push_back(line);
+      tracks_.push_back(track);
+    }
+    return std::string();
+  };
+  negotiation.done = std::move(done);
+  Enqueue(std::move(negotiation));
+}
+
+void WebRtcClient::Subscribe(const std::string& trackId, Callback done) {
+  const auto remote = remoteTracks_.find(trackId);
+  if (remote == remoteTracks_.end()) return done("unknown track " + trackId);
+  OfferMediaLine line;
+  line.mid = NextMid();
+  line.kind = remote->second.kind;
+  line.direction = OfferMediaLine::Direction::kRecvOnly;
+  Negotiation negotiation;
+  negotiation.subscribe[line.mid] = trackId;
+  negotiation.mids.push_back(line.mid);
+  negotiation.prepare = [this, line, trackId] {
+    MediaTrack track;
+    track.mid = line.mid;
+    track.kind = line.kind;
+    track.trackId = trackId;
+    lines_.push_back(line);
+    tracks_.push_back(track);
+    return std::string();
+  };
+  negotiation.done = std::move(done);
+  Enqueue(std::move(negotiation));
+}
+
+void WebRtcClient::Unsubscribe(const std::string& trackId, Callback done) {
+  Negotiation negotiation;
+  negotiation.prepare = [this, trackId] {
+    for (size_t i = 0; i < lines_.size(); ++i) {
+      if (tracks_[i].sending || tracks_[i].trackId != trackId || lines_[i].stopped) continue;
+      // RFC 8829 5.2.2: a stopped transceiver's m-line gets port 0.
+      lines_[i].stopped = true;
+      tracks_[i].active = false;
+      return std::string();
+    }
+    return "not subscribed to " + trackId;
+  };
+  negotiation.done = std::move(done);
+  Enqueue(std::move(negotiation));
+}
+
+void WebRtcClient::Leave(Callback done) {
+  if (left_) return done("");
+  if (!signaling_.IsOpen()) return done("not connected");
+  if (leaveDone_) return done("already leaving");
+  leaveDone_ = std::move(done);
+  signaling_.Send(Json{{"type", "leave"}});
+  std::weak_ptr<bool> alive = alive_;
+  leaveTimer_.expires_after(options_.requestTimeout);
+  leaveTimer_.async_wait([this, alive](const boost::system::error_code& ec) {
+    if (ec || alive.expired() || !leaveDone_) return;
+    auto pending = std::move(leaveDone_);
+    leaveDone_ = nullptr;
+    pending("timeout waiting for `left`");
+  });
+}
+
+void WebRtcClient::Enqueue(Negotiation negotiation) {
+  negotiations_.push_back(std::move(negotiation));
+  NegotiateNext();
+}
+
+void WebRtcClient::NegotiateNext() {
+  if (negotiating_ || negotiations_.empty()) return;
+  negotiating_ = true;
+  Negotiation negotiation = std::move(negotiations_.front());
+  negotiations_.pop_front();
+  std::weak_ptr<bool> alive = alive_;
+  auto finish = [this, alive, done = negotiation.done,
+                 mids = negotiation.mids](const std::string& error) {
+    if (alive.expired()) return;
+    if (!error.empty()) {
+      // The server did not take the new m-lines: keep them stopped so later
+      // offers stay consistent.
+      for (size_t i = 0; i < lines_.size(); ++i) {
+        if (std::find(mids.begin(), mids.end(), lines_[i].mid) == mids.end()) continue;
+        if (!tracks_[i].active) lines_[i].stopped = true;
+      }
+    }
+    negotiating_ = false;
+    if (done) done(error);
+    if (!alive.expired()) NegotiateNext();
+  };
+  const std::string error = negotiation.prepare ? negotiation.prepare() : std::string();
+  if (!error.empty()) return finish(error);
+  if (!signaling_.IsOpen()) return finish("not connected");
+
+  OfferParameters parameters;
+  parameters.iceUfrag = transport_->LocalUfrag();
+  parameters.icePwd = transport_->LocalPassword();
+  parameters.fingerprintSha256 = offeredFingerprint_;
+  parameters.cname = cname_;
+  parameters.streamId = streamId_;
+  parameters.sessionId = sessionId_;
+  parameters.sessionVersion = sessionVersion_++;
+  parameters.payloadTypes = options_.payloadTypes;
+  parameters.extensions = options_.extensions;
+  Json offer{{"type", "offer"}, {"sdp", ClientOfferBuilder::Build(parameters, lines_)}};
+  if (!negotiation.publish.empty()) offer["publish"] = negotiation.publish;
+  if (!negotiation.subscribe.empty()) offer["subscribe"] = negotiation.subscribe;
+  signaling_.Request(std::move(offer), options_.requestTimeout,
+                     [this, alive, finish, mids = negotiation.mids](std::optional<Json> reply) {
+                       if (alive.expired()) return;
+                       if (!reply) return finish("timeout waiting for `answer`");
+                       if (StringField(*reply, "type") != "answer") {
+                         return finish(ErrorText(*reply));
+                       }
+                       std::string error = ApplyAnswer(*reply);
+                       for (size_t i = 0; error.empty() && i < tracks_.size(); ++i) {
+                         if (tracks_[i].rejected &&
+                             std::find(mids.begin(), mids.end(), tracks_[i].mid) != mids.end()) {
+                           error = "the server rejected mid " + tracks_[i].mid;
+                         }
+                       }
+                       finish(error);
+                     });
+}
+
+std::string WebRtcClient::ApplyAnswer(const Json& reply) {
+  const std::string sdp = StringField(reply, "sdp");
+  std::string error;
+  const auto answer = signaling::SessionDescription::Parse(sdp, &error);
+  if (!answer) return "unparsable answer: " + error;
+  std::vector<std::string> rejectedMids;
+  if (const auto rejected = reply.find("rejected"); rejected != reply.end() && rejected->is_array()) {
+    for (const auto& mid : *rejected) {
+      if (mid.is_string()) rejectedMids.push_back(mid.get<std::string>());
+    }
+  }
+  const Json tracks = reply.contains("tracks") ? reply["tracks"] : Json::object();
+  const signaling::SdpMediaSection* transportSection = nullptr;
+  for (size_t i = 0; i < lines_.size(); ++i) {
+    MediaTrack& track = tracks_[i];
+    if (lines_[i].stopped) {
+      track.active = false;
+      continue;
+    }
+    const signaling::SdpMediaSection* section = answer->FindMid(lines_[i].mid);
+    const bool listedRejected =
+        std::find(rejectedMids.begin(), rejectedMids.end(), track.mid) != rejectedMids.end();
+    if (!section || section->Rejected() || listedRejected) {
+      track.active = false;
+      track.rejected = true;
+      continue;
+    }
+    if (!transportSection) transportSection = section;
+    // The answer mirrors our direction: recvonly for what we publish,
+    // sendonly for a bound subscription, inactive for an idle one.
+    track.active = section->direction == (track.sending ? "recvonly" : "sendonly");
+    if (!section->codecs.empty()) {
+      const auto& codec = section->codecs.front();
+      track.payloadType = codec.payloadType;
+      track.rtxPayloadType = codec.rtxPayloadType.value_or(0);
+      track.codecName = codec.name;
+      track.clockRate = codec.clockRate;
+    }
+    track.extensions = ExtensionIdsOf(section->extensions);
+    if (track.sending) {
+      if (const auto id = tracks.find(track.mid); id != tracks.end() && id->is_string()) {
+        track.trackId = id->get<std::string>();
+      }
+      continue;
+    }
+    // RFC 5576 4.2 / RFC 4588 8.6: FID pairs the media SSRC with its RTX SSRC.
+    track.ssrc = section->ssrcs.empty() ? 0 : section->ssrcs.front();
+    track.rtxSsrc = 0;
+    for (const auto& group : section->ssrcGroups) {
+      if (group.semantics == "FID" && group.ssrcs.size() == 2) {
+        track.ssrc = group.ssrcs[0];
+        track.rtxSsrc = group.ssrcs[1];
+      }
+    }
+  }
+  if (transportSection && transport_->GetState() == ClientTransport::State::kNew) {
+    ClientTransport::RemoteParameters remote;
+    remote.iceUfrag = transportSection->iceUfrag;
+    remote.icePwd = transportSection->icePwd;
+    remote.fingerprintAlgorithm = transportSection->fingerprintAlgorithm;
+    remote.fingerprint = transportSection->fingerprint;
+    if (const auto candidate = FirstUdpCandidate(sdp)) {
+      remote.candidate = *candidate;
+    } else {
+      boost::system::error_code ec;
+      const auto address = boost::asio::ip::make_address(options_.host, ec);
+      if (ec) return "the answer has no usable candidate";
+      remote.candidate = boost::asio::ip::udp::endpoint(address, transportSection->port);
+    }
+    transport_->Start(std::move(remote));
+  }
+  return "";
+}
+
+void WebRtcClient::OnServerMessage(const Json& message) {
+  events_.push_back(message);
+  const std::string type = StringField(message, "type");
+  const std::string participantId = StringField(message, "participantId");
+  if (type == "participantJoined") {
+    participants_[participantId] = StringField(message, "name");
+  } else if (type == "participantLeft") {
+    participants_.erase(participantId);
+    std::erase_if(remoteTracks_,
+                  [&](const auto& entry) { return entry.second.participantId == participantId; });
+  } else if (type == "trackPublished") {
+    const std::string trackId = StringField(message, "trackId");
+    remoteTracks_[trackId] = RemoteTrack{participantId, trackId, StringField(message, "kind"),
+                                         StringField(message, "source")};
+  } else if (type == "trackUnpublished") {
+    remoteTracks_.erase(StringField(message, "trackId"));
+  } else if (type == "left") {
+    left_ = true;
+    leftReason_ = StringField(message, "reason");
+    // The server has dropped our transport already: no close_notify, which
+    // would only arrive as a packet from an unknown endpoint.
+    transport_->Close(/*notifyPeer=*/false);
+    if (leaveDone_) {
+      auto done = std::move(leaveDone_);
+      leaveDone_ = nullptr;
+      leaveTimer_.cancel();
+      done("");
+    }
+  }
+  if (onEvent_) onEvent_(message);
+}
+
+void WebRtcClient::SetRtpHandler(std::function<void(rtp::RtpPacket&)> handler) {
+  transport_->SetRtpHandler(std::move(handler));
+}
+
+void WebRtcClient::SetRtcpHandler(std::function<void(std::span<uint8_t>)> handler) {
+  transport_->SetRtcpHandler(std::move(handler));
+}
+
+const WebRtcClient::MediaTrack* WebRtcClient::PublishedTrack(const std::string& kind) const {
+  for (const auto& track : tracks_) {
+    if (track.sending && track.active && track.kind == kind) return &track;
+  }
+  return nullptr;
+}
+
+const WebRtcClient::MediaTrack* WebRtcClient::SubscribedTrack(const std::string& trackId) const {
+  for (const auto& track : tracks_) {
+    if (!track.sending && track.active && track.trackId == trackId) return &track;
+  }
+  return nullptr;
+}
+
+const WebRtcClient::MediaTrack* WebRtcClient::ReceivingTrackBySsrc(uint32_t ssrc) const {
+  if (ssrc == 0) return nullptr;
+  for (const auto& track : tracks_) {
+    if (!track.sending && track.active && (track.ssrc == ssrc || track.rtxSsrc == ssrc)) {
+      return &track;
+    }
+  }
+  return nullptr;
+}
+
+SyntheticMediaSource::Config WebRtcClient::SourceConfigFor(const MediaTrack& published,
+                                                           uint32_t seed) const {
+  SyntheticMediaSource::Config config;
+  config.video = published.kind == "video";
+  config.ssrc = published.ssrc;
+  config.payloadType = published.payloadType;
+  config.clockRate = published.clockRate != 0 ? published.clockRate : (config.video ? 90000 : 48000);
+  config.midId = published.extensions.mid;
+  config.mid = published.mid;
+  config.transportCcId = published.extensions.transportCc;
+  config.absSendTimeId = published.extensions.absSendTime;
+  config.audioLevelId = config.video ? 0 : published.extensions.audioLevel;
+  config.seed = seed;
+  // RFC 3550 5.1: random initial sequence number and timestamp.
+  std::mt19937 random(seed ^ published.ssrc);
+  config.firstSequenceNumber = static_cast<uint16_t>(random());
+  config.firstTimestamp = random();
+  if (!config.video) {
+    // Opus at 32-64 kbit/s in 20 ms packets.
+    config.minPayloadSize = 80;
+    config.maxPayloadSize = 160;
+  }
+  return config;
+}
+
+}  // namespace myriad::loadtest

@@ -1,0 +1,197 @@
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "loadtest/client/ClientOfferBuilder.h"
+#include "loadtest/client/ClientTransport.h"
+#include "loadtest/client/SignalingClient.h"
+#include "loadtest/client/SyntheticMediaSource.h"
+#include "server/transport/DtlsCertificate.h"
+
+namespace myriad::loadtest {
+
+// One participant of a Myriad room, as a browser would be: signalling over
+// the /rtc WebSocket, one BUNDLEd transport (ClientTransport), offers it
+// makes itself (ClientOfferBuilder) and answers it learns from (SSRCs,
+// payload types and extension ids per mid). Every operation is asynchronous
+// on the caller's io_context and reports through a callback; operations that
+// renegotiate are queued and run one offer at a time, each offer describing
+// all transceivers, as docs/protocol.md asks.
+//
+// Single-threaded; callbacks must not destroy the client.
+class WebRtcClient {
+ public:
+  using Json = nlohmann::json;
+  // "" on success, else what went wrong ("timeout", "bad_sdp: ...").
+  using Callback = std::function<void(const std::string& error)>;
+
+  struct Options {
+    std::string host = "127.0.0.1";
+    uint16_t port = 0;  // the server's HTTP/WebSocket port
+    // Seeds the SSRCs, msid ids and cname, so a seeded test sees the same
+    // streams every run. ICE credentials stay random.
+    uint32_t seed = 1;
+    VideoCodec videoCodec = VideoCodec::kVp8;
+    PayloadTypePlan payloadTypes;
+    ExtensionIds extensions;
+    ClientTransport::Options transport;
+    std::chrono::milliseconds requestTimeout{5000};
+    // Shared by many clients of a load test to save key generation; a new
+    // one is generated when null.
+    std::shared_ptr<const server::transport::DtlsCertificate> certificate;
+    // Offers the fingerprint of a different certificate than the one DTLS
+    // uses: the server must refuse the handshake (tests).
+    bool offerWrongFingerprint = false;
+  };
+
+  struct PublishRequest {
+    bool audio = true;
+    bool video = true;
+  };
+
+  // One transceiver (m-line) as negotiated.
+  struct MediaTrack {
+    std::string mid;
+    std::string kind;      // audio | video
+    bool sending = false;  // published by us (sendonly) or received (recvonly)
+    bool active = false;   // accepted by the last answer and not stopped
+    bool rejected = false;
+    // Published: the trackId the server gave it. Received: the track bound
+    // to this mid.
+    std::string trackId;
+    // Published: our SSRCs. Received: the SSRCs the answer announced.
+    uint32_t ssrc = 0;
+    uint32_t rtxSsrc = 0;
+    uint8_t payloadType = 0;
+    uint8_t rtxPayloadType = 0;  // 0: no RTX negotiated
+    std::string codecName;
+    uint32_t clockRate = 0;
+    ExtensionIds extensions{0, 0, 0, 0, 0, 0, 0};  // accepted ids, 0 = not negotiated
+  };
+
+  struct RemoteTrack {
+    std::string participantId;
+    std::string trackId;
+    std::string kind;
+    std::string source;
+  };
+
+  WebRtcClient(boost::asio::io_context& context, Options options);
+  ~WebRtcClient();
+  WebRtcClient(const WebRtcClient&) = delete;
+  WebRtcClient& operator=(const WebRtcClient&) = delete;
+
+  // Connects the WebSocket, opens the UDP socket and joins `room`.
+  void Join(const std::string& room, const std::string& name, Callback done);
+  // Adds sendonly audio and/or video and negotiates; PublishedTrack() then
+  // has their trackIds. The transport starts with the first answer.
+  void Publish(PublishRequest request, Callback done);
+  // Adds a recvonly m-line bound to `trackId` (known from `joined` or
+  // `trackPublished`) and negotiates; SubscribedTrack() then has the SSRCs.
+  void Subscribe(const std::string& trackId, Callback done);
+  // Stops the m-line receiving `trackId` (port 0) and negotiates.
+  void Unsubscribe(const std::string& trackId, Callback done);
+  // Sends `leave` and waits for `left`.
+  void Leave(Callback done);
+
+  const std::string& ParticipantId() const { return participantId_; }
+  bool Joined() const { return !participantId_.empty(); }
+  bool HasLeft() const { return left_; }
+  const std::string& LeftReason() const { return leftReason_; }
+  bool IsConnected() const { return transport_ && transport_->IsConnected(); }
+
+  const std::vector<MediaTrack>& Tracks() const { return tracks_; }
+  // The active published track of `kind`, or nullptr.
+  const MediaTrack* PublishedTrack(const std::string& kind) const;
+  // The active m-line receiving `trackId`, or nullptr.
+  const MediaTrack* SubscribedTrack(const std::string& trackId) const;
+  // The receiving m-line a packet with this SSRC (media or RTX) belongs to.
+  const MediaTrack* ReceivingTrackBySsrc(uint32_t ssrc) const;
+
+  // Others in the room (participantId -> name) and their published tracks.
+  const std::map<std::string, std::string>& Participants() const { return participants_; }
+  const std::map<std::string, RemoteTrack>& RemoteTracks() const { return remoteTracks_; }
+  // Every server-initiated message (events, `left`), in arrival order.
+  const std::vector<Json>& Events() const { return events_; }
+  void SetEventHandler(std::function<void(const Json&)> handler) {
+    onEvent_ = std::move(handler);
+  }
+
+  // Media. The transport-wide sequence is one counter for all our streams
+  // (draft-holmer-rmcat-transport-wide-cc-extensions-01 2).
+  uint16_t NextTransportSequence() { return transportSequence_++; }
+  bool SendRtp(std::span<const uint8_t> packet) { return transport_->SendRtp(packet); }
+  bool SendRtcp(std::span<const uint8_t> compound) { return transport_->SendRtcp(compound); }
+  void SetRtpHandler(std::function<void(rtp::RtpPacket&)> handler);
+  void SetRtcpHandler(std::function<void(std::span<uint8_t>)> handler);
+  // Our SSRC as the sender of RTCP feedback (NACK, PLI, receiver reports).
+  uint32_t RtcpSsrc() const { return rtcpSsrc_; }
+
+  // A synthetic source for a published track with its negotiated SSRC,
+  // payload type and extension ids.
+  SyntheticMediaSource::Config SourceConfigFor(const MediaTrack& published, uint32_t seed) const;
+
+  ClientTransport& Transport() { return *transport_; }
+  SignalingClient& Signaling() { return signaling_; }
+  const server::transport::DtlsCertificate& Certificate() const { return *certificate_; }
+
+ private:
+  struct Negotiation {
+    std::function<std::string()> prepare;  // changes the transceivers; "" or an error
+    Json publish = Json::object();
+    Json subscribe = Json::object();
+    std::vector<std::string> mids;  // the mids this negotiation is about
+    Callback done;
+  };
+
+  void OnServerMessage(const Json& message);
+  void Enqueue(Negotiation negotiation);
+  void NegotiateNext();
+  std::string ApplyAnswer(const Json& answer);
+  std::string NextMid() { return std::to_string(nextMid_++); }
+  uint32_t RandomSsrc();
+  std::string RandomToken(size_t length, bool iceChars);
+
+  boost::asio::io_context& context_;
+  Options options_;
+  std::mt19937 random_;
+  std::shared_ptr<const server::transport::DtlsCertificate> certificate_;
+  std::string offeredFingerprint_;
+  SignalingClient signaling_;
+  std::unique_ptr<ClientTransport> transport_;
+  std::string cname_;
+  std::string streamId_;
+  uint64_t sessionId_ = 0;
+  uint64_t sessionVersion_ = 1;
+  uint32_t rtcpSsrc_ = 0;
+  uint16_t transportSequence_ = 1;
+  unsigned nextMid_ = 0;
+  std::string participantId_;
+  bool left_ = false;
+  std::string leftReason_;
+  std::vector<OfferMediaLine> lines_;
+  std::vector<MediaTrack> tracks_;  // parallel to lines_
+  std::map<std::string, std::string> participants_;
+  std::map<std::string, RemoteTrack> remoteTracks_;
+  std::vector<Json> events_;
+  std::function<void(const Json&)> onEvent_;
+  std::deque<Negotiation> negotiations_;
+  bool negotiating_ = false;
+  Callback leaveDone_;
+  boost::asio::steady_timer leaveTimer_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace myriad::loadtest

@@ -1,0 +1,89 @@
+// The feedback a browser needs from the SFU to behave: transport-wide-cc
+// feedback that lets the publisher's bandwidth estimate ramp up, receiver
+// reports that give it a round-trip time, and sender reports that give the
+// subscriber a remote clock. Every wait polls with a deadline.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import { launchBrowser, pollUntil } from './lib/browser.mjs';
+import { startServer } from './lib/server.mjs';
+
+const room = `fb-${process.pid}-${Date.now().toString(36)}`;
+
+/** Feedback-related stats of the page's peer connection. */
+async function feedbackStats(page) {
+  return page.evaluate(async () => {
+    const report = await window.myriad.pc.getStats();
+    const out = { availableOutgoingBitrate: 0, videoBytesSent: 0, remoteInbound: [], remoteOutbound: [] };
+    // The estimate lives on the transport's selected candidate pair.
+    const selected = new Set();
+    report.forEach((s) => { if (s.type === 'transport' && s.selectedCandidatePairId) selected.add(s.selectedCandidatePairId); });
+    report.forEach((s) => {
+      if (s.type === 'candidate-pair' && selected.has(s.id) && s.availableOutgoingBitrate) {
+        out.availableOutgoingBitrate = Math.max(out.availableOutgoingBitrate, s.availableOutgoingBitrate);
+      } else if (s.type === 'outbound-rtp' && s.kind === 'video') {
+        out.videoBytesSent += s.bytesSent || 0;
+      } else if (s.type === 'remote-inbound-rtp') {
+        out.remoteInbound.push({ kind: s.kind, roundTripTime: s.roundTripTime, packetsLost: s.packetsLost });
+      } else if (s.type === 'remote-outbound-rtp') {
+        out.remoteOutbound.push({ kind: s.kind, remoteTimestamp: s.remoteTimestamp, packetsSent: s.packetsSent });
+      }
+    });
+    return out;
+  });
+}
+
+describe('browser feedback through Myriad', () => {
+  let server;
+  let browser;
+  let publisher;
+  let subscriber;
+
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    if (browser) await browser.close();
+    if (server) await server.stop();
+  });
+
+  it('a 720p publisher\'s bandwidth estimate reaches 1 Mbps within 10 s of its first video packet', { timeout: 60000 }, async () => {
+    publisher = await browser.newParticipantPage(`${server.url}/index.html?room=${room}&name=Pub&autojoin=1`, 'Pub');
+    subscriber = await browser.newParticipantPage(`${server.url}/index.html?room=${room}&name=Sub&autojoin=1`, 'Sub');
+    await pollUntil(async () => (await feedbackStats(publisher)).videoBytesSent > 0,
+      { timeoutMs: 20000, description: 'the publisher to send video' });
+    const start = Date.now();
+    const estimate = await pollUntil(async () => {
+      const s = await feedbackStats(publisher);
+      return s.availableOutgoingBitrate >= 1_000_000 ? s.availableOutgoingBitrate : null;
+    }, { timeoutMs: 10000, intervalMs: 200, description: 'availableOutgoingBitrate >= 1 Mbps' });
+    assert.ok(estimate >= 1_000_000);
+    assert.ok(Date.now() - start <= 10500, `ramp took ${Date.now() - start} ms`);
+  });
+
+  it('receiver reports give the publisher a round-trip time, sender reports give the subscriber a remote clock', { timeout: 30000 }, async () => {
+    const pub = await pollUntil(async () => {
+      const s = await feedbackStats(publisher);
+      const withRtt = s.remoteInbound.filter((r) => typeof r.roundTripTime === 'number');
+      return withRtt.length >= 2 ? withRtt : null;  // audio and video
+    }, { timeoutMs: 15000, description: 'remote-inbound-rtp with roundTripTime for audio and video' });
+    for (const r of pub) {
+      // Loopback: a sane RTT is well under a second, and never negative.
+      assert.ok(r.roundTripTime >= 0 && r.roundTripTime < 1, `${r.kind} RTT ${r.roundTripTime}`);
+    }
+    const sub = await pollUntil(async () => {
+      const s = await feedbackStats(subscriber);
+      const kinds = new Set(s.remoteOutbound.filter((r) => r.remoteTimestamp > 0 && r.packetsSent > 0).map((r) => r.kind));
+      return kinds.has('audio') && kinds.has('video') ? s.remoteOutbound : null;
+    }, { timeoutMs: 15000, description: 'remote-outbound-rtp (our sender reports) for audio and video' });
+    for (const r of sub) {
+      // Our SR clock is wall-clock NTP: within a minute of the test's clock.
+      assert.ok(Math.abs(r.remoteTimestamp - Date.now()) < 60000, `${r.kind} remoteTimestamp ${r.remoteTimestamp}`);
+    }
+    const participantId = await publisher.evaluate(() => window.demoState.participantId);
+    assert.match(participantId, /\S/);
+  });
+});

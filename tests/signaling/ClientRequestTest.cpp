@@ -1,0 +1,79 @@
+#include <catch2/catch.hpp>
+
+#include "signaling/ClientRequest.h"
+
+using myriad::signaling::ClientRequest;
+using myriad::signaling::ClientRequestParser;
+using myriad::signaling::JoinRequest;
+using myriad::signaling::LeaveRequest;
+using myriad::signaling::OfferRequest;
+using myriad::signaling::RequestError;
+
+namespace {
+RequestError ExpectError(std::string_view text, const std::string& code) {
+  auto parsed = ClientRequestParser::Parse(text);
+  INFO(text);
+  REQUIRE(std::holds_alternative<RequestError>(parsed));
+  const auto error = std::get<RequestError>(parsed);
+  CHECK(error.code == code);
+  CHECK_FALSE(error.message.empty());
+  return error;
+}
+
+ClientRequest ExpectRequest(std::string_view text) {
+  auto parsed = ClientRequestParser::Parse(text);
+  INFO(text);
+  REQUIRE(std::holds_alternative<ClientRequest>(parsed));
+  return std::get<ClientRequest>(parsed);
+}
+}  // namespace
+
+TEST_CASE("join is parsed and validated") {
+  const auto request =
+      ExpectRequest(R"({"type":"join","id":7,"room":"demo-1.x_y","name":"Ann Lee"})");
+  REQUIRE(std::holds_alternative<JoinRequest>(request.body));
+  const auto& join = std::get<JoinRequest>(request.body);
+  CHECK(join.room == "demo-1.x_y");
+  CHECK(join.name == "Ann Lee");
+  CHECK(request.id == 7);
+
+  ExpectError(R"({"type":"join","name":"a"})", "bad_message");
+  ExpectError(R"({"type":"join","room":5,"name":"a"})", "bad_message");
+  ExpectError(R"({"type":"join","room":"a b","name":"a"})", "bad_room");
+  ExpectError(R"({"type":"join","room":"","name":"a"})", "bad_room");
+  ExpectError(R"({"type":"join","room":")" + std::string(129, 'r') + R"(","name":"a"})",
+              "bad_room");
+  ExpectError(R"({"type":"join","room":"r","name":""})", "bad_name");
+  ExpectError(R"({"type":"join","room":"r","name":"a\u0001b"})", "bad_name");
+  ExpectError(R"({"type":"join","room":"r","name":")" + std::string(65, 'n') + R"("})", "bad_name");
+}
+
+TEST_CASE("offer carries publish and subscribe maps") {
+  const auto request = ExpectRequest(
+      R"({"type":"offer","id":"x","sdp":"v=0","publish":{"0":{"source":"camera"},"1":{}},)"
+      R"("subscribe":{"2":"T1"}})");
+  const auto& offer = std::get<OfferRequest>(request.body);
+  CHECK(request.id == "x");
+  CHECK(offer.sdp == "v=0");
+  CHECK(offer.publish.at("0").source == "camera");
+  CHECK(offer.publish.at("1").source.empty());
+  CHECK(offer.subscribe.at("2") == "T1");
+
+  ExpectError(R"({"type":"offer"})", "bad_message");
+  ExpectError(R"({"type":"offer","sdp":"v=0","publish":[]})", "bad_message");
+  ExpectError(R"({"type":"offer","sdp":"v=0","publish":{"0":{"source":"webcam"}}})", "bad_message");
+  ExpectError(R"({"type":"offer","sdp":"v=0","subscribe":{"2":3}})", "bad_message");
+}
+
+TEST_CASE("malformed frames get bad_json, bad_message or unknown_type, keeping the id") {
+  ExpectError("", "bad_json");
+  ExpectError("{", "bad_json");
+  ExpectError("[1,2]", "bad_json");
+  ExpectError("\"join\"", "bad_json");
+  ExpectError(R"({"room":"r"})", "bad_message");
+  ExpectError(R"({"type":5})", "bad_message");
+  ExpectError(R"({"type":"join","id":{}})", "bad_message");
+  const auto error = ExpectError(R"({"type":"dance","id":12})", "unknown_type");
+  CHECK(error.id == 12);
+  CHECK(std::holds_alternative<LeaveRequest>(ExpectRequest(R"({"type":"leave"})").body));
+}
