@@ -34,24 +34,21 @@ bool Worker::Bind(std::string* error) {
   const uint16_t port =
       config_.media.portBase == 0 ? 0 : static_cast<uint16_t>(config_.media.portBase + index_);
   const Endpoint endpoint(address, port);
-  socket_.open(endpoint.protocol(), ec);
-  if (!ec) socket_.bind(endpoint, ec);
-  if (ec) {
+  std::string reason;
+  if (!socket_.Bind(endpoint, &reason)) {
     *error = "cannot bind media UDP port " + std::to_string(port) + " on " +
-             config_.media.listenAddress + ": " + ec.message();
+             config_.media.listenAddress + ": " + reason;
     return false;
   }
-  // Large socket buffers absorb bursts of a thousand-party room between two
-  // turns of the event loop; the kernel caps them at its own maximum.
-  socket_.set_option(asio::socket_base::receive_buffer_size(8 * 1024 * 1024), ec);
-  socket_.set_option(asio::socket_base::send_buffer_size(8 * 1024 * 1024), ec);
-  socket_.non_blocking(true, ec);
-  port_ = socket_.local_endpoint().port();
+  port_ = socket_.LocalPort();
   return true;
 }
 
 void Worker::Start() {
-  ReceiveNext();
+  socket_.StartReceiving(
+      [this](std::span<uint8_t> datagram, const Endpoint& from, Clock::time_point arrival) {
+        OnDatagram(datagram, from, arrival);
+      });
   ScheduleTick();
   thread_ = std::thread([this] {
     Logging::Get("worker")->debug("worker {} running, media port {}", index_, port_);
@@ -64,10 +61,10 @@ void Worker::Stop() {
     // Rooms are destroyed on their own thread so transports say goodbye from
     // the thread that owns them.
     asio::post(context_, [this] {
+      stopping_ = true;
       rooms_.clear();
-      boost::system::error_code ignored;
       tickTimer_.cancel();
-      socket_.close(ignored);
+      socket_.Close();
     });
     thread_.join();
   } else {
@@ -114,24 +111,10 @@ void Worker::UnregisterTransport(transport::WebRtcTransport& transport) {
 }
 
 bool Worker::SendPacket(std::span<const uint8_t> datagram, const Endpoint& to) {
-  boost::system::error_code ec;
-  socket_.send_to(asio::buffer(datagram.data(), datagram.size()), to, 0, ec);
-  return !ec;
+  return socket_.Send(datagram, to);
 }
 
-void Worker::ReceiveNext() {
-  socket_.async_receive_from(
-      asio::buffer(receiveBuffer_.data(),
-                   receiveBuffer_.size() - transport::SrtpSession::kMaxTrailer),
-      remote_, [this](const boost::system::error_code& ec, size_t bytes) {
-        if (ec == asio::error::operation_aborted || !socket_.is_open()) return;
-        if (!ec) OnDatagram(std::span<uint8_t>(receiveBuffer_.data(), bytes), remote_);
-        ReceiveNext();
-      });
-}
-
-void Worker::OnDatagram(std::span<uint8_t> datagram, const Endpoint& from) {
-  const auto now = Clock::now();
+void Worker::OnDatagram(std::span<uint8_t> datagram, const Endpoint& from, Clock::time_point now) {
   if (datagram.empty()) {
     Metrics::Instance().CountDrop(DropReason::kNotStunDtlsOrRtp);
     return;
@@ -179,7 +162,8 @@ void Worker::OnDatagram(std::span<uint8_t> datagram, const Endpoint& from) {
 void Worker::ScheduleTick() {
   tickTimer_.expires_after(kTickInterval);
   tickTimer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
+    // A tick already queued when Stop cancelled the timer must not re-arm it.
+    if (ec || stopping_) return;
     OnTick();
     ScheduleTick();
   });
@@ -188,6 +172,11 @@ void Worker::ScheduleTick() {
 void Worker::OnTick() {
   const auto now = Clock::now();
   for (auto& [name, room] : rooms_) room->OnTick(now);
+  // Drops of the batched sends are only known here: count them once a tick.
+  const uint64_t failures = socket_.SendFailures();
+  for (; reportedSendFailures_ < failures; ++reportedSendFailures_) {
+    Metrics::Instance().CountDrop(DropReason::kSendFailed);
+  }
 }
 
 }  // namespace myriad::server

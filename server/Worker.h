@@ -15,6 +15,7 @@
 
 #include "config/ServerConfig.h"
 #include "server/EndpointHash.h"
+#include "server/UdpBatchSocket.h"
 #include "server/transport/DtlsCertificate.h"
 #include "server/transport/PacketSender.h"
 #include "server/transport/WebRtcTransport.h"
@@ -65,12 +66,14 @@ class Worker : public transport::PacketSender {
   void UnregisterTransport(transport::WebRtcTransport& transport);
   size_t RoomCount() const { return rooms_.size(); }
 
-  // PacketSender: a non-blocking send on the worker's socket.
+  // PacketSender: queues the datagram for the worker's next sendmmsg.
   bool SendPacket(std::span<const uint8_t> datagram, const Endpoint& to) override;
+  // A buffer to build the next outgoing datagram in: SendPacket on it does
+  // not copy. Valid until the next SendPacket or AcquireSendSlot.
+  std::span<uint8_t> AcquireSendSlot() { return socket_.AcquireSlot(); }
 
  private:
-  void ReceiveNext();
-  void OnDatagram(std::span<uint8_t> datagram, const Endpoint& from);
+  void OnDatagram(std::span<uint8_t> datagram, const Endpoint& from, Clock::time_point arrival);
   void ScheduleTick();
   void OnTick();
 
@@ -78,13 +81,12 @@ class Worker : public transport::PacketSender {
   const config::ServerConfig& config_;
   const transport::DtlsCertificate& certificate_;
   boost::asio::io_context context_;
-  boost::asio::ip::udp::socket socket_;
+  UdpBatchSocket socket_;
   boost::asio::steady_timer tickTimer_;
   uint16_t port_ = 0;
+  uint64_t reportedSendFailures_ = 0;
+  bool stopping_ = false;
   std::thread thread_;
-  Endpoint remote_;
-  // Receive buffer with room for an MTU-sized datagram; unprotect is in place.
-  std::array<uint8_t, 2048> receiveBuffer_{};
   std::map<std::string, std::unique_ptr<room::Room>> rooms_;
   std::unordered_map<std::string, transport::WebRtcTransport*> transportsByUfrag_;
   std::unordered_map<Endpoint, transport::WebRtcTransport*, EndpointHash> transportsByEndpoint_;

@@ -112,6 +112,8 @@ uint32_t Participant::AllocateSsrc() {
   }
 }
 
+std::span<uint8_t> Participant::SendBuffer() { return worker_.AcquireSendSlot(); }
+
 bool Participant::SendRtp(std::span<uint8_t> buffer, size_t length) {
   return transport_->SendRtp(buffer, length);
 }
@@ -127,9 +129,13 @@ void Participant::OnTransportConnected() {
 }
 
 void Participant::OnTransportClosed(std::string_view reason) {
+  // docs/protocol.md promises the client `left` with reason
+  // "transport_closed" whatever killed the transport (consent expiry, DTLS
+  // failure); the precise reason goes to the log.
+  Logging::Get("transport")->info("participant {} transport closed: {}", id_, reason);
   // Never destroy ourselves inside a transport callback: post the leave.
-  worker_.Post([&worker = worker_, room = room_.Name(), id = id_, reason = std::string(reason)] {
-    if (auto* r = worker.FindRoom(room)) r->Leave(id, reason);
+  worker_.Post([&worker = worker_, room = room_.Name(), id = id_] {
+    if (auto* r = worker.FindRoom(room)) r->Leave(id, "transport_closed");
   });
 }
 

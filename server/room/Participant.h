@@ -55,7 +55,9 @@ class Participant : public transport::WebRtcTransport::Listener {
 
   // Send path used by subscriptions. The buffers are per participant and
   // reused for every packet: the packet path does not allocate.
-  std::span<uint8_t> SendBuffer() { return sendBuffer_; }
+  // The worker's next send slot: the packet is rewritten, protected and
+  // queued for sendmmsg in place, without a copy.
+  std::span<uint8_t> SendBuffer();
   std::span<uint8_t> RtxBuffer() { return rtxBuffer_; }
   static constexpr size_t TrailerRoom() { return transport::WebRtcTransport::kSrtpTrailerRoom; }
   bool SendRtp(std::span<uint8_t> buffer, size_t length);
@@ -99,7 +101,6 @@ class Participant : public transport::WebRtcTransport::Listener {
   Clock::time_point lastFeedback_;
   Clock::time_point lastReports_;
   int64_t rttMs_ = 100;
-  std::array<uint8_t, 1600> sendBuffer_{};
   std::array<uint8_t, 1600> rtxBuffer_{};
   std::array<uint8_t, 1500> rtcpBuffer_{};
 };

@@ -41,7 +41,7 @@ std::string Sha256Fingerprint(X509* certificate) {
   if (X509_digest(certificate, EVP_sha256(), digest.data(), &length) != 1) return {};
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string text;
-  text.reserve(length * 3);
+  text.reserve(size_t{length} * 3);
   for (unsigned int i = 0; i < length; ++i) {
     if (i > 0) text.push_back(':');
     text.push_back(kHex[digest[i] >> 4]);

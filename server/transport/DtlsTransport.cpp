@@ -55,12 +55,10 @@ struct DtlsTransportBio {
         return 1;  // every write is already a sent datagram
       case BIO_CTRL_DGRAM_QUERY_MTU:
         return static_cast<long>(DtlsTransport::kMtu);
-      case BIO_CTRL_WPENDING:
-      case BIO_CTRL_PENDING:
-        return 0;
       default:
-        // Includes BIO_CTRL_DGRAM_GET_MTU_OVERHEAD (0: kMtu is already the
-        // UDP payload size) and the timer/peer controls meant for sockets.
+        // Includes BIO_CTRL_WPENDING / BIO_CTRL_PENDING (nothing is ever
+        // buffered here), BIO_CTRL_DGRAM_GET_MTU_OVERHEAD (0: kMtu is already
+        // the UDP payload size) and the timer/peer controls meant for sockets.
         return 0;
     }
   }
@@ -139,6 +137,25 @@ bool ParseFingerprint(std::string_view text, size_t expectedSize, std::vector<ui
   return out.size() == expectedSize;
 }
 
+// RFC 6347 4.1: content type, version, epoch, sequence number, length.
+constexpr size_t kRecordHeaderSize = 13;
+
+// The shortest protected record of an AEAD cipher (RFC 5288 3: 8-byte
+// explicit nonce and 16-byte tag for AES-GCM; RFC 7905 2: 16-byte tag for
+// ChaCha20-Poly1305); 0 for the others.
+size_t MinimumProtectedRecordSize(const SSL_CIPHER* cipher) {
+  if (cipher == nullptr) return 0;
+  switch (SSL_CIPHER_get_cipher_nid(cipher)) {
+    case NID_aes_128_gcm:
+    case NID_aes_256_gcm:
+      return EVP_GCM_TLS_EXPLICIT_IV_LEN + EVP_GCM_TLS_TAG_LEN;
+    case NID_chacha20_poly1305:
+      return EVP_CHACHAPOLY_TLS_TAG_LEN;
+    default:
+      return 0;
+  }
+}
+
 // RFC 5764 4.2: the exporter label and the layout of its output.
 constexpr char kSrtpExporterLabel[] = "EXTRACTOR-dtls_srtp";
 
@@ -192,7 +209,7 @@ DtlsTransport::~DtlsTransport() {
 
 void DtlsTransport::SetRetransmitTimeouts(std::chrono::milliseconds initial,
                                           std::chrono::milliseconds maximum) {
-  initialRetransmitTimeout_ = std::max(initial, std::chrono::milliseconds(1));
+  initialRetransmitTimeout_ = std::max(initial, kMinRetransmitTimeout);
   maxRetransmitTimeout_ = std::max(maximum, initialRetransmitTimeout_);
 }
 
@@ -228,6 +245,11 @@ void DtlsTransport::Start() {
 void DtlsTransport::ProcessPacket(std::span<const uint8_t> datagram) {
   if (datagram.empty() || ssl_ == nullptr) return;
   if (state_ != State::kConnecting && state_ != State::kConnected) return;
+  // RFC 6347 4.1.2.7: invalid records are silently discarded. OpenSSL 3.0
+  // instead fails the connection on a protected record shorter than the
+  // cipher's nonce and tag, so such datagrams never reach it: one spoofed
+  // datagram must not end a call.
+  if (handshakeDone_ && !HasAcceptableRecords(datagram)) return;
   pendingInput_ = datagram;
   if (!handshakeDone_) ContinueHandshake();
   // Once the handshake is done, SSL_read handles the rest: application data,
@@ -349,6 +371,7 @@ void DtlsTransport::ContinueHandshake() {
   if (state_ != State::kConnecting) return;
   if (result == 1) {
     handshakeDone_ = true;
+    minimumProtectedRecord_ = MinimumProtectedRecordSize(SSL_get_current_cipher(ssl_));
     CompleteIfVerified();
     return;
   }
@@ -383,6 +406,20 @@ void DtlsTransport::ReadApplicationData() {
     FailFromSslError("DTLS read failed", error);
     return;
   }
+}
+
+bool DtlsTransport::HasAcceptableRecords(std::span<const uint8_t> datagram) const {
+  size_t offset = 0;
+  while (offset < datagram.size()) {
+    const auto record = datagram.subspan(offset);
+    if (record.size() < kRecordHeaderSize) return false;
+    const unsigned epoch = (unsigned{record[3]} << 8) | record[4];
+    const size_t length = (size_t{record[11]} << 8) | record[12];
+    if (length > record.size() - kRecordHeaderSize) return false;
+    if (epoch != 0 && length < minimumProtectedRecord_) return false;
+    offset += kRecordHeaderSize + length;
+  }
+  return true;
 }
 
 void DtlsTransport::CompleteIfVerified() {
@@ -443,7 +480,8 @@ bool DtlsTransport::ExportKeys(SrtpKeyMaterial& keys, std::string& reason) const
   // | client_write_SRTP_master_salt | server_write_SRTP_master_salt.
   const size_t keyLength = SrtpMasterKeyLength(keys.profile);
   const size_t saltLength = SrtpMasterSaltLength(keys.profile);
-  std::array<uint8_t, 2 * (16 + 14)> material{};
+  // Sized for the largest profile (AES-CM: 14-byte salts).
+  std::array<uint8_t, 2 * SrtpMasterKeyAndSaltLength(SrtpProfile::kAes128CmHmacSha1_80)> material{};
   const size_t materialLength = 2 * (keyLength + saltLength);
   if (SSL_export_keying_material(ssl_, material.data(), materialLength, kSrtpExporterLabel,
                                  sizeof(kSrtpExporterLabel) - 1, nullptr, 0, 0) != 1) {

@@ -68,6 +68,7 @@ class DtlsTransport {
   static constexpr std::chrono::milliseconds kDefaultInitialRetransmitTimeout{500};
   static constexpr std::chrono::milliseconds kDefaultMaxRetransmitTimeout{8000};
   static constexpr int kMaxRetransmissions = 8;
+  static constexpr std::chrono::milliseconds kMinRetransmitTimeout{20};
 
   DtlsTransport(const DtlsCertificate& certificate, DtlsRole role, Listener& listener);
   ~DtlsTransport();
@@ -76,8 +77,9 @@ class DtlsTransport {
   DtlsTransport& operator=(const DtlsTransport&) = delete;
 
   // Before Start: the first retransmission timeout and its cap (each timeout
-  // doubles the next one). Tests use 1 ms, which OpenSSL treats as already
-  // expired, to drive retransmissions without waiting.
+  // doubles the next one). Values under kMinRetransmitTimeout are raised to
+  // it: OpenSSL counts a timer with less than 15 ms left as expired, so a
+  // shorter one would make it retransmit in a loop inside every read.
   void SetRetransmitTimeouts(std::chrono::milliseconds initial, std::chrono::milliseconds maximum);
 
   // a=fingerprint from the remote SDP (RFC 8122 5): algorithm "sha-1",
@@ -127,6 +129,9 @@ class DtlsTransport {
   void ContinueHandshake();
   void ReadApplicationData();
   void CompleteIfVerified();
+  // RFC 6347 4.1 framing of every record in a datagram, and protected
+  // records (epoch > 0) at least as long as the negotiated cipher's overhead.
+  bool HasAcceptableRecords(std::span<const uint8_t> datagram) const;
   bool VerifyRemoteFingerprint(std::string& reason) const;
   bool ExportKeys(SrtpKeyMaterial& keys, std::string& reason) const;
   void Fail(std::string reason);
@@ -140,6 +145,7 @@ class DtlsTransport {
   std::string setupError_;  // why the constructor could not build ssl_
 
   bool handshakeDone_ = false;  // OpenSSL finished; fingerprint may still be pending
+  size_t minimumProtectedRecord_ = 0;  // AEAD nonce + tag of the negotiated cipher
 
   bool remoteFingerprintSet_ = false;
   const EVP_MD* remoteDigest_ = nullptr;  // nullptr: unsupported algorithm

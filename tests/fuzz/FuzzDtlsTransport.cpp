@@ -6,11 +6,19 @@
 //    replaced with garbage, and when timeouts, data and closes happen.
 // Either way nothing may crash, leak or trip the sanitizers, and a transport
 // that reports success must have matching crosswise keys.
+//
+// OpenSSL 3.0 times DTLS retransmissions with gettimeofday() and takes no
+// injected clock, so this binary replaces gettimeofday() with real time plus
+// an offset that the "timers" action advances (as tests/server does).
+
+#include <sys/time.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <ctime>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -27,6 +35,8 @@ using myriad::server::transport::DtlsTransport;
 using myriad::server::transport::SrtpKeyMaterial;
 
 namespace {
+
+std::atomic<long long> clockOffsetMicroseconds{0};
 
 void Require(bool condition) {
   if (!condition) __builtin_trap();
@@ -107,11 +117,6 @@ void Handshake(InputReader& input) {
   Recorder serverRecorder;
   DtlsTransport client(ClientCertificate(), DtlsRole::kClient, clientRecorder);
   DtlsTransport server(ServerCertificate(), DtlsRole::kServer, serverRecorder);
-  if (input.Byte() & 1) {
-    // Tiny timers: OpenSSL then retransmits on every read until it gives up.
-    client.SetRetransmitTimeouts(std::chrono::milliseconds(1), std::chrono::milliseconds(1));
-    server.SetRetransmitTimeouts(std::chrono::milliseconds(1), std::chrono::milliseconds(1));
-  }
   client.SetRemoteFingerprint("sha-256", ServerCertificate().FingerprintSha256());
   server.SetRemoteFingerprint("sha-256", ClientCertificate().FingerprintSha256());
   server.Start();
@@ -155,7 +160,15 @@ void Handshake(InputReader& input) {
         to.ProcessPacket(input.Bytes(input.Byte()));
         break;
       }
-      case 6: {  // timers
+      case 6: {  // let the earlier retransmission timer expire
+        auto remaining = client.TimeUntilTimeout();
+        const auto serverRemaining = server.TimeUntilTimeout();
+        if (!remaining || (serverRemaining && *serverRemaining < *remaining)) {
+          remaining = serverRemaining;
+        }
+        if (remaining) {
+          clockOffsetMicroseconds += std::chrono::microseconds(*remaining).count();
+        }
         client.HandleTimeout();
         server.HandleTimeout();
         break;
@@ -190,5 +203,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     FeedServer(input);
   }
+  return 0;
+}
+
+extern "C" int gettimeofday(struct timeval* __restrict tv, void* __restrict /*tz*/) noexcept {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  const long long microseconds = static_cast<long long>(now.tv_sec) * 1000000 + now.tv_nsec / 1000 +
+                                 clockOffsetMicroseconds.load();
+  tv->tv_sec = static_cast<time_t>(microseconds / 1000000);
+  tv->tv_usec = static_cast<suseconds_t>(microseconds % 1000000);
   return 0;
 }

@@ -5,6 +5,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <set>
@@ -421,7 +422,10 @@ TEST_CASE("A subscriber receives the publisher's media rewritten for its transpo
   // than the window allows; never more than one per window.
   RunFor(context, 800ms);
   const auto plis = PlisFor(aliceReceived, aliceVideo.ssrc, pliFrom);
+  REQUIRE(!plis.empty());
   REQUIRE(plis.size() <= 2);
+  CHECK(std::count_if(plis.begin(), plis.end(),
+                      [&](Clock::time_point at) { return at - plis.front() < 250ms; }) == 1);
   if (plis.size() == 2) CHECK(plis[1] - plis[0] >= 280ms);
   const auto pliMetricsAfter = server.Metrics();
   CHECK(Delta(pliMetricsAfter, pliMetricsBefore,

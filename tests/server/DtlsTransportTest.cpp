@@ -359,6 +359,17 @@ TEST_CASE("retransmission timeouts double up to their cap", "[dtls]") {
   CHECK(timeouts[3] <= 300);
 }
 
+TEST_CASE("retransmission timeouts too short for OpenSSL are raised", "[dtls]") {
+  Pair pair;
+  pair.client->SetRetransmitTimeouts(std::chrono::milliseconds(1), std::chrono::milliseconds(1));
+  pair.client->Start();
+  CHECK(pair.clientEndpoint.sentCount == 1);  // no retransmission loop inside the read
+  const auto remaining = pair.client->TimeUntilTimeout();
+  REQUIRE(remaining);
+  CHECK(*remaining > std::chrono::milliseconds(15));
+  CHECK(*remaining <= DtlsTransport::kMinRetransmitTimeout);
+}
+
 TEST_CASE("a handshake without answer fails after the retransmission limit", "[dtls]") {
   Pair pair;
   pair.ExchangeFingerprints();
