@@ -53,6 +53,7 @@ constexpr ConfigOption StringOption(std::string_view section, std::string_view k
       nullptr,
       nullptr,
       [](const ServerConfig& config) -> const std::string& { return (config.*Section).*Field; },
+      // NOLINTNEXTLINE(performance-unnecessary-value-param): moved into the field
       [](ServerConfig& config, std::string value) { (config.*Section).*Field = std::move(value); },
   };
 }

@@ -10,7 +10,7 @@ BUILD_PACKAGES=(
   nlohmann-json3-dev libspdlog-dev prometheus-cpp-dev libusrsctp-dev catch2
 )
 TEST_PACKAGES=(
-  chromium clang libclang-rt-14-dev clang-format nodejs npm
+  chromium clang libclang-rt-14-dev clang-format clang-tidy nodejs npm
 )
 
 packages=("${BUILD_PACKAGES[@]}")

@@ -13,6 +13,8 @@ for t in $targets; do
   mkdir -p build-fuzz/corpus/$t
   seeds=""
   [[ -d tests/fuzz/corpus/$t ]] && seeds=tests/fuzz/corpus/$t
+  # Real browser offers are the best seeds for the SDP parser.
+  [[ $t == FuzzSdp ]] && seeds="$seeds tests/signaling/fixtures"
   echo "fuzz: $t for ${SECONDS_EACH}s"
   build-fuzz/tests/fuzz/$t -max_total_time="$SECONDS_EACH" -print_final_stats=0 \
     build-fuzz/corpus/$t $seeds 2>build-fuzz/$t.log || { tail -50 build-fuzz/$t.log; exit 1; }

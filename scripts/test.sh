@@ -9,8 +9,9 @@ JOBS=$(nproc)
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$JOBS"
 
-# Format check: the repo's .clang-format is the house style.
+# Style: the repo's .clang-format and .clang-tidy are the house rules.
 scripts/check-format.sh
+scripts/check-tidy.sh build
 
 # Fuzz targets, built with clang + libFuzzer, each run briefly on its corpus.
 scripts/run-fuzzers.sh 15

@@ -9,7 +9,8 @@
 
 namespace myriad::server {
 
-Server::Server(config::ServerConfig config) : config_(config.Resolved()), signalingContext_(1) {}
+Server::Server(const config::ServerConfig& config)
+    : config_(config.Resolved()), signalingContext_(1) {}
 
 Server::~Server() {
   for (auto& worker : workers_) worker->Stop();

@@ -20,7 +20,7 @@ namespace myriad::server {
 // and WebSocket listener, and the DTLS certificate they share.
 class Server {
  public:
-  explicit Server(config::ServerConfig config);
+  explicit Server(const config::ServerConfig& config);
   ~Server();
 
   // Binds every socket; false with a one-line error (port in use...).

@@ -10,7 +10,9 @@
 #include "server/Logging.h"
 #include "server/Server.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int Run(int argc, char** argv) {
   using myriad::config::CommandLine;
   using myriad::config::CommandLineAction;
   using myriad::config::ConfigLoader;
@@ -61,4 +63,19 @@ int main(int argc, char** argv) {
   signalContext.stop();
   signalThread.join();
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Exceptions are for config loading and signalling JSON only; anything
+  // escaping to here is a bug, reported on one line rather than by abort().
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "myriad: fatal: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "myriad: fatal: unknown exception\n";
+  }
+  return 1;
 }

@@ -7,7 +7,8 @@ namespace {
 
 // The extension URIs (RFC 8285 5), spelled as the server's rtp/ code does.
 constexpr const char* kAudioLevelUri = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
-constexpr const char* kAbsSendTimeUri = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
+constexpr const char* kAbsSendTimeUri =
+    "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
 constexpr const char* kTransportCcUri =
     "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
 constexpr const char* kMidUri = "urn:ietf:params:rtp-hdrext:sdes:mid";
@@ -82,8 +83,8 @@ void WriteMediaLine(SdpWriter& out, const OfferParameters& p, const OfferMediaLi
     mline += " " + std::to_string(p.payloadTypes.opus);
   } else {
     for (const auto& format : videoFormats) {
-      mline += " " + std::to_string(format.payloadType) + " " +
-               std::to_string(format.rtxPayloadType);
+      mline +=
+          " " + std::to_string(format.payloadType) + " " + std::to_string(format.rtxPayloadType);
     }
   }
   out.Line(mline);

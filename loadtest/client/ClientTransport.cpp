@@ -29,12 +29,11 @@ bool IsRtcp(std::span<const uint8_t> data) {
 
 }  // namespace
 
-ClientTransport::ClientTransport(asio::io_context& context,
-                                 std::shared_ptr<const server::transport::DtlsCertificate> certificate,
-                                 std::string localUfrag, std::string localPassword,
-                                 Options options)
-    : context_(context),
-      certificate_(std::move(certificate)),
+ClientTransport::ClientTransport(
+    asio::io_context& context,
+    std::shared_ptr<const server::transport::DtlsCertificate> certificate, std::string localUfrag,
+    std::string localPassword, Options options)
+    : certificate_(std::move(certificate)),
       localUfrag_(std::move(localUfrag)),
       localPassword_(std::move(localPassword)),
       options_(options),
@@ -145,15 +144,17 @@ void ClientTransport::SendCheck(bool nominate) {
 
 void ClientTransport::ReceiveNext() {
   std::weak_ptr<bool> alive = alive_;
-  socket_.async_receive_from(
-      asio::buffer(receiveBuffer_), from_,
-      [this, alive](const boost::system::error_code& ec, size_t bytes) {
-        if (alive.expired()) return;
-        if (ec == asio::error::operation_aborted || !socket_.is_open()) return;
-        if (!ec) OnDatagram(std::span<uint8_t>(receiveBuffer_.data(), bytes), Clock::now());
-        if (alive.expired() || !socket_.is_open()) return;
-        ReceiveNext();
-      });
+  socket_.async_receive_from(asio::buffer(receiveBuffer_), from_,
+                             [this, alive](const boost::system::error_code& ec, size_t bytes) {
+                               if (alive.expired()) return;
+                               if (ec == asio::error::operation_aborted || !socket_.is_open())
+                                 return;
+                               if (!ec)
+                                 OnDatagram(std::span<uint8_t>(receiveBuffer_.data(), bytes),
+                                            Clock::now());
+                               if (alive.expired() || !socket_.is_open()) return;
+                               ReceiveNext();
+                             });
 }
 
 void ClientTransport::OnDatagram(std::span<uint8_t> datagram, Clock::time_point now) {
@@ -326,7 +327,9 @@ void ClientTransport::Fail(std::string reason) {
   SetState(State::kFailed);
 }
 
-void ClientTransport::OnDtlsSendPacket(std::span<const uint8_t> datagram) { SendDatagram(datagram); }
+void ClientTransport::OnDtlsSendPacket(std::span<const uint8_t> datagram) {
+  SendDatagram(datagram);
+}
 
 void ClientTransport::OnDtlsConnected(const server::transport::SrtpKeyMaterial& keys) {
   srtpInbound_ = SrtpSession::Create(keys.profile, SrtpSession::Direction::kInbound,

@@ -113,9 +113,7 @@ class ClientTransport : public server::transport::DtlsTransport::Listener {
   // from a validated 5-tuple).
   bool SendRawDatagram(std::span<const uint8_t> datagram);
 
-  void SetRtpHandler(std::function<void(rtp::RtpPacket&)> handler) {
-    onRtp_ = std::move(handler);
-  }
+  void SetRtpHandler(std::function<void(rtp::RtpPacket&)> handler) { onRtp_ = std::move(handler); }
   void SetRtcpHandler(std::function<void(std::span<uint8_t>)> handler) {
     onRtcp_ = std::move(handler);
   }
@@ -144,7 +142,6 @@ class ClientTransport : public server::transport::DtlsTransport::Listener {
   void Fail(std::string reason);
   bool SendDatagram(std::span<const uint8_t> datagram);
 
-  boost::asio::io_context& context_;
   std::shared_ptr<const server::transport::DtlsCertificate> certificate_;
   std::string localUfrag_;
   std::string localPassword_;
@@ -183,8 +180,8 @@ class ClientTransport : public server::transport::DtlsTransport::Listener {
   // libsrtp wants 4-byte aligned buffers; protection grows a packet by at
   // most kMaxTrailer.
   alignas(8) std::array<uint8_t, 2048> receiveBuffer_{};
-  alignas(8) std::array<uint8_t, kMaxPacketSize + server::transport::SrtpSession::kMaxTrailer>
-      sendBuffer_{};
+  alignas(8) std::array<uint8_t,
+                        kMaxPacketSize + server::transport::SrtpSession::kMaxTrailer> sendBuffer_{};
   std::array<uint8_t, 512> stunBuffer_{};
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

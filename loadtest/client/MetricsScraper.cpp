@@ -13,8 +13,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
 
-std::optional<MetricsScraper::Samples> MetricsScraper::Fetch(const std::string& host,
-                                                             uint16_t port,
+std::optional<MetricsScraper::Samples> MetricsScraper::Fetch(const std::string& host, uint16_t port,
                                                              std::chrono::milliseconds timeout,
                                                              std::string* error) {
   asio::io_context context;

@@ -29,7 +29,8 @@ inline bool RunUntil(boost::asio::io_context& context, const std::function<bool(
 
 // Runs `context` for `duration` (keeps timers and sockets served meanwhile).
 inline void RunFor(boost::asio::io_context& context, std::chrono::milliseconds duration) {
-  RunUntil(context, [] { return false; }, duration);
+  RunUntil(
+      context, [] { return false; }, duration);
 }
 
 }  // namespace myriad::loadtest

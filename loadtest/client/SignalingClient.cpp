@@ -32,8 +32,8 @@ void SignalingClient::Connect(const std::string& host, uint16_t port, ConnectHan
         if (ec) return done("resolve: " + ec.message());
         beast::get_lowest_layer(ws_).expires_after(timeout);
         beast::get_lowest_layer(ws_).async_connect(
-            results, [this, alive, done, timeout](beast::error_code ec,
-                                                  const asio::ip::tcp::endpoint&) {
+            results,
+            [this, alive, done, timeout](beast::error_code ec, const asio::ip::tcp::endpoint&) {
               if (alive.expired()) return;
               if (ec) return done("connect: " + ec.message());
               // The WebSocket stream's own timeouts take over from the TCP
@@ -142,17 +142,17 @@ void SignalingClient::WriteNext() {
   writing_ = true;
   ws_.binary(writeQueue_.front().binary);
   std::weak_ptr<bool> alive = alive_;
-  ws_.async_write(asio::buffer(writeQueue_.front().data), [this, alive](beast::error_code ec,
-                                                                        size_t) {
-    if (alive.expired()) return;
-    writing_ = false;
-    if (ec) {
-      OnClosed();
-      return;
-    }
-    writeQueue_.pop_front();
-    WriteNext();
-  });
+  ws_.async_write(asio::buffer(writeQueue_.front().data),
+                  [this, alive](beast::error_code ec, size_t) {
+                    if (alive.expired()) return;
+                    writing_ = false;
+                    if (ec) {
+                      OnClosed();
+                      return;
+                    }
+                    writeQueue_.pop_front();
+                    WriteNext();
+                  });
 }
 
 void SignalingClient::Close() {

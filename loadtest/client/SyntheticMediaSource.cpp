@@ -12,7 +12,8 @@ SyntheticMediaSource::SyntheticMediaSource(Config config)
       random_(config_.seed),
       sequenceNumber_(config_.firstSequenceNumber) {
   config_.minPayloadSize = std::clamp(config_.minPayloadSize, kSendTimeSize, payload_.size());
-  config_.maxPayloadSize = std::clamp(config_.maxPayloadSize, config_.minPayloadSize, payload_.size());
+  config_.maxPayloadSize =
+      std::clamp(config_.maxPayloadSize, config_.minPayloadSize, payload_.size());
   if (config_.framesPerSecond == 0) config_.framesPerSecond = 30;
   if (config_.packetsPerFrame == 0) config_.packetsPerFrame = 1;
   if (config_.packetTimeMs == 0) config_.packetTimeMs = 20;
@@ -67,8 +68,10 @@ std::span<uint8_t> SyntheticMediaSource::NextPacket(std::span<uint8_t> buffer,
   const auto text = [](const std::string& value) {
     return std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(value.data()), value.size());
   };
-  if (config_.midId != 0 && !config_.mid.empty()) builder.AddExtension(config_.midId, text(config_.mid));
-  if (config_.ridId != 0 && !config_.rid.empty()) builder.AddExtension(config_.ridId, text(config_.rid));
+  if (config_.midId != 0 && !config_.mid.empty())
+    builder.AddExtension(config_.midId, text(config_.mid));
+  if (config_.ridId != 0 && !config_.rid.empty())
+    builder.AddExtension(config_.ridId, text(config_.rid));
   if (config_.transportCcId != 0) builder.AddExtension(config_.transportCcId, transportCc);
   if (config_.absSendTimeId != 0) builder.AddExtension(config_.absSendTimeId, absSendTime);
   if (config_.audioLevelId != 0 && !config_.video) {

@@ -3,7 +3,6 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
-
 #include <boost/asio/ip/address.hpp>
 #include <sstream>
 
@@ -65,8 +64,7 @@ std::optional<boost::asio::ip::udp::endpoint> FirstUdpCandidate(const std::strin
 }  // namespace
 
 WebRtcClient::WebRtcClient(boost::asio::io_context& context, Options options)
-    : context_(context),
-      options_(std::move(options)),
+    : options_(std::move(options)),
       random_(options_.seed),
       certificate_(options_.certificate),
       signaling_(context),
@@ -124,12 +122,11 @@ void WebRtcClient::Join(const std::string& room, const std::string& name, Callba
   std::string error;
   if (!transport_->Open(&error)) return done(error);
   std::weak_ptr<bool> alive = alive_;
-  signaling_.Connect(options_.host, options_.port,
-                     [this, alive, room, name, done](const std::string& error) {
-                       if (alive.expired()) return;
-                       if (!error.empty()) return done(error);
-                       signaling_.Request(
-                           Json{{"type", "join"}, {"room", room}, {"name", name}},
+  signaling_.Connect(
+      options_.host, options_.port, [this, alive, room, name, done](const std::string& error) {
+        if (alive.expired()) return;
+        if (!error.empty()) return done(error);
+        signaling_.Request(Json{{"type", "join"}, {"room", room}, {"name", name}},
                            options_.requestTimeout, [this, alive, done](std::optional<Json> reply) {
                              if (alive.expired()) return;
                              if (!reply) return done("timeout waiting for `joined`");
@@ -146,15 +143,15 @@ void WebRtcClient::Join(const std::string& room, const std::string& name, Callba
                                  if (tracks == other.end() || !tracks->is_array()) continue;
                                  for (const auto& track : *tracks) {
                                    const std::string trackId = StringField(track, "trackId");
-                                   remoteTracks_[trackId] = RemoteTrack{
-                                       id, trackId, StringField(track, "kind"),
-                                       StringField(track, "source")};
+                                   remoteTracks_[trackId] =
+                                       RemoteTrack{id, trackId, StringField(track, "kind"),
+                                                   StringField(track, "source")};
                                  }
                                }
                              }
                              done("");
                            });
-                     });
+      });
 }
 
 void WebRtcClient::Publish(PublishRequest request, Callback done) {
@@ -324,7 +321,8 @@ std::string WebRtcClient::ApplyAnswer(const Json& reply) {
   const auto answer = signaling::SessionDescription::Parse(sdp, &error);
   if (!answer) return "unparsable answer: " + error;
   std::vector<std::string> rejectedMids;
-  if (const auto rejected = reply.find("rejected"); rejected != reply.end() && rejected->is_array()) {
+  if (const auto rejected = reply.find("rejected");
+      rejected != reply.end() && rejected->is_array()) {
     for (const auto& mid : *rejected) {
       if (mid.is_string()) rejectedMids.push_back(mid.get<std::string>());
     }
@@ -462,7 +460,8 @@ SyntheticMediaSource::Config WebRtcClient::SourceConfigFor(const MediaTrack& pub
   config.video = published.kind == "video";
   config.ssrc = published.ssrc;
   config.payloadType = published.payloadType;
-  config.clockRate = published.clockRate != 0 ? published.clockRate : (config.video ? 90000 : 48000);
+  config.clockRate =
+      published.clockRate != 0 ? published.clockRate : (config.video ? 90000 : 48000);
   config.midId = published.extensions.mid;
   config.mid = published.mid;
   config.transportCcId = published.extensions.transportCc;

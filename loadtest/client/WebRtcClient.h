@@ -125,9 +125,7 @@ class WebRtcClient {
   const std::map<std::string, RemoteTrack>& RemoteTracks() const { return remoteTracks_; }
   // Every server-initiated message (events, `left`), in arrival order.
   const std::vector<Json>& Events() const { return events_; }
-  void SetEventHandler(std::function<void(const Json&)> handler) {
-    onEvent_ = std::move(handler);
-  }
+  void SetEventHandler(std::function<void(const Json&)> handler) { onEvent_ = std::move(handler); }
 
   // Media. The transport-wide sequence is one counter for all our streams
   // (draft-holmer-rmcat-transport-wide-cc-extensions-01 2).
@@ -164,7 +162,6 @@ class WebRtcClient {
   uint32_t RandomSsrc();
   std::string RandomToken(size_t length, bool iceChars);
 
-  boost::asio::io_context& context_;
   Options options_;
   std::mt19937 random_;
   std::shared_ptr<const server::transport::DtlsCertificate> certificate_;

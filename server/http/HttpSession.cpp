@@ -15,7 +15,7 @@ namespace beast = boost::beast;
 namespace httpb = boost::beast::http;
 
 namespace {
-constexpr size_t kMaxRequestBody = 64 * 1024;
+constexpr size_t kMaxRequestBody = size_t{64} * 1024;
 constexpr auto kRequestTimeout = std::chrono::seconds(30);
 }  // namespace
 

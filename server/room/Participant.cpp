@@ -129,13 +129,9 @@ void Participant::OnTransportConnected() {
 }
 
 void Participant::OnTransportClosed(std::string_view reason) {
-  // docs/protocol.md promises the client `left` with reason
-  // "transport_closed" whatever killed the transport (consent expiry, DTLS
-  // failure); the precise reason goes to the log.
-  Logging::Get("transport")->info("participant {} transport closed: {}", id_, reason);
   // Never destroy ourselves inside a transport callback: post the leave.
-  worker_.Post([&worker = worker_, room = room_.Name(), id = id_] {
-    if (auto* r = worker.FindRoom(room)) r->Leave(id, "transport_closed");
+  worker_.Post([&worker = worker_, room = room_.Name(), id = id_, reason = std::string(reason)] {
+    if (auto* r = worker.FindRoom(room)) r->Leave(id, reason);
   });
 }
 

@@ -97,10 +97,9 @@ void Publication::OnSenderReport(uint64_t ntpTimestamp, uint32_t rtpTimestamp,
 }
 
 size_t Publication::CollectNacks(Clock::time_point now, int64_t rttMs, std::span<uint16_t> out) {
-  if (keyFrameRequestPending_ && lastKeyFrameRequest_ &&
-      now - *lastKeyFrameRequest_ >= kKeyFrameRequestInterval) {
-    RequestKeyFrame(now);
-  } else if (keyFrameRequestPending_ && !lastKeyFrameRequest_) {
+  // A coalesced key frame request goes out once its interval has passed.
+  if (keyFrameRequestPending_ &&
+      (!lastKeyFrameRequest_ || now - *lastKeyFrameRequest_ >= kKeyFrameRequestInterval)) {
     RequestKeyFrame(now);
   }
   if (!description_.nackEnabled) return 0;

@@ -131,7 +131,8 @@ nlohmann::json Room::Snapshot(const Participant* except) const {
 }
 
 void Room::Join(const std::string& participantId, const signaling::JoinRequest& request,
-                const nlohmann::json& requestId, std::shared_ptr<signaling::SignalingPeer> peer) {
+                const nlohmann::json& requestId,
+                const std::shared_ptr<signaling::SignalingPeer>& peer) {
   if (participants_.size() >= worker_.Config().rooms.maxParticipants) {
     SendError(*peer, requestId, "room_full",
               "room \"" + name_ + "\" has reached its limit of " +

@@ -37,7 +37,7 @@ class Room {
   std::vector<std::string> ParticipantIds() const;
 
   void Join(const std::string& participantId, const signaling::JoinRequest& request,
-            const nlohmann::json& requestId, std::shared_ptr<signaling::SignalingPeer> peer);
+            const nlohmann::json& requestId, const std::shared_ptr<signaling::SignalingPeer>& peer);
   void HandleOffer(const std::string& participantId, const signaling::OfferRequest& request,
                    const nlohmann::json& requestId, signaling::SignalingPeer& peer);
   // Removes the participant, unpublishes its tracks, tells everyone; sends

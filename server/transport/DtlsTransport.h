@@ -144,7 +144,7 @@ class DtlsTransport {
   State state_ = State::kNew;
   std::string setupError_;  // why the constructor could not build ssl_
 
-  bool handshakeDone_ = false;  // OpenSSL finished; fingerprint may still be pending
+  bool handshakeDone_ = false;         // OpenSSL finished; fingerprint may still be pending
   size_t minimumProtectedRecord_ = 0;  // AEAD nonce + tag of the negotiated cipher
 
   bool remoteFingerprintSet_ = false;

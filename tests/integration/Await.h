@@ -20,7 +20,8 @@ inline std::string Await(boost::asio::io_context& context,
                          std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
   std::optional<std::string> result;
   start([&result](const std::string& error) { result = error; });
-  if (!loadtest::RunUntil(context, [&] { return result.has_value(); }, timeout)) {
+  if (!loadtest::RunUntil(
+          context, [&] { return result.has_value(); }, timeout)) {
     return "the operation did not complete in time";
   }
   return *result;

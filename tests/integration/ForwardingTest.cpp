@@ -3,9 +3,9 @@
 // room, one publishes, the other subscribes, and every packet is checked
 // after decryption on the receiving side.
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
-#include <algorithm>
 #include <chrono>
 #include <map>
 #include <set>
@@ -213,8 +213,8 @@ TEST_CASE("A subscriber receives the publisher's media rewritten for its transpo
   REQUIRE(bob.RemoteTracks().count(aliceVideo.trackId) == 1);
   CHECK(bob.RemoteTracks().at(aliceVideo.trackId).kind == "video");
   CHECK(bob.RemoteTracks().at(aliceAudio.trackId).source == "microphone");
-  REQUIRE(RunUntil(context, [&] { return alice.Participants().count(bob.ParticipantId()) == 1; },
-                   kDeadline));
+  REQUIRE(RunUntil(
+      context, [&] { return alice.Participants().count(bob.ParticipantId()) == 1; }, kDeadline));
 
   REQUIRE(Await(context, [&](auto done) { bob.Subscribe(aliceVideo.trackId, done); }) == "");
   REQUIRE(Await(context, [&](auto done) { bob.Subscribe(aliceAudio.trackId, done); }) == "");
@@ -231,7 +231,8 @@ TEST_CASE("A subscriber receives the publisher's media rewritten for its transpo
   CHECK(bobVideo.extensions.transportCc == 7);
   CHECK(bobAudio.extensions.audioLevel == 5);
 
-  REQUIRE(RunUntil(context, [&] { return alice.IsConnected() && bob.IsConnected(); }, kDeadline));
+  REQUIRE(RunUntil(
+      context, [&] { return alice.IsConnected() && bob.IsConnected(); }, kDeadline));
 
   // Alice's video also carries a rid: neither mid nor rid may reach Bob.
   auto videoConfig = alice.SourceConfigFor(aliceVideo, 1001);
@@ -254,8 +255,10 @@ TEST_CASE("A subscriber receives the publisher's media rewritten for its transpo
       ++expected;
     }
     if (i % 10 == 9) {
+      const bool delivered = RunUntil(
+          context, [&] { return bobReceived.Rtp().size() >= expected; }, kDeadline);
       INFO("Bob received " << bobReceived.Rtp().size() << " of " << expected);
-      REQUIRE(RunUntil(context, [&] { return bobReceived.Rtp().size() >= expected; }, kDeadline));
+      REQUIRE(delivered);
     }
   }
 
@@ -368,7 +371,8 @@ TEST_CASE("A subscriber receives the publisher's media rewritten for its transpo
                                         sequences[bobVideo.ssrc][40]};
   const size_t beforeRtx = bobReceived.Rtp().size();
   SendNack(bob, bobVideo.ssrc, nacked);
-  REQUIRE(RunUntil(context, [&] { return bobReceived.Rtp().size() >= beforeRtx + 3; }, kDeadline));
+  REQUIRE(RunUntil(
+      context, [&] { return bobReceived.Rtp().size() >= beforeRtx + 3; }, kDeadline));
   std::set<uint16_t> retransmitted;
   std::optional<uint16_t> lastRtxSequence;
   for (size_t i = beforeRtx; i < bobReceived.Rtp().size(); ++i) {
@@ -457,8 +461,8 @@ TEST_CASE("A subscriber receives the publisher's media rewritten for its transpo
           const auto report = rtp::SenderReport::Parse(header.Packet());
           REQUIRE(report.has_value());
           bobReports[report->SenderSsrc()] = rtp::SenderReport::Fields{
-              report->SenderSsrc(), report->NtpTimestamp(), report->RtpTimestamp(),
-              report->PacketCount(), report->OctetCount(), {}};
+              report->SenderSsrc(),  report->NtpTimestamp(), report->RtpTimestamp(),
+              report->PacketCount(), report->OctetCount(),   {}};
         });
         return bobReports.count(bobVideo.ssrc) && bobReports.count(bobAudio.ssrc);
       },
@@ -468,11 +472,13 @@ TEST_CASE("A subscriber receives the publisher's media rewritten for its transpo
   CHECK(bobReports[bobVideo.ssrc].ntpTimestamp != 0);
   // RTP time on Bob's clock (Alice's shifted like his packets), extrapolated
   // from Alice's report by at most a few seconds.
-  const uint32_t videoAdvance = bobReports[bobVideo.ssrc].rtpTimestamp -
-                                (sentVideo.Packets().back().timestamp + *timestampOffset[bobVideo.ssrc]);
+  const uint32_t videoAdvance =
+      bobReports[bobVideo.ssrc].rtpTimestamp -
+      (sentVideo.Packets().back().timestamp + *timestampOffset[bobVideo.ssrc]);
   CHECK(videoAdvance < 90000u * 5);
-  const uint32_t audioAdvance = bobReports[bobAudio.ssrc].rtpTimestamp -
-                                (sentAudio.Packets().back().timestamp + *timestampOffset[bobAudio.ssrc]);
+  const uint32_t audioAdvance =
+      bobReports[bobAudio.ssrc].rtpTimestamp -
+      (sentAudio.Packets().back().timestamp + *timestampOffset[bobAudio.ssrc]);
   CHECK(audioAdvance < 48000u * 5);
 
   // The server NACKs what it lost from Alice: three packets never sent.
@@ -497,12 +503,12 @@ TEST_CASE("A subscriber receives the publisher's media rewritten for its transpo
     auto rtx = rtp::OriginalToRtx(*original, buffer, aliceVideo.rtxPayloadType, aliceVideo.rtxSsrc,
                                   aliceRtxSequence++);
     REQUIRE(rtx.has_value());
-    REQUIRE(rtp::WriteTransportSequenceNumber(
-        rtx->GetExtension(aliceVideo.extensions.transportCc), alice.NextTransportSequence()));
+    REQUIRE(rtp::WriteTransportSequenceNumber(rtx->GetExtension(aliceVideo.extensions.transportCc),
+                                              alice.NextTransportSequence()));
     REQUIRE(alice.SendRtp(rtx->Data()));
   }
-  REQUIRE(RunUntil(context, [&] { return bobReceived.CountRtp(bobVideo.ssrc) == bobBeforeGap + 5; },
-                   kDeadline));
+  REQUIRE(RunUntil(
+      context, [&] { return bobReceived.CountRtp(bobVideo.ssrc) == bobBeforeGap + 5; }, kDeadline));
   std::vector<uint16_t> allVideoSequences;
   for (auto& received : bobReceived.Rtp()) {
     const rtp::RtpPacket packet = PacketRecorder::View(received);
@@ -530,7 +536,8 @@ TEST_CASE("A subscriber receives the publisher's media rewritten for its transpo
   CHECK(bob.Transport().GetCounters().malformedRtp == 0);
 }
 
-TEST_CASE("Subscriptions follow renegotiation, codecs and departures", "[integration][forwarding]") {
+TEST_CASE("Subscriptions follow renegotiation, codecs and departures",
+          "[integration][forwarding]") {
   InProcessServer server;
   boost::asio::io_context context;
   auto aliceOptions = ClientOptions(server, 3);
@@ -550,7 +557,8 @@ TEST_CASE("Subscriptions follow renegotiation, codecs and departures", "[integra
   CHECK(aliceVideo.payloadType == 108);
 
   // Bob heard of the tracks through trackPublished.
-  REQUIRE(RunUntil(context, [&] { return bob.RemoteTracks().size() == 2; }, kDeadline));
+  REQUIRE(RunUntil(
+      context, [&] { return bob.RemoteTracks().size() == 2; }, kDeadline));
   CHECK(bob.RemoteTracks().at(aliceVideo.trackId).participantId == alice.ParticipantId());
   CHECK(bob.RemoteTracks().at(aliceVideo.trackId).source == "camera");
 
@@ -562,7 +570,8 @@ TEST_CASE("Subscriptions follow renegotiation, codecs and departures", "[integra
   CHECK(bobVideo.codecName == "H264");
   CHECK(bobVideo.payloadType == 122);
   CHECK(bobVideo.rtxPayloadType == 123);
-  REQUIRE(RunUntil(context, [&] { return alice.IsConnected() && bob.IsConnected(); }, kDeadline));
+  REQUIRE(RunUntil(
+      context, [&] { return alice.IsConnected() && bob.IsConnected(); }, kDeadline));
 
   SyntheticMediaSource video(alice.SourceConfigFor(aliceVideo, 2001));
   SyntheticMediaSource audio(alice.SourceConfigFor(aliceAudio, 2002));
@@ -570,7 +579,8 @@ TEST_CASE("Subscriptions follow renegotiation, codecs and departures", "[integra
   SentPacketLog sentAudio;
   for (int i = 0; i < 30; ++i) sentVideo.Produce(alice, video);
   for (int i = 0; i < 10; ++i) sentAudio.Produce(alice, audio);
-  REQUIRE(RunUntil(context, [&] { return bobReceived.Rtp().size() == 40; }, kDeadline));
+  REQUIRE(RunUntil(
+      context, [&] { return bobReceived.Rtp().size() == 40; }, kDeadline));
   for (auto& received : bobReceived.Rtp()) {
     const rtp::RtpPacket packet = PacketRecorder::View(received);
     if (packet.Ssrc() == bobVideo.ssrc) {
@@ -591,7 +601,8 @@ TEST_CASE("Subscriptions follow renegotiation, codecs and departures", "[integra
   for (int i = 0; i < 10; ++i) sentAudio.Produce(alice, audio);
   // Audio after video from the same socket: once the audio is in, the video
   // would have been too.
-  REQUIRE(RunUntil(context, [&] { return bobReceived.CountRtp(bobAudio.ssrc) == 20; }, kDeadline));
+  REQUIRE(RunUntil(
+      context, [&] { return bobReceived.CountRtp(bobAudio.ssrc) == 20; }, kDeadline));
   CHECK(bobReceived.CountRtp(bobVideo.ssrc) == 30);
 
   // Subscribing again on a new m-line works after the stopped one.
@@ -599,16 +610,16 @@ TEST_CASE("Subscriptions follow renegotiation, codecs and departures", "[integra
   const MediaTrack bobVideoAgain = *bob.SubscribedTrack(aliceVideo.trackId);
   CHECK(bobVideoAgain.mid != bobVideo.mid);
   for (int i = 0; i < 10; ++i) sentVideo.Produce(alice, video);
-  REQUIRE(RunUntil(context, [&] { return bobReceived.CountRtp(bobVideoAgain.ssrc) == 10; },
-                   kDeadline));
+  REQUIRE(RunUntil(
+      context, [&] { return bobReceived.CountRtp(bobVideoAgain.ssrc) == 10; }, kDeadline));
 
   // A latecomer gets the snapshot; everyone hears when Alice leaves.
   WebRtcClient carol(context, ClientOptions(server, 5));
   REQUIRE(Await(context, [&](auto done) { carol.Join("renegotiation", "Carol", done); }) == "");
   CHECK(carol.Participants().size() == 2);
   CHECK(carol.RemoteTracks().size() == 2);
-  REQUIRE(RunUntil(context, [&] { return bob.Participants().count(carol.ParticipantId()); },
-                   kDeadline));
+  REQUIRE(RunUntil(
+      context, [&] { return bob.Participants().count(carol.ParticipantId()); }, kDeadline));
 
   REQUIRE(Await(context, [&](auto done) { alice.Leave(done); }) == "");
   CHECK(alice.HasLeft());

@@ -50,8 +50,8 @@ class InProcessServer {
   // What an operator's scraper sees at /metrics.
   loadtest::MetricsScraper::Samples Metrics() const {
     std::string error;
-    auto samples = loadtest::MetricsScraper::Fetch("127.0.0.1", HttpPort(),
-                                                   std::chrono::seconds(5), &error);
+    auto samples =
+        loadtest::MetricsScraper::Fetch("127.0.0.1", HttpPort(), std::chrono::seconds(5), &error);
     INFO(error);
     REQUIRE(samples.has_value());
     return *samples;

@@ -41,7 +41,7 @@ class SentPacketLog {
   // Produces the next packet of `source` and logs it; sends it unless
   // `send` is false (a loss before the network).
   Sent Produce(loadtest::WebRtcClient& client, loadtest::SyntheticMediaSource& source,
-                      bool send = true) {
+               bool send = true) {
     std::array<uint8_t, 1500> buffer{};
     const uint16_t transportSequence = client.NextTransportSequence();
     const auto bytes = source.NextPacket(buffer, transportSequence, NowUs());
