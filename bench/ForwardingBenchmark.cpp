@@ -214,7 +214,10 @@ Floor MeasureFloor(size_t packetSize) {
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(receiver, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+    if (::bind(receiver, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+      std::perror("bind");
+      return floor;
+    }
     socklen_t length = sizeof(address);
     ::getsockname(receiver, reinterpret_cast<sockaddr*>(&address), &length);
     const int bufferBytes = 64 * 1024 * 1024;
@@ -421,9 +424,7 @@ std::optional<RunResult> RunOnce(const Options& options, int subscriberCount, st
   return result;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Run(int argc, char** argv) {
   const Options options = ParseOptions(argc, argv);
   nlohmann::json report = nlohmann::json::array();
   double floorUs = 0;
@@ -463,4 +464,15 @@ int main(int argc, char** argv) {
   }
   if (!options.jsonPath.empty()) std::ofstream(options.jsonPath) << report.dump(2) << "\n";
   return exitCode;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "myriad-bench-forwarding: %s\n", e.what());
+  }
+  return 1;
 }

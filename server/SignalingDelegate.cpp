@@ -1,29 +1,14 @@
 #include "server/SignalingDelegate.h"
 
-#include <openssl/rand.h>
-
 #include <functional>
 
+#include "server/IdGenerator.h"
 #include "server/Metrics.h"
 #include "server/Worker.h"
 #include "server/room/Room.h"
+#include "signaling/ServerMessage.h"
 
 namespace myriad::server {
-namespace {
-
-std::string NewParticipantId() {
-  std::array<uint8_t, 6> bytes{};
-  RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id = "P";
-  for (const uint8_t b : bytes) {
-    id.push_back(kHex[b >> 4]);
-    id.push_back(kHex[b & 15]);
-  }
-  return id;
-}
-
-}  // namespace
 
 SignalingDelegate::SignalingDelegate(const std::vector<Worker*>& workers,
                                      std::shared_ptr<signaling::SignalingPeer> peer)
@@ -38,10 +23,8 @@ Worker& SignalingDelegate::WorkerForRoom(const std::vector<Worker*>& workers,
 
 void SignalingDelegate::Reply(const nlohmann::json& id, const std::string& code,
                               const std::string& message) {
-  nlohmann::json error{{"type", "error"}, {"code", code}, {"message", message}};
-  if (!id.is_null()) error["id"] = id;
   Metrics::Instance().SignalingError(code).Increment();
-  peer_->Send(std::move(error));
+  peer_->Send(signaling::ServerMessage::Error(code, message, id));
 }
 
 void SignalingDelegate::OnRequest(signaling::ClientRequest request) {
@@ -53,7 +36,7 @@ void SignalingDelegate::OnRequest(signaling::ClientRequest request) {
     }
     worker_ = &WorkerForRoom(workers_, join->room);
     room_ = join->room;
-    participantId_ = NewParticipantId();
+    participantId_ = IdGenerator::Make('P');
     worker_->Post([worker = worker_, id = participantId_, join = *join, requestId = request.id,
                    peer = peer_] {
       worker->FindOrCreateRoom(join.room).Join(id, join, requestId, peer);
@@ -72,11 +55,8 @@ void SignalingDelegate::OnRequest(signaling::ClientRequest request) {
       if (auto* r = worker->FindRoom(room)) {
         r->HandleOffer(id, offer, requestId, *peer);
       } else {
-        nlohmann::json error{{"type", "error"},
-                             {"code", "not_joined"},
-                             {"message", "not a participant of this room"}};
-        if (!requestId.is_null()) error["id"] = requestId;
-        peer->Send(std::move(error));
+        peer->Send(signaling::ServerMessage::Error("not_joined", "not a participant of this room",
+                                                   requestId));
       }
     });
     return;

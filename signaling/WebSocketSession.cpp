@@ -7,6 +7,8 @@
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "signaling/ServerMessage.h"
+
 namespace myriad::signaling {
 
 namespace beast = boost::beast;
@@ -49,8 +51,7 @@ void WebSocketSession::OnRead(beast::error_code ec, size_t /*bytes*/) {
     readBuffer_.consume(readBuffer_.size());
     RequestError error{"bad_message", "binary frames are not part of the protocol", nullptr};
     delegate_->OnRejected(error);
-    SendText(
-        nlohmann::json{{"type", "error"}, {"code", error.code}, {"message", error.message}}.dump());
+    SendText(ServerMessage::Error(error.code, error.message, nullptr).dump());
     ReadNext();
     return;
   }
@@ -59,9 +60,7 @@ void WebSocketSession::OnRead(beast::error_code ec, size_t /*bytes*/) {
   auto parsed = ClientRequestParser::Parse(text);
   if (auto* error = std::get_if<RequestError>(&parsed)) {
     delegate_->OnRejected(*error);
-    nlohmann::json reply{{"type", "error"}, {"code", error->code}, {"message", error->message}};
-    if (!error->id.is_null()) reply["id"] = error->id;
-    SendText(reply.dump());
+    SendText(ServerMessage::Error(error->code, error->message, error->id).dump());
   } else {
     delegate_->OnRequest(std::move(std::get<ClientRequest>(parsed)));
   }
@@ -88,8 +87,7 @@ void WebSocketSession::SendText(std::string text) {
   if (closed_ || closing_) return;
   if (writeQueue_.size() >= kMaxQueuedMessages) {
     // A client that does not read its socket must not grow our memory.
-    spdlog::get("signaling") ? spdlog::get("signaling")->warn("closing slow signalling client")
-                             : void();
+    if (auto logger = spdlog::get("signaling")) logger->warn("closing a slow signalling client");
     Shutdown();
     return;
   }

@@ -36,7 +36,7 @@ ClientTransport::ClientTransport(
     : certificate_(std::move(certificate)),
       localUfrag_(std::move(localUfrag)),
       localPassword_(std::move(localPassword)),
-      options_(options),
+      options_(std::move(options)),
       socket_(context),
       checkTimer_(context),
       dtlsTimer_(context),
@@ -44,10 +44,15 @@ ClientTransport::ClientTransport(
 
 ClientTransport::~ClientTransport() {
   alive_.reset();
+  // Asio's timer cancel() reports failure by exception; a destructor must
+  // not throw, and a timer that cannot be cancelled is gone with us anyway.
+  try {
+    checkTimer_.cancel();
+    dtlsTimer_.cancel();
+    connectTimer_.cancel();
+  } catch (...) {
+  }
   boost::system::error_code ignored;
-  checkTimer_.cancel();
-  dtlsTimer_.cancel();
-  connectTimer_.cancel();
   socket_.close(ignored);
 }
 

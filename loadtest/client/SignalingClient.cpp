@@ -26,8 +26,8 @@ void SignalingClient::Connect(const std::string& host, uint16_t port, ConnectHan
   std::weak_ptr<bool> alive = alive_;
   resolver_.async_resolve(
       host, std::to_string(port),
-      [this, alive, done, timeout](beast::error_code ec,
-                                   asio::ip::tcp::resolver::results_type results) {
+      [this, alive, done = std::move(done), timeout](
+          beast::error_code ec, const asio::ip::tcp::resolver::results_type& results) {
         if (alive.expired()) return;
         if (ec) return done("resolve: " + ec.message());
         beast::get_lowest_layer(ws_).expires_after(timeout);

@@ -122,11 +122,12 @@ void WebRtcClient::Join(const std::string& room, const std::string& name, Callba
   std::string error;
   if (!transport_->Open(&error)) return done(error);
   std::weak_ptr<bool> alive = alive_;
-  signaling_.Connect(
-      options_.host, options_.port, [this, alive, room, name, done](const std::string& error) {
-        if (alive.expired()) return;
-        if (!error.empty()) return done(error);
-        signaling_.Request(Json{{"type", "join"}, {"room", room}, {"name", name}},
+  signaling_.Connect(options_.host, options_.port,
+                     [this, alive, room, name, done = std::move(done)](const std::string& error) {
+                       if (alive.expired()) return;
+                       if (!error.empty()) return done(error);
+                       signaling_.Request(
+                           Json{{"type", "join"}, {"room", room}, {"name", name}},
                            options_.requestTimeout, [this, alive, done](std::optional<Json> reply) {
                              if (alive.expired()) return;
                              if (!reply) return done("timeout waiting for `joined`");
@@ -151,7 +152,7 @@ void WebRtcClient::Join(const std::string& room, const std::string& name, Callba
                              }
                              done("");
                            });
-      });
+                     });
 }
 
 void WebRtcClient::Publish(PublishRequest request, Callback done) {

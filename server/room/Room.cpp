@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include "rtp/RtpHeaderExtensions.h"
+#include "server/IdGenerator.h"
 #include "server/Logging.h"
 #include "server/Metrics.h"
 #include "server/Worker.h"
@@ -10,22 +11,11 @@
 #include "server/room/Publication.h"
 #include "server/room/Subscription.h"
 #include "signaling/SdpAnswerBuilder.h"
+#include "signaling/ServerMessage.h"
 #include "signaling/SessionDescription.h"
 
 namespace myriad::server::room {
 namespace {
-
-std::string RandomId(char prefix) {
-  std::array<uint8_t, 6> bytes{};
-  RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id(1, prefix);
-  for (const uint8_t b : bytes) {
-    id.push_back(kHex[b >> 4]);
-    id.push_back(kHex[b & 15]);
-  }
-  return id;
-}
 
 uint64_t RandomSeed() {
   uint64_t value = 0;
@@ -104,10 +94,8 @@ Publication* Room::FindPublication(const std::string& trackId) {
 
 void Room::SendError(signaling::SignalingPeer& peer, const nlohmann::json& requestId,
                      const std::string& code, const std::string& message) {
-  nlohmann::json error{{"type", "error"}, {"code", code}, {"message", message}};
-  if (!requestId.is_null()) error["id"] = requestId;
   Metrics::Instance().SignalingError(code).Increment();
-  peer.Send(std::move(error));
+  peer.Send(signaling::ServerMessage::Error(code, message, requestId));
 }
 
 void Room::Broadcast(const nlohmann::json& message, const Participant* except) {
@@ -249,7 +237,7 @@ void Room::HandleOffer(const std::string& participantId, const signaling::OfferR
     }
     if (publishes && !publications.count(media.mid)) {
       Publication::Description description;
-      description.trackId = RandomId('T');
+      description.trackId = IdGenerator::Make('T');
       description.mid = media.mid;
       description.kind = media.kind;
       const auto info = request.publish.find(media.mid);
