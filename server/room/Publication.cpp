@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "rtp/BigEndian.h"
 #include "server/Metrics.h"
 #include "server/room/Participant.h"
 #include "server/room/Subscription.h"
@@ -50,7 +51,8 @@ void Publication::OnRtpPacket(const rtp::RtpPacket& packet, Clock::time_point no
   const uint16_t seq = packet.SequenceNumber();
   // Browsers probe bandwidth by resending old packets over RTX; a packet we
   // already hold is a duplicate: not news for statistics or subscribers.
-  if (!buffer_->Get(seq).packet.empty() && packet.Timestamp() == StoredTimestamp(seq)) return;
+  const auto stored = buffer_->Get(seq).packet;
+  if (!stored.empty() && TimestampOf(stored) == packet.Timestamp()) return;
   statistics_.OnPacket(
       seq, packet.Timestamp(),
       std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count());
@@ -62,12 +64,10 @@ void Publication::OnRtpPacket(const rtp::RtpPacket& packet, Clock::time_point no
   for (Subscription* subscription : subscribers_) subscription->ForwardRtp(packet);
 }
 
-uint32_t Publication::StoredTimestamp(uint16_t sequenceNumber) const {
-  const auto stored = buffer_->Get(sequenceNumber).packet;
-  if (stored.size() < 8) return 0;
-  // RFC 3550 5.1: the timestamp is bytes 4..7 of the fixed header.
-  return (uint32_t{stored[4]} << 24) | (uint32_t{stored[5]} << 16) | (uint32_t{stored[6]} << 8) |
-         uint32_t{stored[7]};
+uint32_t Publication::TimestampOf(std::span<const uint8_t> storedPacket) {
+  // Only parsed RTP packets are stored, so the fixed header is there: the
+  // timestamp is bytes 4..7 (RFC 3550 5.1).
+  return storedPacket.size() < 8 ? 0 : rtp::ReadBigEndian32(storedPacket.data() + 4);
 }
 
 std::span<const uint8_t> Publication::StoredPacket(uint16_t sequenceNumber) const {

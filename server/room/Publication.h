@@ -65,7 +65,8 @@ class Publication {
 
   // A stored packet for a subscriber's NACK; empty when gone.
   std::span<const uint8_t> StoredPacket(uint16_t sequenceNumber) const;
-  uint32_t StoredTimestamp(uint16_t sequenceNumber) const;
+  // The RTP timestamp of a packet StoredPacket returned (non-empty).
+  static uint32_t TimestampOf(std::span<const uint8_t> storedPacket);
 
   // A subscriber needs a key frame. Requests are coalesced: at most one PLI
   // per kKeyFrameRequestInterval reaches the publisher.

@@ -81,9 +81,8 @@ void Subscription::Retransmit(uint16_t ourSequenceNumber) {
     Metrics::Instance().retransmissions_missed().Increment();
     return;
   }
-  const uint32_t timestamp = publication_->StoredTimestamp(incoming->sequenceNumber);
-  const auto header =
-      rewriter_.MapRetransmission(incoming->sourceId, incoming->sequenceNumber, timestamp);
+  const auto header = rewriter_.MapRetransmission(incoming->sourceId, incoming->sequenceNumber,
+                                                  Publication::TimestampOf(stored));
   if (!header) {
     Metrics::Instance().retransmissions_missed().Increment();
     return;

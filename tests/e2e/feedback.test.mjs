@@ -66,10 +66,13 @@ describe('browser feedback through Myriad', () => {
     // which Chrome sets from the estimate. (The bytes actually sent stay
     // near 0.7 Mbps: libvpx undershoots on the fake camera's synthetic
     // picture, so they cannot show the ramp.)
+    let last = null;
     const target = await pollUntil(async () => {
       const s = await feedbackStats(publisher);
+      last = { target: s.videoTargetBitrate, estimate: s.availableOutgoingBitrate, ms: Date.now() - start };
       return s.videoTargetBitrate >= 1_000_000 ? s.videoTargetBitrate : null;
-    }, { timeoutMs: Math.max(1000, 10000 - (Date.now() - start)), intervalMs: 200, description: 'the camera encoder target >= 1 Mbps' });
+    }, { timeoutMs: Math.max(1000, 10000 - (Date.now() - start)), intervalMs: 200, description: 'the camera encoder target >= 1 Mbps' })
+      .catch((err) => { throw new Error(`${err.message}; last sample ${JSON.stringify(last)}`); });
     assert.ok(target >= 1_000_000);
     assert.ok(Date.now() - start <= 10500, `ramp took ${Date.now() - start} ms`);
   });
