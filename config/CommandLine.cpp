@@ -19,6 +19,23 @@ namespace {
 constexpr std::string_view kConfigOption = "--config";
 constexpr std::string_view kCheckConfigOption = "--check-config";
 
+// Where the default and the meaning columns of the --help variable table start; wide enough for
+// the longest variable, MYRIAD_ROOMS_ROSTER_BATCH_INTERVAL_MS.
+constexpr size_t kDefaultColumn = 42;
+constexpr size_t kMeaningColumn = 55;
+
+// One line of the --help variable table: variable, default and meaning in aligned columns.
+std::string HelpRow(std::string_view variable, std::string_view shownDefault,
+                    std::string_view meaning) {
+  std::string line = "  " + std::string(variable);
+  line.resize(std::max<size_t>(line.size() + 1, kDefaultColumn), ' ');
+  line += shownDefault;
+  line.resize(std::max<size_t>(line.size() + 1, kMeaningColumn), ' ');
+  line += meaning;
+  line += '\n';
+  return line;
+}
+
 CommandLineOptions Failure(std::string error) {
   CommandLineOptions result;
   result.error = std::move(error);
@@ -117,19 +134,20 @@ std::string CommandLine::HelpText() {
       "  MYRIAD_<SECTION>_<KEY> overrides the option \"<section>.<key>\" of the config file,\n"
       "  e.g. MYRIAD_HTTP_PORT=9000 sets http.port. Overrides are applied after the file.\n"
       "  An unknown MYRIAD_<SECTION>_* variable is an error.\n"
-      "\n"
-      "  Variable                         Default      Meaning\n";
+      "  MYRIAD_ROOM_OVERRIDES replaces the file's \"room_overrides\" object (per-room\n"
+      "  max_participants, max_publishers, audio_slots), given as JSON text, e.g.\n"
+      "  MYRIAD_ROOM_OVERRIDES='{\"town-hall\": {\"max_participants\": 5000}}'.\n"
+      "\n" +
+      HelpRow("Variable", "Default", "Meaning");
   const nlohmann::json defaults = ServerConfig{}.ToJson();
   for (const ConfigOption& option : ConfigOptionTable::Options()) {
-    std::string line = "  " + option.EnvironmentVariable();
-    line.resize(std::max<size_t>(line.size() + 1, 35), ' ');
     const nlohmann::json& value = defaults[std::string(option.section)][std::string(option.key)];
     std::string shown = value.is_string() ? value.get<std::string>() : value.dump();
-    line += shown.empty() ? "\"\"" : shown;
-    line.resize(std::max<size_t>(line.size() + 1, 48), ' ');
-    line += option.summary;
-    text += line + "\n";
+    text += HelpRow(option.EnvironmentVariable(), shown.empty() ? "\"\"" : shown, option.summary);
   }
+  text += HelpRow(ServerConfig::kRoomOverridesVariable,
+                  defaults[std::string(ServerConfig::kRoomOverridesKey)].dump(),
+                  "per-room limits (room_overrides), a JSON object");
   return text;
 }
 

@@ -21,6 +21,8 @@ namespace {
 using Json = nlohmann::json;
 
 constexpr std::string_view kEnvironmentPrefix = "MYRIAD_";
+// Variables named like MYRIAD_ROOM_OVERRIDES (ServerConfig::kRoomOverridesVariable).
+constexpr std::string_view kRoomVariablePrefix = "MYRIAD_ROOM_";
 constexpr int kMaxPort = 65535;
 
 // Quotes as a JSON string so control characters and quotes in user input cannot break the
@@ -92,18 +94,26 @@ std::string RangeError(const ConfigOption& option, std::string_view got) {
          std::to_string(option.maximum) + ", got " + std::string(got);
 }
 
+// Reads a JSON integer within the range of an Integer option; returns "" or the error after the
+// label.
+std::string IntegerFromJson(const ConfigOption& option, const Json& value, std::int64_t& number) {
+  if (!value.is_number_integer()) return "must be an integer, got " + DescribeType(value);
+  if (value.is_number_unsigned() &&
+      value.get<std::uint64_t>() > static_cast<std::uint64_t>(option.maximum)) {
+    return RangeError(option, value.dump());
+  }
+  number = value.get<std::int64_t>();
+  if (number < option.minimum || number > option.maximum) {
+    return RangeError(option, std::to_string(number));
+  }
+  return "";
+}
+
 // Sets one option from a JSON value; returns "" or the error after the label.
 std::string SetFromJson(const ConfigOption& option, const Json& value, ServerConfig& config) {
   if (option.kind == ConfigValueKind::Integer) {
-    if (!value.is_number_integer()) return "must be an integer, got " + DescribeType(value);
-    if (value.is_number_unsigned() &&
-        value.get<std::uint64_t>() > static_cast<std::uint64_t>(option.maximum)) {
-      return RangeError(option, value.dump());
-    }
-    const auto number = value.get<std::int64_t>();
-    if (number < option.minimum || number > option.maximum) {
-      return RangeError(option, std::to_string(number));
-    }
+    std::int64_t number = 0;
+    if (std::string error = IntegerFromJson(option, value, number); !error.empty()) return error;
     option.setInteger(config, number);
     return "";
   }
@@ -136,8 +146,22 @@ std::string SetFromText(const ConfigOption& option, const std::string& text, Ser
   return "";
 }
 
-std::string ApplyJsonText(std::string_view text, ServerConfig& config) {
-  Json root;
+// The room name rule of docs/protocol.md (`join`, signaling::ClientRequestParser, which config/
+// may not depend on): 1-128 characters of [A-Za-z0-9_.-]. An override for a name no client can
+// join would silently never apply.
+constexpr size_t kMaxRoomNameLength = 128;
+
+bool IsValidRoomName(std::string_view room) {
+  // Explicit ranges rather than isalnum(), which depends on the locale.
+  return !room.empty() && room.size() <= kMaxRoomNameLength &&
+         std::all_of(room.begin(), room.end(), [](char c) {
+           return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '.' || c == '-';
+         });
+}
+
+// Parses JSON text; returns "" or the error, with the reason and byte offset of a syntax error.
+std::string ParseJson(std::string_view text, Json& root) {
   try {
     root = Json::parse(text);
   } catch (const Json::parse_error& error) {
@@ -150,9 +174,58 @@ std::string ApplyJsonText(std::string_view text, ServerConfig& config) {
     }
     return "invalid JSON at byte " + std::to_string(error.byte) + ": " + std::string(reason);
   }
+  return "";
+}
+
+// Replaces config.roomOverrides with the room_overrides object `body`; returns "" or the error
+// (naming the key path, as for the other options).
+std::string SetRoomOverrides(const Json& body, ServerConfig& config) {
+  const std::string section(ServerConfig::kRoomOverridesKey);
+  if (!body.is_object()) return Quote(section) + " must be an object, got " + DescribeType(body);
+  std::map<std::string, RoomOverride> overrides;
+  for (const auto& [room, entry] : body.items()) {
+    if (!IsValidRoomName(room)) {
+      return Quote(section) + " names " + Quote(room) +
+             ", which is not a room name (1-128 characters of A-Z a-z 0-9 _ . -)";
+    }
+    const std::string roomPath = section + "." + room;
+    if (!entry.is_object()) {
+      return Quote(roomPath) + " must be an object, got " + DescribeType(entry);
+    }
+    RoomOverride& roomOverride = overrides[room];
+    for (const auto& item : entry.items()) {
+      // Plain references rather than a structured binding: clang before 16 (clang-tidy here)
+      // cannot capture a binding in the lambda below.
+      const std::string& key = item.key();
+      const Json& value = item.value();
+      const auto fields = ServerConfig::RoomOverrideFields();
+      const auto field = std::find_if(fields.begin(), fields.end(),
+                                      [&](const RoomOverrideField& f) { return f.key == key; });
+      // Same range as the rooms.* option the key overrides.
+      const ConfigOption* option =
+          field == fields.end() ? nullptr : ConfigOptionTable::Find("rooms", key);
+      if (option == nullptr) return "unknown key " + Quote(roomPath + "." + key);
+      std::int64_t number = 0;
+      if (std::string error = IntegerFromJson(*option, value, number); !error.empty()) {
+        return Quote(roomPath + "." + key) + " " + error;
+      }
+      roomOverride.*field->value = static_cast<std::uint32_t>(number);
+    }
+  }
+  config.roomOverrides = std::move(overrides);
+  return "";
+}
+
+std::string ApplyJsonText(std::string_view text, ServerConfig& config) {
+  Json root;
+  if (std::string error = ParseJson(text, root); !error.empty()) return error;
 
   if (!root.is_object()) return "the top level must be a JSON object, got " + DescribeType(root);
   for (const auto& [section, body] : root.items()) {
+    if (section == ServerConfig::kRoomOverridesKey) {
+      if (std::string error = SetRoomOverrides(body, config); !error.empty()) return error;
+      continue;
+    }
     if (!ConfigOptionTable::IsSection(section)) return "unknown key " + Quote(section);
     if (!body.is_object()) return Quote(section) + " must be an object, got " + DescribeType(body);
     for (const auto& [key, value] : body.items()) {
@@ -173,9 +246,10 @@ const ConfigOption* FindByEnvironmentVariable(std::string_view name) {
   return nullptr;
 }
 
-// MYRIAD_<SECTION>_anything for a known section: almost certainly a misspelled option. Other
-// MYRIAD_* names are left alone (they may belong to scripts or tests).
+// MYRIAD_<SECTION>_anything for a known section, or MYRIAD_ROOM_anything: almost certainly a
+// misspelled option. Other MYRIAD_* names are left alone (they may belong to scripts or tests).
 bool LooksLikeOption(std::string_view name) {
+  if (name.starts_with(kRoomVariablePrefix)) return true;
   for (const ConfigOption& option : ConfigOptionTable::Options()) {
     std::string sectionPrefix = option.EnvironmentVariable();
     sectionPrefix.resize(kEnvironmentPrefix.size() + option.section.size() + 1);
@@ -188,6 +262,14 @@ std::string ApplyEnvironment(const std::map<std::string, std::string>& environme
                              ServerConfig& config) {
   for (const auto& [name, value] : environment) {
     if (!name.starts_with(kEnvironmentPrefix) || name == ConfigLoader::kConfigPathVariable) {
+      continue;
+    }
+    if (name == ServerConfig::kRoomOverridesVariable) {
+      // The whole room_overrides object as JSON text; it replaces the file's.
+      Json body;
+      std::string error = ParseJson(value, body);
+      if (error.empty()) error = SetRoomOverrides(body, config);
+      if (!error.empty()) return "environment variable " + name + ": " + error;
       continue;
     }
     const ConfigOption* option = FindByEnvironmentVariable(name);

@@ -19,7 +19,9 @@ struct ConfigResult {
 // Builds the server config in three steps: built-in defaults, then the JSON file (keys it omits
 // keep their defaults), then MYRIAD_<SECTION>_<KEY> environment overrides, then cross-option
 // validation. Every key and variable is checked against ConfigOptionTable, so a typo is an error
-// rather than a silently ignored setting.
+// rather than a silently ignored setting. The one option outside the table, the room_overrides
+// object, is checked key by key against the rooms.* rows it overrides; MYRIAD_ROOM_OVERRIDES
+// (the same object as JSON text) replaces the file's.
 class ConfigLoader {
  public:
   // The environment variable holding the config file path; reserved, never an option override.

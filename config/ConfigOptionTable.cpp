@@ -63,6 +63,8 @@ using S = ServerConfig;
 
 // Adding an option = one field in ServerConfig.h + one row here + a line in myriad.json and
 // README.md (the last two are enforced by tests/config/ConfigOptionTableTest.cpp).
+// room_overrides is not a row: its keys reuse the ranges of the rooms.* rows of the same name
+// (ServerConfig::RoomOverrideFields).
 constexpr std::array kOptions{
     StringOption<&S::http, &HttpConfig::listenAddress>("http", "listen_address", K::IpAddress,
                                                        "address of the HTTP/WebSocket listener"),
@@ -84,6 +86,15 @@ constexpr std::array kOptions{
         "drop a transport after this long without ICE consent (RFC 7675)"),
     IntegerOption<&S::rooms, &RoomsConfig::maxParticipants>("rooms", "max_participants", 1, 100000,
                                                             "participants per room"),
+    IntegerOption<&S::rooms, &RoomsConfig::maxPublishers>(
+        "rooms", "max_publishers", 1, 100000, "participants that may publish in one room"),
+    IntegerOption<&S::rooms, &RoomsConfig::audioSlots>(
+        "rooms", "audio_slots", 1, 16, "audio slots (loudest speakers) per subscriber"),
+    IntegerOption<&S::rooms, &RoomsConfig::rosterBatchIntervalMs>(
+        "rooms", "roster_batch_interval_ms", 0, 5000,
+        "roster changes batched this long (0 = one message per change)"),
+    IntegerOption<&S::rooms, &RoomsConfig::rosterPageSize>(
+        "rooms", "roster_page_size", 10, 10000, "participants per joined/rosterPage page"),
     StringOption<&S::log, &LogConfig::level>("log", "level", K::LogLevel,
                                              "trace|debug|info|warn|error|critical|off"),
 };

@@ -1,6 +1,7 @@
 #include "config/ServerConfig.h"
 
 #include <algorithm>
+#include <array>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -19,7 +20,18 @@ namespace {
 // Mirrors the table's range for media.workers so a resolved config still validates.
 constexpr unsigned kMaxResolvedWorkers = 256;
 
+constexpr std::array kRoomOverrideFields{
+    RoomOverrideField{"max_participants", &RoomOverride::maxParticipants,
+                      &RoomLimits::maxParticipants},
+    RoomOverrideField{"max_publishers", &RoomOverride::maxPublishers, &RoomLimits::maxPublishers},
+    RoomOverrideField{"audio_slots", &RoomOverride::audioSlots, &RoomLimits::audioSlots},
+};
+
 }  // namespace
+
+std::span<const RoomOverrideField> ServerConfig::RoomOverrideFields() {
+  return kRoomOverrideFields;
+}
 
 nlohmann::json ServerConfig::ToJson() const {
   nlohmann::json root = nlohmann::json::object();
@@ -31,7 +43,26 @@ nlohmann::json ServerConfig::ToJson() const {
       slot = option.getString(*this);
     }
   }
+  nlohmann::json& overrides = root[std::string(kRoomOverridesKey)];
+  overrides = nlohmann::json::object();
+  for (const auto& [room, roomOverride] : roomOverrides) {
+    nlohmann::json& entry = overrides[room];
+    entry = nlohmann::json::object();
+    for (const RoomOverrideField& field : kRoomOverrideFields) {
+      if (const auto& value = roomOverride.*field.value) entry[std::string(field.key)] = *value;
+    }
+  }
   return root;
+}
+
+RoomLimits ServerConfig::LimitsFor(const std::string& room) const {
+  RoomLimits limits{rooms.maxParticipants, rooms.maxPublishers, rooms.audioSlots};
+  if (const auto it = roomOverrides.find(room); it != roomOverrides.end()) {
+    for (const RoomOverrideField& field : kRoomOverrideFields) {
+      if (const auto& value = it->second.*field.value) limits.*field.limit = *value;
+    }
+  }
+  return limits;
 }
 
 ServerConfig ServerConfig::Resolved() const {

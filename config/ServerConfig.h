@@ -1,8 +1,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 
 namespace myriad::config {
 
@@ -40,10 +44,46 @@ struct IceConfig {
   bool operator==(const IceConfig&) const = default;
 };
 
+// Limits and signalling cadence of every room; room_overrides changes the limits per room.
 struct RoomsConfig {
   std::uint32_t maxParticipants = 1000;
+  // Participants that may publish at once; more would flood every subscriber's roster and
+  // forwarding work.
+  std::uint32_t maxPublishers = 1000;
+  // K: audio slots (loudest speakers) per subscriber, see docs/protocol.md "Audio slots".
+  std::uint32_t audioSlots = 3;
+  // How long roster changes are collected into one `roster` message.
+  std::uint32_t rosterBatchIntervalMs = 100;
+  // Participants per `joined` / `rosterPage` page.
+  std::uint32_t rosterPageSize = 500;
 
   bool operator==(const RoomsConfig&) const = default;
+};
+
+// The limits one room enforces.
+struct RoomLimits {
+  std::uint32_t maxParticipants;
+  std::uint32_t maxPublishers;
+  std::uint32_t audioSlots;
+
+  bool operator==(const RoomLimits&) const = default;
+};
+
+// One room_overrides entry: the limits it sets; unset ones fall back to the rooms.* options.
+struct RoomOverride {
+  std::optional<std::uint32_t> maxParticipants;
+  std::optional<std::uint32_t> maxPublishers;
+  std::optional<std::uint32_t> audioSlots;
+
+  bool operator==(const RoomOverride&) const = default;
+};
+
+// A key a room_overrides entry may set. It is named like the rooms.* option it overrides and
+// takes that option's range, so the loader checks it through ConfigOptionTable.
+struct RoomOverrideField {
+  std::string_view key;  // "max_participants"
+  std::optional<std::uint32_t> RoomOverride::*value;
+  std::uint32_t RoomLimits::*limit;
 };
 
 struct LogConfig {
@@ -60,10 +100,23 @@ struct ServerConfig {
   IceConfig ice;
   RoomsConfig rooms;
   LogConfig log;
+  // Room name -> its exceptions to the rooms.* limits (config key "room_overrides").
+  std::map<std::string, RoomOverride> roomOverrides;
 
-  // {"http": {"listen_address": ...}, ...}: every option, with the configured (unresolved) values.
-  // Feeding it back to ConfigLoader::LoadFromString yields the same config.
+  // The top-level config key of roomOverrides and the environment variable that replaces it
+  // (with the same JSON object as text).
+  static constexpr std::string_view kRoomOverridesKey = "room_overrides";
+  static constexpr std::string_view kRoomOverridesVariable = "MYRIAD_ROOM_OVERRIDES";
+  // max_participants, max_publishers, audio_slots.
+  static std::span<const RoomOverrideField> RoomOverrideFields();
+
+  // {"http": {"listen_address": ...}, ..., "room_overrides": {...}}: every option, with the
+  // configured (unresolved) values; room_overrides lists only the keys each entry sets. Feeding
+  // it back to ConfigLoader::LoadFromString yields the same config.
   nlohmann::json ToJson() const;
+
+  // The limits of the named room: its room_overrides entry where it sets one, else rooms.*.
+  RoomLimits LimitsFor(const std::string& room) const;
 
   // A copy with the "built-in choice" values replaced: http.webRoot "" -> MYRIAD_DEFAULT_WEB_ROOT,
   // media.workers 0 -> hardware_concurrency() (clamped to 1..256), media.announcedAddress "" ->

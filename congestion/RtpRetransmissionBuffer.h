@@ -15,11 +15,13 @@ class RtpRetransmissionBuffer {
  public:
   static constexpr size_t kMaxPacketSize = 1500;
 
-  // `capacity` is rounded up to a power of two.
-  explicit RtpRetransmissionBuffer(size_t capacity);
+  // `capacity` is rounded up to a power of two. `maxPacketSize` (at most
+  // kMaxPacketSize) bounds what a slot holds: audio streams keep small
+  // slots, so a thousand microphones do not cost 1500 bytes per packet each.
+  explicit RtpRetransmissionBuffer(size_t capacity, size_t maxPacketSize = kMaxPacketSize);
 
   // Stores a plain (decrypted) RTP packet; a packet larger than
-  // kMaxPacketSize is not stored. Overwrites whatever had the same slot.
+  // MaxPacketSize() is not stored. Overwrites whatever had the same slot.
   void Store(uint16_t sequenceNumber, std::span<const uint8_t> packet, int64_t nowMs);
 
   struct Entry {
@@ -29,6 +31,7 @@ class RtpRetransmissionBuffer {
   Entry Get(uint16_t sequenceNumber) const;
 
   size_t Capacity() const { return slots_.size(); }
+  size_t MaxPacketSize() const { return slotSize_; }
 
  private:
   struct Slot {
@@ -37,6 +40,7 @@ class RtpRetransmissionBuffer {
     uint16_t length = 0;
     int64_t storedAtMs = 0;
   };
+  size_t slotSize_;
   std::vector<Slot> slots_;
   std::vector<uint8_t> storage_;
   size_t mask_;

@@ -99,6 +99,18 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                            .Help("Signalling error replies, by code")
                            .Register(r);
   http_requests_ = SimpleCounter(r, "myriad_http_requests_total", "HTTP requests served");
+  audio_slot_switches_ =
+      SimpleCounter(r, "myriad_audio_slot_switches_total",
+                    "Times a subscriber's audio slot started carrying another speaker");
+  roster_batches_ = SimpleCounter(r, "myriad_roster_batches_total",
+                                  "Roster delta batches sent (each to a whole room)");
+  messages_per_participant_ =
+      &prometheus::BuildHistogram()
+           .Name("myriad_signaling_messages_per_participant")
+           .Help("Signalling messages sent to one participant over its whole session")
+           .Register(r)
+           .Add({}, prometheus::Histogram::BucketBoundaries{10, 30, 100, 300, 1000, 3000, 10000,
+                                                            30000, 100000});
 }
 
 prometheus::Counter& Metrics::SignalingError(const std::string& code) {

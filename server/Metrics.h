@@ -2,6 +2,7 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
 #include <array>
@@ -67,6 +68,10 @@ class Metrics {
   prometheus::Counter& signaling_messages_out() { return *signaling_out_; }
   prometheus::Counter& SignalingError(const std::string& code);
   prometheus::Counter& http_requests() { return *http_requests_; }
+  prometheus::Counter& audio_slot_switches() { return *audio_slot_switches_; }
+  prometheus::Counter& roster_batches() { return *roster_batches_; }
+  // Observed when a participant's signalling session ends.
+  prometheus::Histogram& messages_per_participant() { return *messages_per_participant_; }
 
  private:
   Metrics();
@@ -95,6 +100,9 @@ class Metrics {
   prometheus::Counter* signaling_out_ = nullptr;
   prometheus::Family<prometheus::Counter>* signaling_errors_ = nullptr;
   prometheus::Counter* http_requests_ = nullptr;
+  prometheus::Counter* audio_slot_switches_ = nullptr;
+  prometheus::Counter* roster_batches_ = nullptr;
+  prometheus::Histogram* messages_per_participant_ = nullptr;
 };
 
 }  // namespace myriad::server

@@ -61,6 +61,13 @@ void SignalingDelegate::OnRequest(signaling::ClientRequest request) {
     });
     return;
   }
+  if (auto* page = std::get_if<signaling::RosterPageRequest>(&request.body)) {
+    worker_->Post([worker = worker_, room = room_, id = participantId_, page = std::move(*page),
+                   requestId = request.id, peer = peer_] {
+      if (auto* r = worker->FindRoom(room)) r->HandleRosterPage(id, page, requestId, *peer);
+    });
+    return;
+  }
   if (std::holds_alternative<signaling::LeaveRequest>(request.body)) {
     left_ = true;
     worker_->Post([worker = worker_, room = room_, id = participantId_] {
@@ -76,9 +83,12 @@ void SignalingDelegate::OnRejected(const signaling::RequestError& error) {
 
 void SignalingDelegate::OnMessageSent() {
   Metrics::Instance().signaling_messages_out().Increment();
+  ++messagesSent_;
 }
 
 void SignalingDelegate::OnClosed() {
+  if (worker_)
+    Metrics::Instance().messages_per_participant().Observe(static_cast<double>(messagesSent_));
   // A closed WebSocket is a leave: the media path must not outlive the
   // participant's signalling (it could never be told anything again).
   if (worker_ && !left_) {

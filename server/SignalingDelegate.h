@@ -35,6 +35,7 @@ class SignalingDelegate : public signaling::SessionDelegate {
   std::string room_;
   std::string participantId_;
   bool left_ = false;
+  uint64_t messagesSent_ = 0;
 };
 
 }  // namespace myriad::server

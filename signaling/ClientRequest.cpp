@@ -90,6 +90,12 @@ std::variant<ClientRequest, RequestError> ClientRequestParser::Parse(std::string
             return Error("bad_message", "unknown source \"" + publish.source + "\"", id);
           }
         }
+        if (auto priority = info.find("priority"); priority != info.end()) {
+          if (!priority->is_boolean()) {
+            return Error("bad_message", "\"priority\" must be a boolean", id);
+          }
+          publish.priority = priority->get<bool>();
+        }
         offer.publish.emplace(mid, std::move(publish));
       }
     }
@@ -102,7 +108,26 @@ std::variant<ClientRequest, RequestError> ClientRequestParser::Parse(std::string
         offer.subscribe.emplace(mid, track.get<std::string>());
       }
     }
+    if (auto it = message.find("slots"); it != message.end()) {
+      if (!it->is_object()) return Error("bad_message", "\"slots\" must be an object", id);
+      for (const auto& [mid, slot] : it->items()) {
+        // The room checks the upper bound (its audio slot count).
+        if (!slot.is_number_unsigned() || slot.get<uint64_t>() > 0xffff) {
+          return Error("bad_message", "\"slots\" values must be slot indexes", id);
+        }
+        offer.slots.emplace(mid, static_cast<uint32_t>(slot.get<uint64_t>()));
+      }
+    }
     return ClientRequest{id, std::move(offer)};
+  }
+  if (typeName == "rosterPage") {
+    RosterPageRequest page;
+    const auto it = message.find("cursor");
+    if (it == message.end() || !it->is_string()) {
+      return Error("bad_cursor", "\"cursor\" must be the rosterNext string of the last page", id);
+    }
+    page.cursor = it->get<std::string>();
+    return ClientRequest{id, std::move(page)};
   }
   if (typeName == "leave") return ClientRequest{id, LeaveRequest{}};
   return Error("unknown_type", "unknown message type \"" + typeName + "\"", id);

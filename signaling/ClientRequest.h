@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -17,20 +18,27 @@ struct JoinRequest {
 };
 
 struct PublishInfo {
-  std::string source;  // camera, microphone, screen, screen_audio or "" (from kind)
+  std::string source;     // camera, microphone, screen, screen_audio or "" (from kind)
+  bool priority = false;  // audio that always gets a slot (a host, music)
 };
 
 struct OfferRequest {
   std::string sdp;
   std::map<std::string, PublishInfo> publish;    // mid -> info
   std::map<std::string, std::string> subscribe;  // mid -> trackId
+  std::map<std::string, uint32_t> slots;         // mid -> audio slot index
+};
+
+// The next page of the roster after `cursor` (a participantId).
+struct RosterPageRequest {
+  std::string cursor;
 };
 
 struct LeaveRequest {};
 
 struct ClientRequest {
   nlohmann::json id;  // copied into the reply; null when absent
-  std::variant<JoinRequest, OfferRequest, LeaveRequest> body;
+  std::variant<JoinRequest, OfferRequest, RosterPageRequest, LeaveRequest> body;
 };
 
 struct RequestError {

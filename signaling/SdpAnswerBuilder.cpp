@@ -338,7 +338,8 @@ class AnswerWriter {
 };
 
 SdpAnswer BuildAnswer(const SessionDescription& offer, const LocalTransportParameters& local,
-                      const std::map<std::string, SendStreamInfo>& sendingByMid) {
+                      const std::map<std::string, SendStreamInfo>& sendingByMid,
+                      const std::map<std::string, std::string>& refusedMids) {
   ValidateLocal(local);
   if (offer.media.empty()) throw AnswerError("offer has no media section");
 
@@ -367,6 +368,8 @@ SdpAnswer BuildAnswer(const SessionDescription& offer, const LocalTransportParam
       Reject(plan, "rtcp-mux is required");  // RFC 5761: one port for RTP and RTCP
     } else if (!offer.bundleMids.empty() && !bundled) {
       Reject(plan, "not in the offer's BUNDLE group");
+    } else if (const auto refused = refusedMids.find(m.mid); refused != refusedMids.end()) {
+      Reject(plan, refused->second);
     } else {
       Negotiate(plan, sendingByMid);
       // Without any BUNDLE group only one m-line can share the one transport.
@@ -405,9 +408,10 @@ SdpAnswer BuildAnswer(const SessionDescription& offer, const LocalTransportParam
 
 std::optional<SdpAnswer> SdpAnswerBuilder::Build(
     const SessionDescription& offer, const LocalTransportParameters& local,
-    const std::map<std::string, SendStreamInfo>& sendingByMid, std::string* error) {
+    const std::map<std::string, SendStreamInfo>& sendingByMid, std::string* error,
+    const std::map<std::string, std::string>& refusedMids) {
   try {
-    return BuildAnswer(offer, local, sendingByMid);
+    return BuildAnswer(offer, local, sendingByMid, refusedMids);
   } catch (const std::exception& e) {
     if (error) *error = e.what();
   } catch (...) {

@@ -58,11 +58,13 @@ class SdpAnswerBuilder {
  public:
   // nullopt + error when the offer cannot be answered at all (no ICE/DTLS parameters, a setup
   // role that leaves the server as DTLS client, bad local parameters). Individual m-lines the
-  // server cannot serve are rejected in the answer instead. Never throws.
+  // server cannot serve are rejected in the answer instead, and so are the
+  // mids in `refusedMids` (mid -> reason; the room's limits). Never throws.
   static std::optional<SdpAnswer> Build(const SessionDescription& offer,
                                         const LocalTransportParameters& local,
                                         const std::map<std::string, SendStreamInfo>& sendingByMid,
-                                        std::string* error);
+                                        std::string* error,
+                                        const std::map<std::string, std::string>& refusedMids = {});
 };
 
 }  // namespace myriad::signaling

@@ -76,6 +76,13 @@ void WebSocketSession::Send(nlohmann::json message) {
                     });
 }
 
+void WebSocketSession::SendShared(std::shared_ptr<const std::string> text) {
+  boost::asio::post(ws_.get_executor(),
+                    [self = shared_from_this(), text = std::move(text)]() mutable {
+                      self->Enqueue(std::move(text));
+                    });
+}
+
 void WebSocketSession::Close() {
   boost::asio::post(ws_.get_executor(), [self = shared_from_this()] {
     self->closing_ = true;
@@ -84,6 +91,10 @@ void WebSocketSession::Close() {
 }
 
 void WebSocketSession::SendText(std::string text) {
+  Enqueue(std::make_shared<const std::string>(std::move(text)));
+}
+
+void WebSocketSession::Enqueue(std::shared_ptr<const std::string> text) {
   if (closed_ || closing_) return;
   if (writeQueue_.size() >= kMaxQueuedMessages) {
     // A client that does not read its socket must not grow our memory.
@@ -107,7 +118,7 @@ void WebSocketSession::WriteNext() {
   }
   writing_ = true;
   ws_.text(true);
-  ws_.async_write(boost::asio::buffer(writeQueue_.front()),
+  ws_.async_write(boost::asio::buffer(*writeQueue_.front()),
                   [self = shared_from_this()](beast::error_code ec, size_t bytes) {
                     self->OnWrite(ec, bytes);
                   });

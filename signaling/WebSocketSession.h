@@ -36,6 +36,7 @@ class WebSocketSession : public SignalingPeer,
 
   ~WebSocketSession() override;
   void Send(nlohmann::json message) override;
+  void SendShared(std::shared_ptr<const std::string> text) override;
   void Close() override;
 
  private:
@@ -43,6 +44,7 @@ class WebSocketSession : public SignalingPeer,
   void ReadNext();
   void OnRead(boost::beast::error_code ec, size_t bytes);
   void SendText(std::string text);
+  void Enqueue(std::shared_ptr<const std::string> text);
   void WriteNext();
   void OnWrite(boost::beast::error_code ec, size_t bytes);
   void Shutdown();
@@ -54,7 +56,7 @@ class WebSocketSession : public SignalingPeer,
   // The upgrade request must outlive the asynchronous accept that reads it.
   boost::beast::http::request<boost::beast::http::string_body> upgrade_;
   boost::beast::flat_buffer readBuffer_;
-  std::deque<std::string> writeQueue_;
+  std::deque<std::shared_ptr<const std::string>> writeQueue_;
   bool writing_ = false;
   bool closing_ = false;
   bool closed_ = false;

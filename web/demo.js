@@ -1,20 +1,46 @@
-// Myriad demo page: join a room, publish camera + microphone, show everyone.
-// URL parameters ?room=...&name=...&autojoin=1 join without a click (used by
-// the browser end-to-end tests, which read window.myriad and window.demoState).
+// Myriad demo page: join a room, publish camera + microphone, see the room in
+// pages of up to 7x7 tiles and hear its loudest speakers through the audio
+// slots. Only the tiles on the current page receive video; the next page is
+// prefetched so paging forward is instant.
+//
+// URL parameters (the browser end-to-end tests use them and read
+// window.myriad and window.demoState):
+//   room, name     fill the form; autojoin=1 joins without a click
+//   pageSize=N     tiles per page, 1..49 (default 49)
+//   prefetch=0     do not pre-subscribe the next page
+//   publish=both|audio|video|none   what to publish (default both)
+//   priority=1     publish the microphone with priority (always in a slot)
+//   audio=slots|tracks              the SDK's audio mode (default slots)
 
-import { MyriadClient } from './myriad.js';
+import { MAX_VISIBLE_VIDEO, MyriadClient } from './myriad.js';
 
 const form = document.getElementById('join-form');
 const roomInput = document.getElementById('room');
 const nameInput = document.getElementById('name');
 const joinButton = document.getElementById('join-button');
 const statusLine = document.getElementById('status');
+const stage = document.getElementById('stage');
 const tilesEl = document.getElementById('tiles');
-const audioSinks = document.getElementById('audio-sinks');
+const selfView = document.getElementById('self-view');
+const selfVideo = document.getElementById('self-video');
+const speakersEl = document.getElementById('speakers');
+const pagerLabel = document.getElementById('page-label');
+const prevButton = document.getElementById('page-prev');
+const nextButton = document.getElementById('page-next');
+const countLabel = document.getElementById('participant-count');
+const audioUnlock = document.getElementById('audio-unlock');
+
+const params = new URLSearchParams(location.search);
+const pageSize = Math.max(1, Math.min(MAX_VISIBLE_VIDEO, Number.parseInt(params.get('pageSize'), 10) || MAX_VISIBLE_VIDEO));
+const prefetchEnabled = params.get('prefetch') !== '0';
+const publishWhat = ['both', 'audio', 'video', 'none'].includes(params.get('publish')) ? params.get('publish') : 'both';
+const audioMode = params.get('audio') === 'tracks' ? 'tracks' : 'slots';
+const audioPriority = params.get('priority') === '1';
 
 /**
- * Everything a test might want to look at. `remoteTracks` is keyed by trackId;
- * `events` is the SDK's event log in arrival order.
+ * Everything a test might want to look at. `remoteTracks` is keyed by trackId
+ * (video subscriptions, and audio ones in audio=tracks mode); `slots` by slot
+ * index; `events` is the SDK's event log in arrival order.
  */
 const demoState = {
   phase: 'idle', // idle | joining | joined | leaving
@@ -24,16 +50,24 @@ const demoState = {
   connectionState: 'new',
   localStream: null,
   publications: [],
+  listenOnly: false, // the server refused to let this participant publish
   participants: {}, // participantId -> {name}
+  participantCount: 0, // everyone in the room, this page included
   remoteTracks: {}, // trackId -> {participantId, kind, track, stream, subscribed, ended}
+  slots: [], // slot -> {slot, track, participantId, trackId}
+  speakers: [], // slot -> {slot, participantId, trackId, name}
+  page: 0,
+  pageCount: 1,
+  pageSize,
+  pageParticipantIds: [], // the tiles on the current page, in order
+  viewport: { visible: [], prefetch: [] },
   events: [],
   errors: [],
 };
 window.demoState = demoState;
 window.myriad = null;
 
-const tiles = new Map(); // participantId or 'local' -> {root, video, label}
-const audioElements = new Map(); // trackId -> HTMLAudioElement
+const tiles = new Map(); // participantId -> {root, video, placeholder, nameText, videoTrackId}
 
 function setStatus(text, state = '') {
   statusLine.textContent = text;
@@ -42,9 +76,9 @@ function setStatus(text, state = '') {
 
 function describeConnection() {
   if (demoState.phase !== 'joined') return;
-  const others = Object.keys(demoState.participants).length;
   const pcState = demoState.connectionState;
-  setStatus(`In room “${demoState.room}” as ${demoState.name} · ${others} other${others === 1 ? '' : 's'} · media ${pcState}`,
+  const mode = demoState.listenOnly ? ' · listening only (publisher limit)' : '';
+  setStatus(`In room “${demoState.room}” as ${demoState.name} · media ${pcState}${mode}`,
     pcState === 'connected' ? 'connected' : pcState === 'failed' ? 'error' : '');
 }
 
@@ -55,31 +89,30 @@ function setFormMode(mode) {
   joinButton.textContent = inRoom ? 'Leave' : 'Join';
   joinButton.classList.toggle('leave', inRoom);
   joinButton.disabled = mode === 'joining' || mode === 'leaving';
+  stage.hidden = !inRoom;
+}
+
+function playSafely(media) {
+  const result = media.play();
+  if (result && result.catch) result.catch(() => {});
 }
 
 // ----------------------------------------------------------------- tiles
 
 function initials(name) {
-  const letters = name.trim().split(/\s+/).map((w) => w[0] || '').join('').slice(0, 2);
+  const letters = (name || '').trim().split(/\s+/).map((w) => w[0] || '').join('').slice(0, 2);
   return letters.toUpperCase() || '?';
 }
 
-function ensureTile(key, name, isLocal) {
-  let tile = tiles.get(key);
-  if (tile) {
-    tile.nameText.textContent = name;
-    tile.placeholder.textContent = initials(name);
-    return tile;
-  }
+function createTile(participantId, name) {
   const root = document.createElement('figure');
-  root.className = isLocal ? 'tile local' : 'tile';
-  root.dataset.participantId = key;
-  root.style.margin = '0';
+  root.className = 'tile';
+  root.dataset.participantId = participantId;
 
   const video = document.createElement('video');
   video.autoplay = true;
   video.playsInline = true;
-  video.muted = true; // audio plays through separate <audio> elements
+  video.muted = true; // audio plays through the SDK's slot players
   root.appendChild(video);
 
   const placeholder = document.createElement('div');
@@ -91,89 +124,177 @@ function ensureTile(key, name, isLocal) {
   label.className = 'label';
   const nameText = document.createElement('span');
   nameText.textContent = name;
-  const audioIndicator = document.createElement('span');
-  audioIndicator.className = 'audio-indicator';
-  audioIndicator.textContent = '\u266A';
-  audioIndicator.title = 'audio';
-  label.append(nameText, audioIndicator);
+  const speaking = document.createElement('span');
+  speaking.className = 'speaking-indicator';
+  speaking.textContent = '\u266A'; // a music note: every system font has one
+  speaking.title = 'in an audio slot';
+  label.append(nameText, speaking);
   root.appendChild(label);
 
-  if (isLocal) tilesEl.prepend(root);
-  else tilesEl.appendChild(root);
-  tile = { root, video, placeholder, nameText, videoTrackId: null };
-  tiles.set(key, tile);
+  const tile = { root, video, placeholder, nameText, videoTrackId: null };
+  tiles.set(participantId, tile);
   return tile;
 }
 
-function removeTile(key) {
-  const tile = tiles.get(key);
+function removeTile(participantId) {
+  const tile = tiles.get(participantId);
   if (!tile) return;
   tile.video.srcObject = null;
   tile.root.remove();
-  tiles.delete(key);
+  tiles.delete(participantId);
 }
 
-function playSafely(media) {
-  const result = media.play();
-  if (result && result.catch) {
-    result.catch(() => {
-      // Autoplay with sound needs a user gesture; retry on the next click.
-      document.addEventListener('click', () => media.play().catch(() => {}), { once: true });
-    });
+// The one video track a participant's tile shows: the camera, else any video.
+function tileVideoTrackId(participant) {
+  let fallback = null;
+  for (const t of participant.tracks.values()) {
+    if (t.kind !== 'video') continue;
+    if (t.source === 'camera') return t.trackId;
+    fallback = fallback || t.trackId;
   }
+  return fallback;
 }
 
-function attachRemoteTrack({ participantId, trackId, kind, track }) {
-  const p = demoState.participants[participantId];
-  const tile = ensureTile(participantId, p ? p.name : participantId, false);
-  if (kind === 'video') {
-    tile.video.srcObject = new MediaStream([track]);
-    tile.videoTrackId = trackId;
+function showVideo(tile, trackId) {
+  const entry = trackId ? demoState.remoteTracks[trackId] : null;
+  const live = entry && entry.subscribed && entry.track.readyState === 'live' ? entry : null;
+  if (live) {
+    if (tile.videoTrackId !== trackId) {
+      tile.video.srcObject = new MediaStream([live.track]);
+      tile.videoTrackId = trackId;
+      playSafely(tile.video);
+    }
     tile.root.classList.add('has-video');
-    playSafely(tile.video);
-  } else if (kind === 'audio') {
-    const audio = document.createElement('audio');
-    audio.autoplay = true;
-    audio.dataset.trackId = trackId;
-    audio.dataset.participantId = participantId;
-    audio.srcObject = new MediaStream([track]);
-    audioSinks.appendChild(audio);
-    audioElements.set(trackId, audio);
-    tile.root.classList.add('has-audio');
-    playSafely(audio);
-  }
-}
-
-function detachRemoteTrack({ participantId, trackId, kind }) {
-  const tile = tiles.get(participantId);
-  if (kind === 'video' && tile && tile.videoTrackId === trackId) {
-    tile.video.srcObject = null;
+  } else {
+    if (tile.videoTrackId) tile.video.srcObject = null;
     tile.videoTrackId = null;
     tile.root.classList.remove('has-video');
   }
-  const audio = audioElements.get(trackId);
-  if (audio) {
-    audio.srcObject = null;
-    audio.remove();
-    audioElements.delete(trackId);
-    if (tile && ![...audioElements.values()].some((a) => a.dataset.participantId === participantId)) {
-      tile.root.classList.remove('has-audio');
+}
+
+function speakingParticipants() {
+  return new Set(demoState.speakers.map((s) => s.participantId).filter(Boolean));
+}
+
+function highlightSpeakers() {
+  const speaking = speakingParticipants();
+  for (const [participantId, tile] of tiles) tile.root.classList.toggle('speaking', speaking.has(participantId));
+}
+
+// Lays out the current page, and tells the SDK which video to receive: the
+// page's tiles, plus the next page's prefetched.
+function renderPage() {
+  const client = window.myriad;
+  if (!client || client.state !== 'joined') return;
+  const order = [...client.participants.values()];
+  const pageCount = Math.max(1, Math.ceil(order.length / pageSize));
+  demoState.page = Math.min(demoState.page, pageCount - 1);
+  demoState.pageCount = pageCount;
+  const first = demoState.page * pageSize;
+  const onPage = order.slice(first, first + pageSize);
+  const nextPage = order.slice(first + pageSize, first + 2 * pageSize);
+  demoState.pageParticipantIds = onPage.map((p) => p.participantId);
+
+  const keep = new Set(demoState.pageParticipantIds);
+  for (const participantId of [...tiles.keys()]) if (!keep.has(participantId)) removeTile(participantId);
+  onPage.forEach((p, index) => {
+    let tile = tiles.get(p.participantId);
+    if (!tile) tile = createTile(p.participantId, p.name);
+    if (tile.nameText.textContent !== p.name) {
+      tile.nameText.textContent = p.name;
+      tile.placeholder.textContent = initials(p.name);
     }
+    if (tilesEl.children[index] !== tile.root) tilesEl.insertBefore(tile.root, tilesEl.children[index] || null);
+    showVideo(tile, tileVideoTrackId(p));
+  });
+  // Up to 7x7: the smallest square grid that holds the page.
+  const columns = Math.max(1, Math.min(7, Math.ceil(Math.sqrt(onPage.length))));
+  tilesEl.style.setProperty('--columns', String(columns));
+  highlightSpeakers();
+
+  pagerLabel.textContent = `Page ${demoState.page + 1} / ${pageCount}`;
+  prevButton.disabled = demoState.page === 0;
+  nextButton.disabled = demoState.page >= pageCount - 1;
+  demoState.participantCount = client.participantCount;
+  countLabel.textContent = `${client.participantCount} participant${client.participantCount === 1 ? '' : 's'}`;
+
+  const visible = onPage.map(tileVideoTrackId).filter(Boolean);
+  const prefetch = prefetchEnabled ? nextPage.map(tileVideoTrackId).filter(Boolean) : [];
+  demoState.viewport = { visible, prefetch };
+  client.setViewport(visible, prefetch).catch((err) => {
+    demoState.errors.push({ code: 'viewport', message: String(err && err.message ? err.message : err) });
+  });
+}
+
+function goToPage(page) {
+  demoState.page = Math.max(0, Math.min(page, demoState.pageCount - 1));
+  renderPage();
+}
+
+// ------------------------------------------------------------ speakers
+
+function renderSpeakers() {
+  const client = window.myriad;
+  const count = client ? client.audioSlotCount : 0;
+  while (speakersEl.children.length > count) speakersEl.lastElementChild.remove();
+  while (speakersEl.children.length < count) {
+    const item = document.createElement('li');
+    item.className = 'slot';
+    item.dataset.slot = String(speakersEl.children.length);
+    const index = document.createElement('span');
+    index.className = 'slot-index';
+    index.textContent = String(speakersEl.children.length + 1);
+    const name = document.createElement('span');
+    name.className = 'slot-name';
+    item.append(index, name);
+    // Jumps to the page that shows this speaker.
+    item.addEventListener('click', () => {
+      const participantId = item.dataset.participantId;
+      if (!participantId || !window.myriad) return;
+      const position = [...window.myriad.participants.keys()].indexOf(participantId);
+      if (position >= 0) goToPage(Math.floor(position / pageSize));
+    });
+    speakersEl.appendChild(item);
   }
+  demoState.speakers.forEach((speaker, slot) => {
+    const item = speakersEl.children[slot];
+    if (!item) return;
+    const filled = !!speaker.participantId;
+    // The roster may name a speaker only after `speakers` did (a roster page
+    // still on its way): look the name up now, not when the event came.
+    const participant = filled && client ? client.participants.get(speaker.participantId) : null;
+    const name = (participant && participant.name) || speaker.name || speaker.participantId;
+    item.classList.toggle('filled', filled);
+    item.dataset.participantId = speaker.participantId || '';
+    item.querySelector('.slot-name').textContent = filled ? name : '—';
+    item.title = filled ? `Slot ${slot + 1}: ${name} (click to show)` : `Slot ${slot + 1}: silent`;
+  });
 }
 
 function clearRoom() {
-  for (const key of [...tiles.keys()]) removeTile(key);
-  for (const audio of audioElements.values()) {
-    audio.srcObject = null;
-    audio.remove();
-  }
-  audioElements.clear();
+  for (const participantId of [...tiles.keys()]) removeTile(participantId);
+  speakersEl.replaceChildren();
+  selfVideo.srcObject = null;
+  selfView.classList.remove('has-video');
+  audioUnlock.hidden = true;
   if (demoState.localStream) {
     for (const track of demoState.localStream.getTracks()) track.stop();
   }
   Object.assign(demoState, {
-    phase: 'idle', participantId: null, connectionState: 'new', localStream: null, publications: [], participants: {},
+    phase: 'idle',
+    participantId: null,
+    connectionState: 'new',
+    localStream: null,
+    publications: [],
+    listenOnly: false,
+    participants: {},
+    participantCount: 0,
+    slots: [],
+    speakers: [],
+    page: 0,
+    pageCount: 1,
+    pageParticipantIds: [],
+    viewport: { visible: [], prefetch: [] },
   });
 }
 
@@ -181,8 +302,15 @@ function clearRoom() {
 
 function logEvent(type, detail) {
   const entry = { type, time: Date.now() };
-  for (const key of ['participantId', 'trackId', 'kind', 'name', 'reason', 'code', 'message', 'state']) {
+  for (const key of ['participantId', 'trackId', 'kind', 'name', 'reason', 'code', 'message', 'state', 'slot', 'source']) {
     if (detail && detail[key] !== undefined) entry[key] = detail[key];
+  }
+  if (type === 'speakers') {
+    entry.slots = detail.slots.map((s) => s.participantId);
+    entry.changed = detail.changed;
+  } else if (type === 'roster') {
+    entry.version = detail.version;
+    entry.participantCount = detail.participantCount;
   }
   demoState.events.push(entry);
 }
@@ -196,20 +324,28 @@ function wireClient(client) {
 
   on('participantJoined', ({ participantId, name }) => {
     demoState.participants[participantId] = { name };
-    ensureTile(participantId, name, false);
-    describeConnection();
+  });
+  on('participantUpdated', ({ participantId, name }) => {
+    demoState.participants[participantId] = { name };
   });
   on('participantLeft', ({ participantId }) => {
     delete demoState.participants[participantId];
-    removeTile(participantId);
-    describeConnection();
+  });
+  on('trackPublished', () => {});
+  on('trackUnpublished', () => {});
+  // One re-layout per snapshot, page or batch, however many changes it has.
+  on('roster', () => {
+    renderPage();
+    renderSpeakers();
   });
   on('trackSubscribed', (detail) => {
     demoState.remoteTracks[detail.trackId] = {
       participantId: detail.participantId, kind: detail.kind, track: detail.track, stream: detail.stream,
       subscribed: true, ended: false,
     };
-    attachRemoteTrack(detail);
+    const tile = tiles.get(detail.participantId);
+    const p = client.participants.get(detail.participantId);
+    if (tile && p) showVideo(tile, tileVideoTrackId(p));
   });
   on('trackUnsubscribed', (detail) => {
     const entry = demoState.remoteTracks[detail.trackId];
@@ -217,12 +353,30 @@ function wireClient(client) {
       entry.subscribed = false;
       entry.ended = !detail.track || detail.track.readyState === 'ended';
     }
-    detachRemoteTrack(detail);
+    const tile = tiles.get(detail.participantId);
+    if (tile && tile.videoTrackId === detail.trackId) showVideo(tile, null);
+  });
+  on('slotTrack', ({ slot, track }) => {
+    const speaker = demoState.speakers[slot] || {};
+    demoState.slots[slot] = { slot, track, participantId: speaker.participantId || null, trackId: speaker.trackId || null };
+  });
+  on('speakers', ({ slots }) => {
+    demoState.speakers = slots;
+    for (const s of slots) {
+      const entry = demoState.slots[s.slot];
+      if (entry) Object.assign(entry, { participantId: s.participantId, trackId: s.trackId });
+    }
+    renderSpeakers();
+    highlightSpeakers();
+  });
+  on('audioBlocked', () => {
+    audioUnlock.hidden = false;
   });
   on('connectionStateChange', ({ state }) => {
     demoState.connectionState = state;
     describeConnection();
   });
+  on('subscriptionRejected', () => {});
   on('error', (detail) => {
     demoState.errors.push({ code: detail.code, message: detail.message });
     console.warn('myriad error', detail.code, detail.message);
@@ -237,11 +391,12 @@ function wireClient(client) {
 }
 
 async function getLocalMedia() {
+  if (publishWhat === 'none') return null;
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return null;
   try {
     return await navigator.mediaDevices.getUserMedia({
-      video: { width: { ideal: 1280 }, height: { ideal: 720 } },
-      audio: true,
+      video: publishWhat === 'audio' ? false : { width: { ideal: 1280 }, height: { ideal: 720 } },
+      audio: publishWhat !== 'video',
     });
   } catch (err) {
     console.warn('getUserMedia failed, joining without camera/microphone', err);
@@ -260,7 +415,7 @@ async function join(room, name) {
   const stream = await getLocalMedia();
   demoState.localStream = stream;
 
-  const client = new MyriadClient();
+  const client = new MyriadClient({ audio: audioMode });
   window.myriad = client;
   wireClient(client);
   setStatus(`Joining “${room}”…`);
@@ -270,14 +425,27 @@ async function join(room, name) {
     demoState.phase = 'joined';
     setFormMode('joined');
     describeConnection();
-    const local = ensureTile('local', `${name} (you)`, true);
-    local.root.dataset.participantId = joined.participantId;
+    selfView.dataset.participantId = joined.participantId;
+    renderPage();
+    renderSpeakers();
     if (stream) {
-      local.video.srcObject = stream;
-      local.root.classList.add('has-video');
-      if (stream.getAudioTracks().length) local.root.classList.add('has-audio');
-      playSafely(local.video);
-      demoState.publications = await client.publish(stream);
+      selfVideo.srcObject = stream;
+      selfView.classList.toggle('has-video', stream.getVideoTracks().length > 0);
+      playSafely(selfVideo);
+      try {
+        demoState.publications = await client.publish(stream, { priority: audioPriority });
+      } catch (err) {
+        if (err.code !== 'publisher_limit') throw err;
+        // The room has all the publishers it allows: stay as a listener.
+        demoState.publications = err.published || [];
+        demoState.listenOnly = true;
+        if (demoState.publications.length === 0) {
+          for (const track of stream.getTracks()) track.stop();
+          selfVideo.srcObject = null;
+          selfView.classList.remove('has-video');
+        }
+        describeConnection();
+      }
     }
   } catch (err) {
     console.error('join/publish failed', err);
@@ -313,12 +481,17 @@ form.addEventListener('submit', (event) => {
   }
 });
 
+prevButton.addEventListener('click', () => goToPage(demoState.page - 1));
+nextButton.addEventListener('click', () => goToPage(demoState.page + 1));
+audioUnlock.addEventListener('click', () => {
+  audioUnlock.hidden = true;
+  if (window.myriad) window.myriad.resumeAudio().catch(() => { audioUnlock.hidden = false; });
+});
+
 window.addEventListener('pagehide', () => {
   if (window.myriad && demoState.phase === 'joined') window.myriad.leave();
 });
 
-// URL parameters: ?room=...&name=...&autojoin=1
-const params = new URLSearchParams(location.search);
 if (params.get('room')) roomInput.value = params.get('room');
 if (params.get('name')) nameInput.value = params.get('name');
 if (!nameInput.value) nameInput.value = `Guest ${Math.floor(Math.random() * 900 + 100)}`;

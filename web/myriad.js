@@ -6,11 +6,103 @@
 // ES module, no dependencies, no build step:
 //   import { MyriadClient } from './myriad.js';
 //   const client = new MyriadClient();
-//   client.addEventListener('trackSubscribed', (e) => attach(e.detail.stream));
+//   client.addEventListener('trackSubscribed', (e) => attachVideo(e.detail));
+//   client.addEventListener('speakers', (e) => showSpeakers(e.detail.slots));
 //   await client.join('demo', 'Alice');
 //   await client.publish(await navigator.mediaDevices.getUserMedia({ video: true, audio: true }));
+//
+// Built for rooms of a thousand participants where everyone may speak:
+// - the roster arrives as a snapshot (paged; the SDK fetches every page) plus
+//   batched `roster` deltas, applied idempotently;
+// - audio arrives on K "audio slots" that the server fills with the room's
+//   loudest speakers, not one subscription per microphone;
+// - video is received for a viewport: the tiles on screen (at most 49) and
+//   optionally the next page, prefetched.
+//
+// ---------------------------------------------------------------------- API
+//
+// new MyriadClient(options)
+//   url            signalling URL (default ws(s)://<location.host>/rtc)
+//   autoSubscribe  default true: receive without being asked. Audio: the audio
+//                  slots (or, with audio: 'tracks', every audio track). Video:
+//                  the first `pageSize` video tracks in roster order, the next
+//                  `pageSize` prefetched, until the app calls setViewport().
+//   audio          'slots' (default): `audioSlots` recvonly m-lines bound to
+//                  the room's slots; 'tracks': one subscription per audio
+//                  track (small rooms; also the fallback when the server
+//                  announces no slots); 'none': no remote audio.
+//   playAudio      default true (in a page): play every received audio track
+//                  in a detached <audio> element.
+//   pageSize       video tracks per automatic page (default and max 49).
+//
+// Methods
+//   join(room, name)            -> the `joined` message. The snapshot is applied
+//                                  before it resolves; further pages follow
+//                                  (`roster` events, `rosterComplete`).
+//   publish(stream, {sources, priority})
+//                               -> [{trackId, mid, kind, source, track}].
+//                                  `sources` overrides the source by kind, e.g.
+//                                  {video: 'screen'}; `priority: true` asks for
+//                                  an audio slot for this microphone whatever
+//                                  its level (hosts, music). Rejects with a
+//                                  MyriadError (code `publisher_limit` when the
+//                                  room has max_publishers) whose `published`
+//                                  lists the tracks that were accepted.
+//   unpublish(trackOrTrackId)
+//   setViewport(visibleTrackIds, prefetchTrackIds = [])
+//                               receive exactly these video tracks (at most
+//                                  MAX_VISIBLE_VIDEO each), stop the others; one
+//                                  renegotiation. Turns the automatic viewport
+//                                  off. Unknown ids are kept and subscribed as
+//                                  soon as the roster names them.
+//   subscribe(trackId) / unsubscribe(trackId)
+//                               pin a track (any kind) regardless of the
+//                                  viewport / release the pin.
+//   resumeAudio()               call from a user gesture after `audioBlocked`.
+//   videoTracks()               -> [{participantId, trackId, source, name}] in
+//                                  roster order (what paging is done over).
+//   leave()
+//
+// State (read-only)
+//   localParticipantId, room, state ('idle' | 'connecting' | 'joined' |
+//   'leaving' | 'closed'), pc (for getStats()),
+//   participants: Map participantId -> {participantId, name,
+//                 tracks: Map trackId -> {trackId, kind, source}} (roster order),
+//   participantCount (everyone, including this client),
+//   rosterVersion, rosterComplete (every page fetched),
+//   publications: Map trackId -> {trackId, mid, kind, source, track, transceiver},
+//   audioSlotCount (K), slots: [{slot, mid, track, stream, element,
+//                 participantId, trackId}], speakers: [{slot, participantId,
+//                 trackId}] (null ids for an empty slot),
+//   viewport: {visible, prefetch}
+//
+// Events (CustomEvent, data in `detail`)
+//   participantJoined   {participantId, name, fromSnapshot}
+//   participantUpdated  {participantId, name}            (name changed)
+//   participantLeft     {participantId, name}
+//   trackPublished      {participantId, trackId, kind, source, fromSnapshot}
+//   trackUnpublished    {participantId, trackId, kind}
+//   roster              {source: 'snapshot'|'page'|'batch', version, joined,
+//                        left, updated (participantIds), published,
+//                        unpublished (trackIds), participantCount, complete}
+//                       once per snapshot, page or batch that changed something
+//   trackSubscribed     {participantId, trackId, kind, track, stream}
+//   trackUnsubscribed   {participantId, trackId, kind, track, stream}
+//   slotTrack           {slot, mid, track, stream}     a slot's track arrived
+//   speakers            {slots: [{slot, participantId, trackId, name}],
+//                        changed: [slot indexes]}
+//   subscriptionRejected {trackId, mid}   the track was gone when the offer
+//                        arrived (a race with its unpublish, not an error)
+//   audioBlocked        {track}   autoplay refused; call resumeAudio() on a click
+//   connectionStateChange {state, iceConnectionState}
+//   error               {code, message, ...} e.g. publisher_limit (with mid,
+//                        kind), slot_rejected, roster_page_failed, offer_failed
+//   disconnected        {reason, message, wasJoined}
 
 const DEFAULT_SOURCE_BY_KIND = { video: 'camera', audio: 'microphone' };
+
+/** At most this many video tracks are visible (7x7 tiles), and as many prefetched. */
+export const MAX_VISIBLE_VIDEO = 49;
 
 // How long leave() waits for the server's `left` before closing the socket itself.
 const LEAVE_TIMEOUT_MS = 2000;
@@ -27,6 +119,15 @@ export class MyriadError extends Error {
 function defaultSignallingUrl() {
   const scheme = globalThis.location && globalThis.location.protocol === 'https:' ? 'wss' : 'ws';
   return `${scheme}://${globalThis.location.host}/rtc`;
+}
+
+function sameList(a, b) {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
+}
+
+// Unique ids in first-seen order.
+function uniqueIds(ids) {
+  return [...new Set(ids || [])];
 }
 
 // Puts VP8 first and keeps every other codec (H.264, VP9, AV1, RTX, RED, FEC)
@@ -49,16 +150,31 @@ function preferVp8(transceiver) {
   }
 }
 
+// A transceiver the answer rejected (port 0) is stopped by the browser itself
+// (JSEP 5.11); one that is not yet stopped needs a stop and a new offer.
+function isStopped(transceiver) {
+  return transceiver.stopped === true || transceiver.currentDirection === 'stopped';
+}
+
 export class MyriadClient extends EventTarget {
   /**
-   * @param {object} [options]
-   * @param {string} [options.url] signalling URL; default ws(s)://<location.host>/rtc
-   * @param {boolean} [options.autoSubscribe] subscribe to every published track (default true)
+   * @param {object} [options] see the API summary at the top of this file
+   * @param {string} [options.url]
+   * @param {boolean} [options.autoSubscribe]
+   * @param {'slots'|'tracks'|'none'} [options.audio]
+   * @param {boolean} [options.playAudio]
+   * @param {number} [options.pageSize]
    */
-  constructor({ url, autoSubscribe = true } = {}) {
+  constructor({
+    url, autoSubscribe = true, audio = 'slots', playAudio = typeof document !== 'undefined', pageSize = MAX_VISIBLE_VIDEO,
+  } = {}) {
     super();
+    if (!['slots', 'tracks', 'none'].includes(audio)) throw new TypeError(`audio must be 'slots', 'tracks' or 'none', not ${audio}`);
     this.url = url || defaultSignallingUrl();
     this.autoSubscribe = autoSubscribe;
+    this.audioMode = audio;
+    this.playAudio = playAudio;
+    this.pageSize = Math.max(1, Math.min(MAX_VISIBLE_VIDEO, Math.floor(pageSize) || MAX_VISIBLE_VIDEO));
 
     /** @type {RTCPeerConnection|null} exposed for getStats() in tests */
     this.pc = null;
@@ -67,17 +183,32 @@ export class MyriadClient extends EventTarget {
     /** @type {string|null} */
     this.room = null;
     /**
-     * Everyone else in the room.
+     * Everyone else in the room, in roster order (snapshot order, then join order).
      * @type {Map<string, {participantId: string, name: string,
      *   tracks: Map<string, {trackId: string, kind: string, source: string}>}>}
      */
     this.participants = new Map();
+    /** Version of the last roster batch applied (or of the snapshot). */
+    this.rosterVersion = null;
+    /** True once every roster page after `joined` has been fetched. */
+    this.rosterComplete = false;
     /**
      * What this client publishes, by server trackId.
      * @type {Map<string, {trackId: string, mid: string, kind: string, source: string,
      *   track: MediaStreamTrack, transceiver: RTCRtpTransceiver}>}
      */
     this.publications = new Map();
+    /** K from `joined`: how many audio slots the room gives each subscriber. */
+    this.audioSlotCount = 0;
+    /**
+     * The audio slot receivers, by slot index.
+     * @type {Array<{slot: number, mid: string|null, transceiver: RTCRtpTransceiver, track: MediaStreamTrack|null,
+     *   stream: MediaStream|null, element: HTMLAudioElement|null, participantId: string|null, trackId: string|null,
+     *   rejected: boolean}>}
+     */
+    this.slots = [];
+    /** Who each slot carries now, from the last `speakers` message. */
+    this.speakers = [];
     /** 'idle' | 'connecting' | 'joined' | 'leaving' | 'closed' */
     this.state = 'idle';
 
@@ -85,15 +216,23 @@ export class MyriadClient extends EventTarget {
     this._nextRequestId = 1;
     this._pendingRequests = new Map(); // request id -> {resolve, reject, type}
 
-    // Receive side: one entry per recvonly transceiver we created.
-    // transceiver -> {trackId, participantId, kind, mid, announced, track, stream}
+    // trackId -> {participantId, kind, source}: every remote track the roster knows.
+    this._tracksById = new Map();
+    // Receive side: one entry per recvonly transceiver bound to a track.
+    // transceiver -> {trackId, participantId, kind, mid, announced, track, stream, element}
     this._subscriptions = new Map();
-    // trackIds that should get a recvonly transceiver in the next negotiation.
-    this._pendingSubscribes = new Set();
-    // {track, stream, source, resolve, reject} waiting for the next negotiation.
+    // Tracks subscribed explicitly with subscribe().
+    this._pinned = new Set();
+    // Tracks the server refused to bind: not retried until published again.
+    this._refusedTrackIds = new Set();
+    // The app's viewport, once setViewport() was called.
+    this._manualViewport = null;
+    // {track, stream, source, priority, resolve, reject} waiting for the next negotiation.
     this._pendingPublishes = [];
     // Set when a transceiver was stopped but the stop is not yet negotiated.
     this._stopsToNegotiate = false;
+    // Audio elements whose play() the autoplay policy refused.
+    this._blockedAudio = new Set();
 
     // Negotiation queue: `_queueTail` settles when the last queued run has
     // finished; `_nextRun` is the queued run that has not started yet, which
@@ -106,7 +245,8 @@ export class MyriadClient extends EventTarget {
 
   /**
    * Opens the signalling socket, joins `room` as `name` and creates the peer
-   * connection. Resolves with the server's `joined` message (the snapshot).
+   * connection. Resolves with the server's `joined` message once its snapshot
+   * is applied; the remaining roster pages are fetched in the background.
    */
   async join(room, name) {
     if (this.state !== 'idle') throw new Error(`join() called in state ${this.state}`);
@@ -116,13 +256,15 @@ export class MyriadClient extends EventTarget {
       await this._openSocket();
       const joined = await this._request({ type: 'join', room, name });
       this.localParticipantId = joined.participantId;
+      this.rosterVersion = typeof joined.rosterVersion === 'number' ? joined.rosterVersion : 0;
+      this._setUpSlots(joined.audioSlots);
       this._createPeerConnection();
       this.state = 'joined';
-      for (const p of joined.participants || []) {
-        this._addParticipant(p.participantId, p.name, true);
-        for (const t of p.tracks || []) this._onTrackPublished({ participantId: p.participantId, ...t }, false);
-      }
-      this._requestNegotiationIfNeeded();
+      const change = this._newRosterChange('snapshot', this.rosterVersion);
+      this._applyParticipantList(joined.participants, change);
+      this.rosterComplete = !joined.rosterNext;
+      this._finishRosterChange(change, true);
+      if (joined.rosterNext) this._fetchRosterPages(joined.rosterNext);
       return joined;
     } catch (err) {
       this._teardown(err && err.code ? err.code : 'join_failed', false);
@@ -133,9 +275,13 @@ export class MyriadClient extends EventTarget {
   /**
    * Publishes every track of `mediaStream` on its own sendonly transceiver.
    * Resolves with one entry per track: {trackId, mid, kind, source, track}.
-   * `sources` optionally overrides the source per kind, e.g. {video: 'screen'}.
+   * `sources` optionally overrides the source per kind, e.g. {video: 'screen'};
+   * `priority` marks the audio tracks as always getting an audio slot.
+   * If the server refuses some tracks, rejects with the first refusal (a
+   * MyriadError, `code` e.g. `publisher_limit`) carrying `published`: the
+   * entries of the tracks it accepted.
    */
-  async publish(mediaStream, { sources = {} } = {}) {
+  async publish(mediaStream, { sources = {}, priority = false } = {}) {
     this._assertJoined();
     const tracks = mediaStream.getTracks();
     if (tracks.length === 0) return [];
@@ -144,13 +290,23 @@ export class MyriadClient extends EventTarget {
         track,
         stream: mediaStream,
         source: sources[track.kind] || DEFAULT_SOURCE_BY_KIND[track.kind],
+        priority: track.kind === 'audio' && priority === true,
         resolve,
         reject,
       });
     }));
     this._requestNegotiation();
-    const published = await Promise.all(results);
-    return published.map(({ trackId, mid, kind, source, track }) => ({ trackId, mid, kind, source, track }));
+    const settled = await Promise.allSettled(results);
+    const published = settled
+      .filter((r) => r.status === 'fulfilled')
+      .map(({ value: { trackId, mid, kind, source, track } }) => ({ trackId, mid, kind, source, track }));
+    const refused = settled.find((r) => r.status === 'rejected');
+    if (refused) {
+      const err = refused.reason instanceof Error ? refused.reason : new MyriadError('rejected', String(refused.reason));
+      err.published = published;
+      throw err;
+    }
+    return published;
   }
 
   /** Stops publishing `track` (a MediaStreamTrack or a trackId) and renegotiates. */
@@ -166,11 +322,77 @@ export class MyriadClient extends EventTarget {
     await this._requestNegotiation();
   }
 
-  /** Subscribes to a track by id (only needed with autoSubscribe: false). */
+  /**
+   * Receives exactly the video tracks in `visibleTrackIds` and
+   * `prefetchTrackIds` (plus pinned ones), at most MAX_VISIBLE_VIDEO each, and
+   * stops receiving every other video track, in one renegotiation. From now
+   * on the app owns the viewport (the automatic first page is off). Resolves
+   * when the negotiation that applies it has finished.
+   */
+  setViewport(visibleTrackIds, prefetchTrackIds = []) {
+    if (this.state !== 'joined') return Promise.reject(new MyriadError('not_joined', `not joined (state ${this.state})`));
+    const visible = uniqueIds(visibleTrackIds);
+    const prefetch = uniqueIds(prefetchTrackIds).filter((id) => !visible.includes(id));
+    if (visible.length > MAX_VISIBLE_VIDEO || prefetch.length > MAX_VISIBLE_VIDEO) {
+      return Promise.reject(new RangeError(
+        `setViewport: at most ${MAX_VISIBLE_VIDEO} visible and ${MAX_VISIBLE_VIDEO} prefetched video tracks`));
+    }
+    const current = this._manualViewport;
+    this._manualViewport = { visible, prefetch };
+    if (current && sameList(current.visible, visible) && sameList(current.prefetch, prefetch)) {
+      return this._queueTail.then(() => undefined);
+    }
+    return this._requestNegotiation();
+  }
+
+  /** The viewport in force: the app's, or the automatic first page. */
+  get viewport() {
+    if (this._manualViewport) {
+      return { visible: [...this._manualViewport.visible], prefetch: [...this._manualViewport.prefetch] };
+    }
+    if (!this.autoSubscribe) return { visible: [], prefetch: [] };
+    const ids = this.videoTracks().map((t) => t.trackId);
+    return { visible: ids.slice(0, this.pageSize), prefetch: ids.slice(this.pageSize, 2 * this.pageSize) };
+  }
+
+  /** Every remote video track in roster order: [{participantId, trackId, source, name}]. */
+  videoTracks() {
+    const list = [];
+    for (const p of this.participants.values()) {
+      for (const t of p.tracks.values()) {
+        if (t.kind === 'video') list.push({ participantId: p.participantId, trackId: t.trackId, source: t.source, name: p.name });
+      }
+    }
+    return list;
+  }
+
+  /** Everyone in the room, this client included. */
+  get participantCount() {
+    return this.participants.size + (this.localParticipantId ? 1 : 0);
+  }
+
+  /** Receives `trackId` (any kind) regardless of the viewport, until unsubscribe(). */
   async subscribe(trackId) {
     this._assertJoined();
-    this._pendingSubscribes.add(trackId);
+    this._pinned.add(trackId);
     await this._requestNegotiation();
+  }
+
+  /** Releases a subscribe() pin; the track stops unless the viewport still wants it. */
+  async unsubscribe(trackId) {
+    this._assertJoined();
+    this._pinned.delete(trackId);
+    await this._requestNegotiation();
+  }
+
+  /** Retries audio playback that the autoplay policy refused; call it from a user gesture. */
+  resumeAudio() {
+    const blocked = [...this._blockedAudio];
+    this._blockedAudio.clear();
+    return Promise.all(blocked.map((element) => element.play().catch((err) => {
+      this._blockedAudio.add(element);
+      throw err;
+    })));
   }
 
   /** Sends `leave`, waits briefly for `left`, then closes everything. */
@@ -232,7 +454,7 @@ export class MyriadClient extends EventTarget {
   }
 
   // Sends a request with a fresh id and resolves with the reply carrying the
-  // same id (`joined` / `answer`), or rejects on an `error` reply.
+  // same id (`joined` / `answer` / `rosterPage`), or rejects on an `error` reply.
   _request(message) {
     const id = this._nextRequestId++;
     return new Promise((resolve, reject) => {
@@ -266,17 +488,11 @@ export class MyriadClient extends EventTarget {
     }
 
     switch (msg.type) {
-      case 'participantJoined':
-        if (msg.participantId !== this.localParticipantId) this._addParticipant(msg.participantId, msg.name, false);
+      case 'roster':
+        this._onRosterBatch(msg);
         break;
-      case 'participantLeft':
-        this._onParticipantLeft(msg.participantId);
-        break;
-      case 'trackPublished':
-        if (msg.participantId !== this.localParticipantId) this._onTrackPublished(msg, true);
-        break;
-      case 'trackUnpublished':
-        this._onTrackUnpublished(msg.participantId, msg.trackId);
+      case 'speakers':
+        this._onSpeakers(msg);
         break;
       case 'left':
         this._teardown(msg.reason || 'requested', true);
@@ -291,55 +507,189 @@ export class MyriadClient extends EventTarget {
     }
   }
 
-  // ------------------------------------------------------------- room state
+  // ------------------------------------------------------------------ roster
 
-  _addParticipant(participantId, name, fromSnapshot) {
+  _newRosterChange(source, version) {
+    return { source, version, joined: [], left: [], updated: [], published: [], unpublished: [] };
+  }
+
+  // A snapshot or page: [{participantId, name, tracks: [{trackId, kind, source}]}].
+  _applyParticipantList(list, change) {
+    for (const p of list || []) {
+      if (!p || typeof p.participantId !== 'string') continue;
+      this._rosterJoin(p.participantId, p.name, true, change);
+      for (const t of p.tracks || []) this._rosterPublish({ participantId: p.participantId, ...t }, true, change);
+    }
+  }
+
+  // A batch: joined, published, unpublished, left, in that order
+  // (docs/protocol.md `roster`); batches the snapshot already covers are skipped.
+  _onRosterBatch(msg) {
+    if (this.state !== 'joined' || typeof msg.version !== 'number') return;
+    if (this.rosterVersion !== null && msg.version <= this.rosterVersion) return;
+    this.rosterVersion = msg.version;
+    const change = this._newRosterChange('batch', msg.version);
+    for (const p of msg.joined || []) {
+      if (p && typeof p.participantId === 'string') this._rosterJoin(p.participantId, p.name, false, change);
+    }
+    for (const t of msg.published || []) {
+      if (t && typeof t.participantId === 'string') this._rosterPublish(t, false, change);
+    }
+    for (const t of msg.unpublished || []) {
+      if (t && typeof t.participantId === 'string') this._rosterUnpublish(t.participantId, t.trackId, change);
+    }
+    for (const participantId of msg.left || []) this._rosterLeave(participantId, change);
+    this._finishRosterChange(change, false);
+  }
+
+  async _fetchRosterPages(cursor) {
+    let next = cursor;
+    while (next && this.state === 'joined') {
+      let page;
+      try {
+        page = await this._request({ type: 'rosterPage', cursor: next });
+      } catch (err) {
+        if (this.state === 'joined') {
+          this._emit('error', { code: 'roster_page_failed', message: err && err.message ? err.message : String(err) });
+        }
+        return;
+      }
+      if (this.state !== 'joined') return;
+      next = typeof page.rosterNext === 'string' && page.rosterNext ? page.rosterNext : null;
+      const change = this._newRosterChange('page', this.rosterVersion);
+      this._applyParticipantList(page.participants, change);
+      this.rosterComplete = !next;
+      this._finishRosterChange(change, this.rosterComplete);
+    }
+  }
+
+  _rosterJoin(participantId, name, fromSnapshot, change) {
+    if (participantId === this.localParticipantId) return null;
     let p = this.participants.get(participantId);
     if (p) {
-      if (name) p.name = name;
+      if (typeof name === 'string' && name && name !== p.name) {
+        p.name = name;
+        change.updated.push(participantId);
+        this._emit('participantUpdated', { participantId, name });
+      }
       return p;
     }
-    p = { participantId, name: name || '', tracks: new Map() };
+    p = { participantId, name: typeof name === 'string' ? name : '', tracks: new Map() };
     this.participants.set(participantId, p);
+    change.joined.push(participantId);
     this._emit('participantJoined', { participantId, name: p.name, fromSnapshot });
     return p;
   }
 
-  _onTrackPublished({ participantId, trackId, kind, source }, negotiate) {
-    const p = this.participants.get(participantId) || this._addParticipant(participantId, '', false);
-    p.tracks.set(trackId, { trackId, kind, source: source || DEFAULT_SOURCE_BY_KIND[kind] });
-    this._emit('trackPublished', { participantId, trackId, kind, source });
-    if (this.autoSubscribe && (kind === 'audio' || kind === 'video')) {
-      this._pendingSubscribes.add(trackId);
-      if (negotiate) this._requestNegotiation();
-    }
+  _rosterPublish({ participantId, trackId, kind, source }, fromSnapshot, change) {
+    if (participantId === this.localParticipantId || typeof trackId !== 'string') return;
+    const p = this._rosterJoin(participantId, undefined, fromSnapshot, change);
+    const track = { trackId, kind, source: source || DEFAULT_SOURCE_BY_KIND[kind] };
+    const known = p.tracks.get(trackId);
+    p.tracks.set(trackId, track);
+    this._tracksById.set(trackId, { participantId, kind, source: track.source });
+    if (known && known.kind === track.kind && known.source === track.source) return;
+    this._refusedTrackIds.delete(trackId);
+    change.published.push(trackId);
+    this._emit('trackPublished', { participantId, trackId, kind, source: track.source, fromSnapshot });
   }
 
-  _onTrackUnpublished(participantId, trackId) {
+  _rosterUnpublish(participantId, trackId, change) {
     const p = this.participants.get(participantId);
-    if (p) p.tracks.delete(trackId);
-    this._pendingSubscribes.delete(trackId);
-    if (this._unsubscribe(trackId)) this._requestNegotiation();
-    this._emit('trackUnpublished', { participantId, trackId });
+    // The server stops forwarding on every mid bound to the track: stop ours.
+    this._unsubscribe(trackId);
+    this._refusedTrackIds.delete(trackId);
+    if (!p || !p.tracks.has(trackId)) return;
+    const { kind } = p.tracks.get(trackId);
+    p.tracks.delete(trackId);
+    this._tracksById.delete(trackId);
+    change.unpublished.push(trackId);
+    this._emit('trackUnpublished', { participantId, trackId, kind });
   }
 
-  _onParticipantLeft(participantId) {
+  _rosterLeave(participantId, change) {
     const p = this.participants.get(participantId);
-    // The server unpublishes every track before `participantLeft`; this
-    // covers any it did not.
-    let stopped = false;
-    if (p) {
-      for (const trackId of p.tracks.keys()) {
-        this._pendingSubscribes.delete(trackId);
-        stopped = this._unsubscribe(trackId) || stopped;
-      }
-    }
-    for (const [, sub] of this._subscriptions) {
-      if (sub.participantId === participantId) stopped = this._unsubscribe(sub.trackId) || stopped;
-    }
-    if (stopped) this._requestNegotiation();
+    if (!p) return;
+    // `left` implies every track of the participant is unpublished.
+    for (const trackId of [...p.tracks.keys()]) this._rosterUnpublish(participantId, trackId, change);
     this.participants.delete(participantId);
-    this._emit('participantLeft', { participantId, name: p ? p.name : '' });
+    change.left.push(participantId);
+    this._emit('participantLeft', { participantId, name: p.name });
+  }
+
+  // Tells the app, then lets the negotiation follow the new roster (stops of
+  // unpublished tracks, tracks entering the automatic viewport). The app hears
+  // `roster` first so a setViewport() from its handler joins the same offer.
+  _finishRosterChange(change, completedNow) {
+    const changed = change.joined.length || change.left.length || change.updated.length
+      || change.published.length || change.unpublished.length;
+    if (changed || completedNow) {
+      this._emit('roster', {
+        ...change, participantCount: this.participantCount, complete: this.rosterComplete,
+      });
+    }
+    if (this.state === 'joined') this._requestNegotiationIfNeeded();
+  }
+
+  // --------------------------------------------------------------- speakers
+
+  _setUpSlots(announced) {
+    const count = Number.isInteger(announced) && announced > 0 ? announced : 0;
+    this.audioSlotCount = count;
+    this.speakers = Array.from({ length: count }, (_, slot) => ({ slot, participantId: null, trackId: null }));
+    // A server without slots: receive audio track by track instead.
+    if (this.audioMode === 'slots' && count === 0) this.audioMode = 'tracks';
+  }
+
+  _onSpeakers(msg) {
+    if (this.state !== 'joined' || !Array.isArray(msg.slots)) return;
+    const changed = [];
+    for (const entry of msg.slots) {
+      const slot = entry ? entry.slot : undefined;
+      if (!Number.isInteger(slot) || slot < 0 || slot >= this.audioSlotCount) continue;
+      const participantId = typeof entry.participantId === 'string' ? entry.participantId : null;
+      const trackId = typeof entry.trackId === 'string' ? entry.trackId : null;
+      const previous = this.speakers[slot];
+      if (previous.participantId !== participantId || previous.trackId !== trackId) changed.push(slot);
+      this.speakers[slot] = { slot, participantId, trackId };
+      const receiver = this.slots[slot];
+      if (receiver) Object.assign(receiver, { participantId, trackId });
+    }
+    this._emit('speakers', {
+      slots: this.speakers.map((s) => ({ ...s, name: this._nameOf(s.participantId) })),
+      changed,
+    });
+  }
+
+  _nameOf(participantId) {
+    if (!participantId) return null;
+    const p = this.participants.get(participantId);
+    return p ? p.name : null;
+  }
+
+  _wantsSlots() {
+    return this.audioMode === 'slots' && this.audioSlotCount > 0 && this.slots.length === 0;
+  }
+
+  // --------------------------------------------------------------- receiving
+
+  // Every track that should have a recvonly transceiver now.
+  _wantedTrackIds() {
+    const wanted = new Set();
+    const add = (trackId, kind) => {
+      const t = this._tracksById.get(trackId);
+      if (!t || (kind && t.kind !== kind) || this._refusedTrackIds.has(trackId)) return;
+      if (t.kind !== 'audio' && t.kind !== 'video') return;
+      wanted.add(trackId);
+    };
+    for (const trackId of this._pinned) add(trackId);
+    if (this.autoSubscribe && this.audioMode === 'tracks') {
+      for (const [trackId, t] of this._tracksById) if (t.kind === 'audio') add(trackId);
+    }
+    const { visible, prefetch } = this.viewport;
+    for (const trackId of visible) add(trackId, 'video');
+    for (const trackId of prefetch) add(trackId, 'video');
+    return wanted;
   }
 
   // Stops every recvonly transceiver bound to `trackId`; the remote track
@@ -366,11 +716,37 @@ export class MyriadClient extends EventTarget {
     // stop() ends the receiver's track in current browsers; stopping it too
     // makes readyState 'ended' everywhere.
     if (track && track.readyState !== 'ended') track.stop();
+    this._releaseAudio(sub);
     if (announce && sub.announced) {
       this._emit('trackUnsubscribed', {
         participantId: sub.participantId, trackId: sub.trackId, kind: sub.kind, track, stream: sub.stream,
       });
     }
+  }
+
+  _playAudio(holder, track) {
+    if (!this.playAudio || typeof Audio === 'undefined') return;
+    const element = new Audio();
+    element.autoplay = true;
+    element.srcObject = new MediaStream([track]);
+    holder.element = element;
+    const started = element.play();
+    if (started && started.catch) {
+      started.catch(() => {
+        if (holder.element !== element) return;
+        this._blockedAudio.add(element);
+        this._emit('audioBlocked', { track });
+      });
+    }
+  }
+
+  _releaseAudio(holder) {
+    const element = holder.element;
+    if (!element) return;
+    holder.element = null;
+    this._blockedAudio.delete(element);
+    element.pause();
+    element.srcObject = null;
   }
 
   // ------------------------------------------------------------ negotiation
@@ -387,21 +763,39 @@ export class MyriadClient extends EventTarget {
   }
 
   _onRemoteTrack(event) {
+    const slot = this.slots.find((s) => s.transceiver === event.transceiver);
+    if (slot) {
+      if (slot.track) return; // ontrack again for a re-negotiated m-line
+      slot.track = event.track;
+      slot.stream = event.streams && event.streams[0] ? event.streams[0] : new MediaStream([event.track]);
+      this._playAudio(slot, event.track);
+      this._emit('slotTrack', { slot: slot.slot, mid: slot.mid, track: slot.track, stream: slot.stream });
+      return;
+    }
     const sub = this._subscriptions.get(event.transceiver);
     if (!sub || sub.announced) return; // not ours, or ontrack fired again for a re-negotiated m-line
     sub.announced = true;
     sub.track = event.track;
     sub.stream = event.streams && event.streams[0] ? event.streams[0] : new MediaStream([event.track]);
+    if (sub.kind === 'audio') this._playAudio(sub, event.track);
     this._emit('trackSubscribed', {
       participantId: sub.participantId, trackId: sub.trackId, kind: sub.kind, track: sub.track, stream: sub.stream,
     });
   }
 
   _hasPendingChanges() {
-    return this._pendingPublishes.length > 0 || this._pendingSubscribes.size > 0 || this._stopsToNegotiate;
+    if (this._pendingPublishes.length > 0 || this._stopsToNegotiate || this._wantsSlots()) return true;
+    const wanted = this._wantedTrackIds();
+    let bound = 0;
+    for (const sub of this._subscriptions.values()) {
+      if (!wanted.has(sub.trackId)) return true;
+      bound += 1;
+    }
+    return bound !== wanted.size;
   }
 
   _requestNegotiationIfNeeded() {
+    if (this._nextRun) return; // the queued run will see every change
     if (this._hasPendingChanges()) this._requestNegotiation();
   }
 
@@ -431,10 +825,46 @@ export class MyriadClient extends EventTarget {
 
     // Take every change made so far; later changes go to the next run.
     const publishes = this._pendingPublishes.splice(0);
-    const subscribeIds = [...this._pendingSubscribes];
-    this._pendingSubscribes.clear();
-    const hadStops = this._stopsToNegotiate;
+    let hadStops = this._stopsToNegotiate;
     this._stopsToNegotiate = false;
+
+    // Receive side: stop what is no longer wanted (viewport moved, pin
+    // released), then add what is missing.
+    const wanted = this._wantedTrackIds();
+    for (const [transceiver, sub] of [...this._subscriptions]) {
+      if (wanted.has(sub.trackId)) continue;
+      this._subscriptions.delete(transceiver);
+      this._stopReceiving(transceiver, sub, true);
+      hadStops = true;
+    }
+
+    // Slots first: in the first offer they become the lowest mids, so a
+    // publication the server refuses is never the BUNDLE tag.
+    const newSlots = [];
+    if (this._wantsSlots()) {
+      for (let slot = 0; slot < this.audioSlotCount; slot += 1) {
+        const transceiver = pc.addTransceiver('audio', { direction: 'recvonly' });
+        const receiver = {
+          slot, mid: null, transceiver, track: null, stream: null, element: null,
+          participantId: this.speakers[slot].participantId, trackId: this.speakers[slot].trackId, rejected: false,
+        };
+        this.slots.push(receiver);
+        newSlots.push(receiver);
+      }
+    }
+
+    const bound = new Set([...this._subscriptions.values()].map((s) => s.trackId));
+    const newSubscriptions = [];
+    for (const trackId of wanted) {
+      if (bound.has(trackId)) continue;
+      const { participantId, kind } = this._tracksById.get(trackId);
+      const transceiver = pc.addTransceiver(kind, { direction: 'recvonly' });
+      const sub = {
+        trackId, participantId, kind, mid: null, announced: false, track: null, stream: null, element: null,
+      };
+      this._subscriptions.set(transceiver, sub);
+      newSubscriptions.push({ transceiver, sub });
+    }
 
     const newPublications = publishes.map((pub) => {
       const transceiver = pc.addTransceiver(pub.track, { direction: 'sendonly', streams: [pub.stream] });
@@ -442,20 +872,7 @@ export class MyriadClient extends EventTarget {
       return { ...pub, transceiver };
     });
 
-    const newSubscriptions = [];
-    for (const trackId of subscribeIds) {
-      const owner = this._findTrackOwner(trackId);
-      if (!owner) continue; // unpublished meanwhile
-      const alreadyBound = [...this._subscriptions.values()].some((s) => s.trackId === trackId);
-      if (alreadyBound) continue;
-      const kind = owner.track.kind;
-      const transceiver = pc.addTransceiver(kind, { direction: 'recvonly' });
-      const sub = { trackId, participantId: owner.participantId, kind, mid: null, announced: false, track: null, stream: null };
-      this._subscriptions.set(transceiver, sub);
-      newSubscriptions.push({ transceiver, sub });
-    }
-
-    if (newPublications.length === 0 && newSubscriptions.length === 0 && !hadStops) return;
+    if (newPublications.length === 0 && newSubscriptions.length === 0 && newSlots.length === 0 && !hadStops) return;
 
     let offerSent = false;
     try {
@@ -464,7 +881,16 @@ export class MyriadClient extends EventTarget {
 
       // Mids exist only now, after setLocalDescription.
       const publish = {};
-      for (const pub of newPublications) publish[pub.transceiver.mid] = { source: pub.source };
+      for (const pub of newPublications) {
+        // Kept: a transceiver the answer rejects is stopped and loses its mid.
+        pub.mid = pub.transceiver.mid;
+        publish[pub.mid] = pub.priority ? { source: pub.source, priority: true } : { source: pub.source };
+      }
+      const slots = {};
+      for (const receiver of newSlots) {
+        receiver.mid = receiver.transceiver.mid;
+        slots[receiver.mid] = receiver.slot;
+      }
       const subscribe = {};
       for (const { transceiver, sub } of newSubscriptions) {
         sub.mid = transceiver.mid;
@@ -474,30 +900,12 @@ export class MyriadClient extends EventTarget {
 
       const message = { type: 'offer', sdp: pc.localDescription.sdp };
       if (Object.keys(publish).length) message.publish = publish;
+      if (Object.keys(slots).length) message.slots = slots;
       if (Object.keys(subscribe).length) message.subscribe = subscribe;
       offerSent = true;
       const answer = await this._request(message);
       await pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
-
-      const rejected = new Set((answer.rejected || []).map(String));
-      const tracks = answer.tracks || {};
-      for (const pub of newPublications) {
-        const mid = pub.transceiver.mid;
-        const trackId = tracks[mid];
-        if (rejected.has(mid) || !trackId) {
-          pub.reject(new MyriadError('rejected', `the server rejected publishing ${pub.track.kind} on mid ${mid}`));
-          continue;
-        }
-        const publication = { trackId, mid, kind: pub.track.kind, source: pub.source, track: pub.track, transceiver: pub.transceiver };
-        this.publications.set(trackId, publication);
-        pub.resolve(publication);
-      }
-      for (const { transceiver, sub } of newSubscriptions) {
-        if (!rejected.has(sub.mid) || !this._subscriptions.has(transceiver)) continue;
-        this._subscriptions.delete(transceiver);
-        this._stopReceiving(transceiver, sub, true);
-        this._emit('error', { code: 'subscription_rejected', message: `the server rejected track ${sub.trackId} on mid ${sub.mid}`, trackId: sub.trackId });
-      }
+      this._applyAnswer(answer, newPublications, newSlots, newSubscriptions);
     } catch (err) {
       // Undo the local offer so the next negotiation starts from 'stable'.
       if (pc.signalingState === 'have-local-offer') {
@@ -511,6 +919,12 @@ export class MyriadClient extends EventTarget {
         try { pub.transceiver.stop(); } catch (e) { /* closed */ }
         pub.reject(err);
       }
+      for (const receiver of newSlots) {
+        try { receiver.transceiver.stop(); } catch (e) { /* closed */ }
+        this._releaseAudio(receiver);
+      }
+      // The next negotiation adds the slots again.
+      this.slots = this.slots.filter((s) => !newSlots.includes(s));
       for (const { transceiver, sub } of newSubscriptions) {
         if (!this._subscriptions.has(transceiver)) continue;
         this._subscriptions.delete(transceiver);
@@ -526,15 +940,62 @@ export class MyriadClient extends EventTarget {
     }
 
     // Changes that arrived while this offer was in flight already queued a
-    // new run via _requestNegotiation(); nothing else to do here.
+    // new run via _requestNegotiation(); refusals above may need one more.
+    if (this._stopsToNegotiate) this._requestNegotiation();
   }
 
-  _findTrackOwner(trackId) {
-    for (const p of this.participants.values()) {
-      const track = p.tracks.get(trackId);
-      if (track) return { participantId: p.participantId, track };
+  // Resolves the publications, and stops what the server refused: `rejected`
+  // mids (port 0 or a=inactive) and `warnings` (limits, e.g. publisher_limit).
+  // A refused m-line never fails the offer; the next offer carries its stop.
+  _applyAnswer(answer, newPublications, newSlots, newSubscriptions) {
+    const rejected = new Set((answer.rejected || []).map(String));
+    const warnings = new Map();
+    for (const warning of answer.warnings || []) {
+      if (warning && warning.mid !== undefined) warnings.set(String(warning.mid), warning);
     }
-    return null;
+    const tracks = answer.tracks || {};
+    const retire = (transceiver) => {
+      if (isStopped(transceiver)) return;
+      try { transceiver.stop(); } catch (e) { /* closed */ }
+      this._stopsToNegotiate = true;
+    };
+
+    for (const pub of newPublications) {
+      const { mid } = pub;
+      const trackId = tracks[mid];
+      const warning = warnings.get(mid);
+      if (warning || rejected.has(mid) || !trackId) {
+        // The local track is the app's: stopping the transceiver leaves it live.
+        retire(pub.transceiver);
+        const code = warning && warning.code ? warning.code : 'rejected';
+        const message = warning && warning.message ? warning.message : `the server rejected publishing ${pub.track.kind} on mid ${mid}`;
+        if (warning) this._emit('error', { code, message, mid, kind: pub.track.kind, source: pub.source });
+        pub.reject(new MyriadError(code, message));
+        continue;
+      }
+      const publication = { trackId, mid, kind: pub.track.kind, source: pub.source, track: pub.track, transceiver: pub.transceiver };
+      this.publications.set(trackId, publication);
+      pub.resolve(publication);
+    }
+
+    for (const receiver of newSlots) {
+      if (!rejected.has(receiver.mid) && !warnings.has(receiver.mid)) continue;
+      receiver.rejected = true;
+      retire(receiver.transceiver);
+      this._releaseAudio(receiver);
+      this._emit('error', { code: 'slot_rejected', message: `the server rejected audio slot ${receiver.slot} on mid ${receiver.mid}`, slot: receiver.slot });
+    }
+
+    for (const { transceiver, sub } of newSubscriptions) {
+      if (!this._subscriptions.has(transceiver)) continue;
+      if (!rejected.has(sub.mid) && !warnings.has(sub.mid)) continue;
+      this._subscriptions.delete(transceiver);
+      this._stopReceiving(transceiver, sub, true);
+      this._stopsToNegotiate = true;
+      // Gone by the time the offer arrived; the roster batch saying so follows.
+      this._refusedTrackIds.add(sub.trackId);
+      this._emit('subscriptionRejected', { trackId: sub.trackId, mid: sub.mid });
+    }
   }
 
   _rejectPendingPublishes(err) {
@@ -563,15 +1024,19 @@ export class MyriadClient extends EventTarget {
     for (const pending of this._pendingRequests.values()) pending.reject(err);
     this._pendingRequests.clear();
     this._rejectPendingPublishes(err);
-    this._pendingSubscribes.clear();
 
     for (const [transceiver, sub] of [...this._subscriptions]) {
       this._subscriptions.delete(transceiver);
       const track = transceiver.receiver.track;
       if (track && track.readyState !== 'ended') track.stop();
+      this._releaseAudio(sub);
       if (sub.announced) {
         this._emit('trackUnsubscribed', { participantId: sub.participantId, trackId: sub.trackId, kind: sub.kind, track, stream: sub.stream });
       }
+    }
+    for (const receiver of this.slots) {
+      this._releaseAudio(receiver);
+      if (receiver.track && receiver.track.readyState !== 'ended') receiver.track.stop();
     }
     if (this.pc) {
       this.pc.close();
@@ -579,6 +1044,10 @@ export class MyriadClient extends EventTarget {
     }
     this.publications.clear();
     this.participants.clear();
+    this._tracksById.clear();
+    this._pinned.clear();
+    this._refusedTrackIds.clear();
+    this._blockedAudio.clear();
     if (emit) this._emit('disconnected', { reason, message: detailMessage, wasJoined });
   }
 

@@ -131,7 +131,19 @@ void WriteMediaLine(SdpWriter& out, const OfferParameters& p, const OfferMediaLi
   } else {
     for (const auto& format : videoFormats) WriteVideoFormat(out, format);
   }
-  if (!sending || line.stopped || line.ssrc == 0) return;
+  if (!sending || line.stopped) return;
+  if (!audio && !line.rids.empty()) {
+    // RFC 8851 4 and RFC 8853 5.1: one rid per stream, then the simulcast
+    // attribute listing them in the order the sender prefers.
+    std::string list;
+    for (const auto& rid : line.rids) {
+      out.Line("a=rid:" + rid + " send");
+      list += (list.empty() ? "" : ";") + rid;
+    }
+    out.Line("a=simulcast:send " + list);
+    return;
+  }
+  if (line.ssrc == 0) return;
   // RFC 5576 4.2 and RFC 4588 8.6: the FID group pairs media and RTX SSRCs.
   const std::string ssrc = std::to_string(line.ssrc);
   const bool rtx = !audio && line.rtxSsrc != 0;

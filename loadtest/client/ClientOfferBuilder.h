@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace myriad::loadtest {
 
@@ -49,6 +50,9 @@ struct OfferMediaLine {
   uint32_t ssrc = 0;
   uint32_t rtxSsrc = 0;  // video: the RTX SSRC of a=ssrc-group:FID
   std::string trackId;
+  // sendonly video only: simulcast (RFC 8853) with one RTP stream per rid
+  // (RFC 8851); the offer then announces no SSRCs, like Chromium's.
+  std::vector<std::string> rids = {};
 };
 
 struct OfferParameters {
@@ -66,7 +70,8 @@ struct OfferParameters {
 // Writes a Unified Plan offer shaped like Chromium's (tests/signaling/
 // fixtures/*.sdp): one BUNDLE group, ICE and DTLS parameters on every m-line
 // with a=setup:actpass, rtcp-mux and rtcp-rsize, Chromium's extmap ids,
-// sendonly m-lines with a=ssrc cname/msid (and the FID group for video RTX),
+// sendonly m-lines with a=ssrc cname/msid (and the FID group for video RTX)
+// or, for simulcast, a=rid and a=simulcast instead of SSRCs,
 // recvonly m-lines that accept every codec the server forwards, and stopped
 // m-lines with port 0 outside the BUNDLE group.
 class ClientOfferBuilder {

@@ -1,6 +1,7 @@
 #include "loadtest/client/ClientTransport.h"
 
 #include <openssl/rand.h>
+#include <sys/socket.h>
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/socket_base.hpp>
@@ -21,6 +22,22 @@ namespace {
 // give a peer-reflexive candidate (type preference 110, local preference
 // 65535, component 1).
 constexpr uint32_t kPeerReflexivePriority = (110u << 24) | (65535u << 8) | (256u - 1u);
+
+// The buffers one recvmmsg fills. Shared by every transport of a thread: a
+// batch is processed completely before the thread serves another socket,
+// and handlers never read from a socket themselves.
+struct ReceiveBatchBuffers {
+  static constexpr size_t kCount = ClientTransport::kReceiveBatch;
+  alignas(8) std::array<std::array<uint8_t, ClientTransport::kMaxDatagramSize>, kCount> data{};
+  std::array<iovec, kCount> iov{};
+  std::array<sockaddr_storage, kCount> sources{};
+  std::array<mmsghdr, kCount> headers{};
+};
+
+ReceiveBatchBuffers& ThreadReceiveBuffers() {
+  thread_local ReceiveBatchBuffers buffers;
+  return buffers;
+}
 
 bool IsRtcp(std::span<const uint8_t> data) {
   // RFC 5761 4: with rtcp-mux, the second byte 192..223 is an RTCP packet type.
@@ -149,21 +166,51 @@ void ClientTransport::SendCheck(bool nominate) {
 
 void ClientTransport::ReceiveNext() {
   std::weak_ptr<bool> alive = alive_;
-  socket_.async_receive_from(asio::buffer(receiveBuffer_), from_,
-                             [this, alive](const boost::system::error_code& ec, size_t bytes) {
-                               if (alive.expired()) return;
-                               if (ec == asio::error::operation_aborted || !socket_.is_open())
-                                 return;
-                               if (!ec)
-                                 OnDatagram(std::span<uint8_t>(receiveBuffer_.data(), bytes),
-                                            Clock::now());
-                               if (alive.expired() || !socket_.is_open()) return;
-                               ReceiveNext();
-                             });
+  socket_.async_wait(asio::ip::udp::socket::wait_read,
+                     [this, alive](const boost::system::error_code& ec) {
+                       if (alive.expired()) return;
+                       if (ec == asio::error::operation_aborted || !socket_.is_open()) return;
+                       if (!ec) ReceiveBatch();
+                       if (alive.expired() || !socket_.is_open()) return;
+                       ReceiveNext();
+                     });
 }
 
-void ClientTransport::OnDatagram(std::span<uint8_t> datagram, Clock::time_point now) {
-  if (state_ == State::kNew || from_ != remote_.candidate || datagram.empty()) {
+void ClientTransport::ReceiveBatch() {
+  ReceiveBatchBuffers& batch = ThreadReceiveBuffers();
+  for (size_t i = 0; i < batch.headers.size(); ++i) {
+    batch.iov[i] = iovec{batch.data[i].data(), batch.data[i].size()};
+    batch.headers[i] = mmsghdr{};
+    batch.headers[i].msg_hdr.msg_name = &batch.sources[i];
+    batch.headers[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+    batch.headers[i].msg_hdr.msg_iov = &batch.iov[i];
+    batch.headers[i].msg_hdr.msg_iovlen = 1;
+  }
+  const int count = ::recvmmsg(socket_.native_handle(), batch.headers.data(),
+                               static_cast<unsigned>(batch.headers.size()), MSG_DONTWAIT, nullptr);
+  if (count <= 0) return;  // EAGAIN: another wake-up will come
+  // One arrival time per batch: the datagrams were all waiting when we woke.
+  const auto now = Clock::now();
+  std::weak_ptr<bool> alive = alive_;
+  Endpoint from;
+  for (int i = 0; i < count; ++i) {
+    const mmsghdr& header = batch.headers[static_cast<size_t>(i)];
+    // A truncated datagram is larger than any packet this client handles.
+    if ((header.msg_hdr.msg_flags & MSG_TRUNC) != 0) continue;
+    const socklen_t sourceLength = header.msg_hdr.msg_namelen;
+    if (sourceLength > from.capacity()) continue;
+    std::memcpy(from.data(), header.msg_hdr.msg_name, sourceLength);
+    from.resize(sourceLength);
+    OnDatagram(std::span<uint8_t>(batch.data[static_cast<size_t>(i)].data(), header.msg_len), from,
+               now);
+    // A handler may have closed us (Close() from a state callback).
+    if (alive.expired() || !socket_.is_open()) return;
+  }
+}
+
+void ClientTransport::OnDatagram(std::span<uint8_t> datagram, const Endpoint& from,
+                                 Clock::time_point now) {
+  if (state_ == State::kNew || from != remote_.candidate || datagram.empty()) {
     ++counters_.datagramsFromUnknownSources;
     return;
   }

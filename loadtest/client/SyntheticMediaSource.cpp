@@ -34,16 +34,38 @@ uint32_t SyntheticMediaSource::TimestampOf(uint64_t packetIndex) const {
 std::span<uint8_t> SyntheticMediaSource::NextPacket(std::span<uint8_t> buffer,
                                                     uint16_t transportSequence,
                                                     int64_t sendTimeUs) {
-  std::uniform_int_distribution<size_t> sizes(config_.minPayloadSize, config_.maxPayloadSize);
-  const size_t payloadSize = sizes(random_);
   // The send time first (big endian), then seeded noise.
+  std::array<uint8_t, kSendTimeSize> sendTime{};
   for (size_t i = 0; i < kSendTimeSize; ++i) {
-    payload_[i] = static_cast<uint8_t>(static_cast<uint64_t>(sendTimeUs) >> (56 - 8 * i));
+    sendTime[i] = static_cast<uint8_t>(static_cast<uint64_t>(sendTimeUs) >> (56 - 8 * i));
   }
-  for (size_t i = kSendTimeSize; i < payloadSize; i += 4) {
-    const uint32_t word = random_();
-    for (size_t j = 0; j < 4 && i + j < payloadSize; ++j) {
-      payload_[i + j] = static_cast<uint8_t>(word >> (8 * j));
+  return Build(buffer, transportSequence, sendTimeUs, sendTime);
+}
+
+std::span<uint8_t> SyntheticMediaSource::NextPacket(std::span<uint8_t> buffer,
+                                                    uint16_t transportSequence, int64_t sendTimeUs,
+                                                    std::span<const uint8_t> payloadHeader) {
+  return Build(buffer, transportSequence, sendTimeUs, payloadHeader);
+}
+
+void SyntheticMediaSource::SetAudioLevel(uint8_t level, bool voiceActivity) {
+  config_.audioLevel = std::min<uint8_t>(level, 127);
+  config_.voiceActivity = voiceActivity;
+}
+
+std::span<uint8_t> SyntheticMediaSource::Build(std::span<uint8_t> buffer,
+                                               uint16_t transportSequence, int64_t sendTimeUs,
+                                               std::span<const uint8_t> header) {
+  if (header.size() > payload_.size()) return {};
+  std::uniform_int_distribution<size_t> sizes(config_.minPayloadSize, config_.maxPayloadSize);
+  const size_t payloadSize = std::max(sizes(random_), header.size());
+  std::copy(header.begin(), header.end(), payload_.begin());
+  if (config_.randomPayload) {
+    for (size_t i = header.size(); i < payloadSize; i += 4) {
+      const uint32_t word = random_();
+      for (size_t j = 0; j < 4 && i + j < payloadSize; ++j) {
+        payload_[i + j] = static_cast<uint8_t>(word >> (8 * j));
+      }
     }
   }
 
@@ -52,12 +74,12 @@ std::span<uint8_t> SyntheticMediaSource::NextPacket(std::span<uint8_t> buffer,
   std::array<uint8_t, rtp::kAudioLevelSize> audioLevel{};
   rtp::WriteTransportSequenceNumber(transportCc, transportSequence);
   rtp::WriteAbsSendTime(absSendTime, rtp::AbsSendTimeFromMicros(sendTimeUs));
-  rtp::WriteAudioLevel(audioLevel, rtp::AudioLevel{true, 30});
+  rtp::WriteAudioLevel(audioLevel, rtp::AudioLevel{config_.voiceActivity, config_.audioLevel});
 
   const bool lastOfFrame =
       config_.video && packetIndex_ % config_.packetsPerFrame == config_.packetsPerFrame - 1;
   // RFC 3551 4.1: audio sets the marker on the first packet of a talk spurt.
-  const bool marker = config_.video ? lastOfFrame : packetIndex_ == 0;
+  const bool marker = config_.video ? lastOfFrame : (packetIndex_ == 0 || markNext_);
 
   rtp::RtpPacketBuilder builder(buffer);
   builder.SetPayloadType(config_.payloadType)
@@ -82,6 +104,7 @@ std::span<uint8_t> SyntheticMediaSource::NextPacket(std::span<uint8_t> buffer,
   if (packet.empty()) return packet;
   ++sequenceNumber_;
   ++packetIndex_;
+  markNext_ = false;
   ++produced_;
   return packet;
 }

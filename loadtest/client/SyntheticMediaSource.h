@@ -45,6 +45,13 @@ class SyntheticMediaSource {
     uint32_t packetTimeMs = 20;     // audio
     uint16_t firstSequenceNumber = 0;
     uint32_t firstTimestamp = 0;
+    // Seeded noise after the leading bytes; false leaves zeros (cheaper for
+    // a load generator that sends tens of thousands of packets a second).
+    bool randomPayload = true;
+    // RFC 6464 3: the level (0..127, -dBov) and voice flag audio carries
+    // until SetAudioLevel changes them.
+    uint8_t audioLevel = 30;
+    bool voiceActivity = true;
   };
 
   static constexpr size_t kSendTimeSize = 8;
@@ -57,6 +64,17 @@ class SyntheticMediaSource {
   // abs-send-time and the first payload bytes.
   std::span<uint8_t> NextPacket(std::span<uint8_t> buffer, uint16_t transportSequence,
                                 int64_t sendTimeUs);
+  // The same with `payloadHeader` as the first payload bytes instead of the
+  // send time (a load generator's own record, e.g. LoadtestPayload); the
+  // payload is at least as long as the header. No allocation.
+  std::span<uint8_t> NextPacket(std::span<uint8_t> buffer, uint16_t transportSequence,
+                                int64_t sendTimeUs, std::span<const uint8_t> payloadHeader);
+
+  // RFC 6464 3: the audio level (0 loudest .. 127 silence, in -dBov) and
+  // voice-activity flag of the next audio packets.
+  void SetAudioLevel(uint8_t level, bool voiceActivity);
+  // RFC 3551 4.1: the next audio packet starts a talk spurt (marker bit).
+  void MarkTalkSpurt() { markNext_ = true; }
 
   // Consumes `count` sequence numbers (and their media time) without
   // producing packets: a loss before the network.
@@ -71,12 +89,15 @@ class SyntheticMediaSource {
 
  private:
   uint32_t TimestampOf(uint64_t packetIndex) const;
+  std::span<uint8_t> Build(std::span<uint8_t> buffer, uint16_t transportSequence,
+                           int64_t sendTimeUs, std::span<const uint8_t> header);
 
   Config config_;
   std::mt19937 random_;
   uint16_t sequenceNumber_;
   uint64_t packetIndex_ = 0;  // produced and skipped
   uint64_t produced_ = 0;
+  bool markNext_ = false;
   std::array<uint8_t, 1500> payload_{};
 };
 

@@ -17,6 +17,11 @@ std::string StringField(const nlohmann::json& message, const char* name) {
   return it != message.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+uint64_t UnsignedField(const nlohmann::json& message, const char* name) {
+  const auto it = message.find(name);
+  return it != message.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
+}
+
 std::string ErrorText(const nlohmann::json& reply) {
   if (StringField(reply, "type") == "error") {
     return StringField(reply, "code") + ": " + StringField(reply, "message");
@@ -135,29 +140,73 @@ void WebRtcClient::Join(const std::string& room, const std::string& name, Callba
                                return done(ErrorText(*reply));
                              }
                              participantId_ = StringField(*reply, "participantId");
-                             const auto others = reply->find("participants");
-                             if (others != reply->end() && others->is_array()) {
-                               for (const auto& other : *others) {
-                                 const std::string id = StringField(other, "participantId");
-                                 participants_[id] = StringField(other, "name");
-                                 const auto tracks = other.find("tracks");
-                                 if (tracks == other.end() || !tracks->is_array()) continue;
-                                 for (const auto& track : *tracks) {
-                                   const std::string trackId = StringField(track, "trackId");
-                                   remoteTracks_[trackId] =
-                                       RemoteTrack{id, trackId, StringField(track, "kind"),
-                                                   StringField(track, "source")};
-                                 }
-                               }
-                             }
-                             done("");
+                             audioSlots_ = static_cast<int>(UnsignedField(*reply, "audioSlots"));
+                             rosterVersion_ = UnsignedField(*reply, "rosterVersion");
+                             ApplySnapshot(*reply);
+                             if (!options_.fetchFullRoster) return done("");
+                             FetchRosterPages(done);
                            });
                      });
 }
 
-void WebRtcClient::Publish(PublishRequest request, Callback done) {
+void WebRtcClient::ApplySnapshot(const Json& message) {
+  // `joined` and `rosterPage` list participants with their tracks; entries
+  // are idempotent like a `roster` batch's (docs/protocol.md).
+  rosterNext_ = StringField(message, "rosterNext");
+  const auto others = message.find("participants");
+  if (others == message.end() || !others->is_array()) return;
+  for (const auto& other : *others) {
+    const std::string id = StringField(other, "participantId");
+    if (id.empty() || id == participantId_) continue;
+    participants_[id] = StringField(other, "name");
+    const auto tracks = other.find("tracks");
+    if (tracks == other.end() || !tracks->is_array()) continue;
+    for (const auto& track : *tracks) {
+      const std::string trackId = StringField(track, "trackId");
+      if (trackId.empty()) continue;
+      remoteTracks_[trackId] =
+          RemoteTrack{id, trackId, StringField(track, "kind"), StringField(track, "source")};
+    }
+  }
+}
+
+void WebRtcClient::FetchRosterPages(Callback done) {
+  if (rosterNext_.empty()) return done("");
+  FetchNextRosterPage(std::move(done));
+}
+
+void WebRtcClient::FetchNextRosterPage(Callback done) {
+  if (!signaling_.IsOpen()) return done("not connected");
+  std::weak_ptr<bool> alive = alive_;
+  const std::string cursor = rosterNext_;
+  signaling_.Request(Json{{"type", "rosterPage"}, {"cursor", cursor}}, options_.requestTimeout,
+                     [this, alive, cursor, done = std::move(done)](std::optional<Json> reply) {
+                       if (alive.expired()) return;
+                       if (!reply) return done("timeout waiting for `rosterPage`");
+                       if (StringField(*reply, "type") != "rosterPage") {
+                         return done(ErrorText(*reply));
+                       }
+                       ApplySnapshot(*reply);
+                       if (rosterNext_.empty()) return done("");
+                       if (rosterNext_ == cursor) {
+                         return done("`rosterPage` repeated the cursor " + cursor);
+                       }
+                       FetchNextRosterPage(done);
+                     });
+}
+
+void WebRtcClient::AddLine(const OfferMediaLine& line, MediaTrack track) {
+  track.mid = line.mid;
+  track.kind = line.kind;
+  track.sending = line.direction == OfferMediaLine::Direction::kSendOnly;
+  lines_.push_back(line);
+  tracks_.push_back(std::move(track));
+}
+
+void WebRtcClient::Publish(const PublishRequest& request, Callback done) {
   Negotiation negotiation;
   std::vector<OfferMediaLine> added;
+  std::vector<MediaTrack> addedTracks;
   if (request.audio) {
     OfferMediaLine line;
     line.mid = NextMid();
@@ -165,9 +214,14 @@ void WebRtcClient::Publish(PublishRequest request, Callback done) {
     line.direction = OfferMediaLine::Direction::kSendOnly;
     line.ssrc = RandomSsrc();
     line.trackId = RandomToken(20, false);
-    negotiation.publish[line.mid] = Json{{"source", "microphone"}};
+    Json info{{"source", "microphone"}};
+    if (request.priority) info["priority"] = true;
+    negotiation.publish[line.mid] = std::move(info);
     negotiation.mids.push_back(line.mid);
     added.push_back(line);
+    MediaTrack track;
+    track.ssrc = line.ssrc;
+    addedTracks.push_back(track);
   }
   if (request.video) {
     OfferMediaLine line;
@@ -175,25 +229,52 @@ void WebRtcClient::Publish(PublishRequest request, Callback done) {
     line.kind = "video";
     line.direction = OfferMediaLine::Direction::kSendOnly;
     line.videoCodec = options_.videoCodec;
-    line.ssrc = RandomSsrc();
-    line.rtxSsrc = RandomSsrc();
     line.trackId = RandomToken(20, false);
+    MediaTrack track;
+    if (request.videoRids.empty()) {
+      line.ssrc = RandomSsrc();
+      line.rtxSsrc = RandomSsrc();
+    } else {
+      // RFC 8853 5.1: simulcast streams are told apart by rid; like
+      // Chromium, the offer announces no SSRCs for them.
+      line.rids = request.videoRids;
+      for (const auto& rid : request.videoRids) {
+        track.simulcast.push_back(SimulcastStream{rid, RandomSsrc()});
+      }
+    }
+    track.ssrc = track.simulcast.empty() ? line.ssrc : track.simulcast.front().ssrc;
+    track.rtxSsrc = line.rtxSsrc;
     negotiation.publish[line.mid] = Json{{"source", "camera"}};
     negotiation.mids.push_back(line.mid);
     added.push_back(line);
+    addedTracks.push_back(track);
   }
   if (added.empty()) return done("nothing to publish");
-  negotiation.prepare = [this, added] {
-    for (const auto& line : added) {
+  negotiation.prepare = [this, added, addedTracks](Negotiation&) {
+    for (size_t i = 0; i < added.size(); ++i) AddLine(added[i], addedTracks[i]);
+    return std::string();
+  };
+  negotiation.done = std::move(done);
+  Enqueue(std::move(negotiation));
+}
+
+void WebRtcClient::BindAudioSlots(Callback done) {
+  Negotiation negotiation;
+  negotiation.prepare = [this](Negotiation& self) {
+    if (audioSlots_ <= 0) return std::string("the room gives no audio slots");
+    for (int slot = 0; slot < audioSlots_; ++slot) {
+      if (SlotTrack(slot)) continue;
+      OfferMediaLine line;
+      line.mid = NextMid();
+      line.kind = "audio";
+      line.direction = OfferMediaLine::Direction::kRecvOnly;
       MediaTrack track;
-      track.mid = line.mid;
-      track.kind = line.kind;
-      track.sending = true;
-      track.ssrc = line.ssrc;
-      track.rtxSsrc = line.rtxSsrc;
-      lines_.push_back(line);
-      tracks_.push_back(track);
+      track.slot = slot;
+      AddLine(line, track);
+      self.slots[line.mid] = slot;
+      self.mids.push_back(line.mid);
     }
+    self.skip = self.mids.empty();
     return std::string();
   };
   negotiation.done = std::move(done);
@@ -210,13 +291,10 @@ void WebRtcClient::Subscribe(const std::string& trackId, Callback done) {
   Negotiation negotiation;
   negotiation.subscribe[line.mid] = trackId;
   negotiation.mids.push_back(line.mid);
-  negotiation.prepare = [this, line, trackId] {
+  negotiation.prepare = [this, line, trackId](Negotiation&) {
     MediaTrack track;
-    track.mid = line.mid;
-    track.kind = line.kind;
     track.trackId = trackId;
-    lines_.push_back(line);
-    tracks_.push_back(track);
+    AddLine(line, track);
     return std::string();
   };
   negotiation.done = std::move(done);
@@ -225,7 +303,7 @@ void WebRtcClient::Subscribe(const std::string& trackId, Callback done) {
 
 void WebRtcClient::Unsubscribe(const std::string& trackId, Callback done) {
   Negotiation negotiation;
-  negotiation.prepare = [this, trackId] {
+  negotiation.prepare = [this, trackId](Negotiation&) {
     for (size_t i = 0; i < lines_.size(); ++i) {
       if (tracks_[i].sending || tracks_[i].trackId != trackId || lines_[i].stopped) continue;
       // RFC 8829 5.2.2: a stopped transceiver's m-line gets port 0.
@@ -234,6 +312,66 @@ void WebRtcClient::Unsubscribe(const std::string& trackId, Callback done) {
       return std::string();
     }
     return "not subscribed to " + trackId;
+  };
+  negotiation.done = std::move(done);
+  Enqueue(std::move(negotiation));
+}
+
+void WebRtcClient::SetViewport(std::vector<std::string> visibleTrackIds,
+                               std::vector<std::string> prefetchTrackIds, Callback done) {
+  Negotiation negotiation;
+  negotiation.tolerateRejected = true;
+  negotiation.prepare = [this, visible = std::move(visibleTrackIds),
+                         prefetch = std::move(prefetchTrackIds)](Negotiation& self) {
+    visible_ = visible;
+    prefetch_ = prefetch;
+    const auto listed = [](const std::vector<std::string>& list, const std::string& id) {
+      return std::find(list.begin(), list.end(), id) != list.end();
+    };
+    bool changed = false;
+    // Stop the viewport m-lines of tracks that left both lists (or that the
+    // server no longer forwards).
+    for (size_t i = 0; i < lines_.size(); ++i) {
+      MediaTrack& track = tracks_[i];
+      if (!track.viewport || lines_[i].stopped) continue;
+      const bool keep =
+          track.active && (listed(visible, track.trackId) || listed(prefetch, track.trackId));
+      if (keep) {
+        track.prefetch = !listed(visible, track.trackId);
+        continue;
+      }
+      lines_[i].stopped = true;
+      track.active = false;
+      changed = true;
+    }
+    // Subscribe what no active m-line receives yet, visible tracks first.
+    std::vector<std::string> wanted = visible;
+    for (const auto& id : prefetch) {
+      if (!listed(wanted, id)) wanted.push_back(id);
+    }
+    for (const auto& trackId : wanted) {
+      const auto remote = remoteTracks_.find(trackId);
+      if (remote == remoteTracks_.end() || SubscribedTrack(trackId)) continue;
+      bool pending = false;  // added above in this loop (not active yet)
+      for (size_t i = 0; i < lines_.size() && !pending; ++i) {
+        pending = !lines_[i].stopped && !tracks_[i].sending && tracks_[i].trackId == trackId;
+      }
+      if (pending) continue;
+      OfferMediaLine line;
+      line.mid = NextMid();
+      line.kind = remote->second.kind;
+      line.direction = OfferMediaLine::Direction::kRecvOnly;
+      MediaTrack track;
+      track.trackId = trackId;
+      track.viewport = true;
+      track.prefetch = !listed(visible, trackId);
+      AddLine(line, track);
+      self.subscribe[line.mid] = trackId;
+      self.mids.push_back(line.mid);
+      changed = true;
+    }
+    self.skip = !changed;
+    return std::string();
   };
   negotiation.done = std::move(done);
   Enqueue(std::move(negotiation));
@@ -281,8 +419,9 @@ void WebRtcClient::NegotiateNext() {
     if (done) done(error);
     if (!alive.expired()) NegotiateNext();
   };
-  const std::string error = negotiation.prepare ? negotiation.prepare() : std::string();
+  const std::string error = negotiation.prepare ? negotiation.prepare(negotiation) : std::string();
   if (!error.empty()) return finish(error);
+  if (negotiation.skip) return finish("");
   if (!signaling_.IsOpen()) return finish("not connected");
 
   OfferParameters parameters;
@@ -298,18 +437,29 @@ void WebRtcClient::NegotiateNext() {
   Json offer{{"type", "offer"}, {"sdp", ClientOfferBuilder::Build(parameters, lines_)}};
   if (!negotiation.publish.empty()) offer["publish"] = negotiation.publish;
   if (!negotiation.subscribe.empty()) offer["subscribe"] = negotiation.subscribe;
+  if (!negotiation.slots.empty()) offer["slots"] = negotiation.slots;
   signaling_.Request(std::move(offer), options_.requestTimeout,
-                     [this, alive, finish, mids = negotiation.mids](std::optional<Json> reply) {
+                     [this, alive, finish, mids = negotiation.mids,
+                      tolerate = negotiation.tolerateRejected](std::optional<Json> reply) {
                        if (alive.expired()) return;
                        if (!reply) return finish("timeout waiting for `answer`");
-                       if (StringField(*reply, "type") != "answer") {
+                       if (StringField(*reply, "type") != "answer")
                          return finish(ErrorText(*reply));
-                       }
                        std::string error = ApplyAnswer(*reply);
                        for (size_t i = 0; error.empty() && i < tracks_.size(); ++i) {
-                         if (tracks_[i].rejected &&
-                             std::find(mids.begin(), mids.end(), tracks_[i].mid) != mids.end()) {
-                           error = "the server rejected mid " + tracks_[i].mid;
+                         if (!tracks_[i].rejected ||
+                             std::find(mids.begin(), mids.end(), tracks_[i].mid) == mids.end()) {
+                           continue;
+                         }
+                         if (tolerate) {
+                           // What the SDK does with a refused subscription: stop it.
+                           lines_[i].stopped = true;
+                           continue;
+                         }
+                         error = "the server rejected mid " + tracks_[i].mid;
+                         for (const auto& warning : warnings_) {
+                           if (warning.mid == tracks_[i].mid)
+                             error += " (" + warning.code + ": " + warning.message + ")";
                          }
                        }
                        finish(error);
@@ -326,6 +476,15 @@ std::string WebRtcClient::ApplyAnswer(const Json& reply) {
       rejected != reply.end() && rejected->is_array()) {
     for (const auto& mid : *rejected) {
       if (mid.is_string()) rejectedMids.push_back(mid.get<std::string>());
+    }
+  }
+  warnings_.clear();
+  if (const auto warnings = reply.find("warnings");
+      warnings != reply.end() && warnings->is_array()) {
+    for (const auto& warning : *warnings) {
+      if (!warning.is_object()) continue;
+      warnings_.push_back(AnswerWarning{StringField(warning, "mid"), StringField(warning, "code"),
+                                        StringField(warning, "message")});
     }
   }
   const Json tracks = reply.contains("tracks") ? reply["tracks"] : Json::object();
@@ -392,21 +551,12 @@ std::string WebRtcClient::ApplyAnswer(const Json& reply) {
 }
 
 void WebRtcClient::OnServerMessage(const Json& message) {
-  events_.push_back(message);
+  if (options_.recordEvents) events_.push_back(message);
   const std::string type = StringField(message, "type");
-  const std::string participantId = StringField(message, "participantId");
-  if (type == "participantJoined") {
-    participants_[participantId] = StringField(message, "name");
-  } else if (type == "participantLeft") {
-    participants_.erase(participantId);
-    std::erase_if(remoteTracks_,
-                  [&](const auto& entry) { return entry.second.participantId == participantId; });
-  } else if (type == "trackPublished") {
-    const std::string trackId = StringField(message, "trackId");
-    remoteTracks_[trackId] = RemoteTrack{participantId, trackId, StringField(message, "kind"),
-                                         StringField(message, "source")};
-  } else if (type == "trackUnpublished") {
-    remoteTracks_.erase(StringField(message, "trackId"));
+  if (type == "roster") {
+    ApplyRoster(message);
+  } else if (type == "speakers") {
+    ApplySpeakers(message);
   } else if (type == "left") {
     left_ = true;
     leftReason_ = StringField(message, "reason");
@@ -421,6 +571,61 @@ void WebRtcClient::OnServerMessage(const Json& message) {
     }
   }
   if (onEvent_) onEvent_(message);
+}
+
+void WebRtcClient::ApplyRoster(const Json& message) {
+  // A batch the snapshot (or an earlier batch) already contains.
+  const uint64_t version = UnsignedField(message, "version");
+  if (version <= rosterVersion_) return;
+  rosterVersion_ = version;
+  const auto each = [&message](const char* name, const auto& apply) {
+    const auto list = message.find(name);
+    if (list == message.end() || !list->is_array()) return;
+    for (const auto& entry : *list) apply(entry);
+  };
+  // docs/protocol.md: joined, published, unpublished, left, in this order;
+  // entries about ourselves are skipped.
+  each("joined", [this](const Json& entry) {
+    const std::string id = StringField(entry, "participantId");
+    if (!id.empty() && id != participantId_) participants_[id] = StringField(entry, "name");
+  });
+  each("published", [this](const Json& entry) {
+    const std::string id = StringField(entry, "participantId");
+    const std::string trackId = StringField(entry, "trackId");
+    if (id.empty() || id == participantId_ || trackId.empty()) return;
+    remoteTracks_[trackId] =
+        RemoteTrack{id, trackId, StringField(entry, "kind"), StringField(entry, "source")};
+  });
+  each("unpublished",
+       [this](const Json& entry) { remoteTracks_.erase(StringField(entry, "trackId")); });
+  each("left", [this](const Json& entry) {
+    if (!entry.is_string()) return;
+    const std::string id = entry.get<std::string>();
+    participants_.erase(id);
+    std::erase_if(remoteTracks_,
+                  [&](const auto& track) { return track.second.participantId == id; });
+  });
+}
+
+void WebRtcClient::ApplySpeakers(const Json& message) {
+  const auto arrival = Clock::now();
+  const auto slots = message.find("slots");
+  if (slots == message.end() || !slots->is_array()) return;
+  for (const auto& entry : *slots) {
+    const auto slot = entry.find("slot");
+    if (slot == entry.end() || !slot->is_number_unsigned()) continue;
+    // Slot indices are below `audioSlots`; a bound guards the resize.
+    const uint64_t index = slot->get<uint64_t>();
+    if (index >= 1024) continue;
+    if (speakers_.size() <= index) {
+      const size_t before = speakers_.size();
+      speakers_.resize(index + 1);
+      for (size_t i = before; i < speakers_.size(); ++i) speakers_[i].slot = static_cast<int>(i);
+    }
+    speakers_[index] = SpeakerSlot{static_cast<int>(index), StringField(entry, "participantId"),
+                                   StringField(entry, "trackId")};
+  }
+  if (onSpeakers_) onSpeakers_(speakers_, arrival);
 }
 
 void WebRtcClient::SetRtpHandler(std::function<void(rtp::RtpPacket&)> handler) {
@@ -440,7 +645,9 @@ const WebRtcClient::MediaTrack* WebRtcClient::PublishedTrack(const std::string& 
 
 const WebRtcClient::MediaTrack* WebRtcClient::SubscribedTrack(const std::string& trackId) const {
   for (const auto& track : tracks_) {
-    if (!track.sending && track.active && track.trackId == trackId) return &track;
+    if (!track.sending && track.active && !trackId.empty() && track.trackId == trackId) {
+      return &track;
+    }
   }
   return nullptr;
 }
@@ -455,11 +662,35 @@ const WebRtcClient::MediaTrack* WebRtcClient::ReceivingTrackBySsrc(uint32_t ssrc
   return nullptr;
 }
 
+const WebRtcClient::MediaTrack* WebRtcClient::SlotTrack(int slot) const {
+  for (const auto& track : tracks_) {
+    if (!track.sending && track.active && track.slot == slot && slot >= 0) return &track;
+  }
+  return nullptr;
+}
+
+std::vector<const WebRtcClient::MediaTrack*> WebRtcClient::SlotTracks() const {
+  std::vector<const MediaTrack*> slots;
+  for (const auto& track : tracks_) {
+    if (!track.sending && track.active && track.slot >= 0) slots.push_back(&track);
+  }
+  std::sort(slots.begin(), slots.end(),
+            [](const MediaTrack* a, const MediaTrack* b) { return a->slot < b->slot; });
+  return slots;
+}
+
 SyntheticMediaSource::Config WebRtcClient::SourceConfigFor(const MediaTrack& published,
-                                                           uint32_t seed) const {
+                                                           uint32_t seed,
+                                                           const std::string& rid) const {
   SyntheticMediaSource::Config config;
   config.video = published.kind == "video";
   config.ssrc = published.ssrc;
+  for (const auto& stream : published.simulcast) {
+    if (stream.rid != rid) continue;
+    config.ssrc = stream.ssrc;
+    config.rid = rid;
+    config.ridId = published.extensions.rtpStreamId;
+  }
   config.payloadType = published.payloadType;
   config.clockRate =
       published.clockRate != 0 ? published.clockRate : (config.video ? 90000 : 48000);

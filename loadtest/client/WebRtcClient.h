@@ -34,6 +34,7 @@ namespace myriad::loadtest {
 class WebRtcClient {
  public:
   using Json = nlohmann::json;
+  using Clock = std::chrono::steady_clock;
   // "" on success, else what went wrong ("timeout", "bad_sdp: ...").
   using Callback = std::function<void(const std::string& error)>;
 
@@ -54,11 +55,29 @@ class WebRtcClient {
     // Offers the fingerprint of a different certificate than the one DTLS
     // uses: the server must refuse the handshake (tests).
     bool offerWrongFingerprint = false;
+    // Join completes only after every `rosterPage` has been fetched, so
+    // Participants() and RemoteTracks() hold the whole room.
+    bool fetchFullRoster = false;
+    // Keeps every server-initiated message in Events(). A load test of a
+    // thousand clients turns this off: the roster batches add up.
+    bool recordEvents = true;
   };
 
   struct PublishRequest {
     bool audio = true;
     bool video = true;
+    // The audio always gets an audio slot, whatever its level (`priority`
+    // in the offer's `publish` entry).
+    bool priority = false;
+    // Simulcast (RFC 8853): the video is sent as one RTP stream per rid
+    // (RFC 8851), lowest quality first by convention. Empty: one stream.
+    std::vector<std::string> videoRids = {};
+  };
+
+  // One simulcast stream of a published video m-line.
+  struct SimulcastStream {
+    std::string rid;
+    uint32_t ssrc = 0;
   };
 
   // One transceiver (m-line) as negotiated.
@@ -69,9 +88,10 @@ class WebRtcClient {
     bool active = false;   // accepted by the last answer and not stopped
     bool rejected = false;
     // Published: the trackId the server gave it. Received: the track bound
-    // to this mid.
+    // to this mid ("" for an audio slot).
     std::string trackId;
-    // Published: our SSRCs. Received: the SSRCs the answer announced.
+    // Published: our SSRCs (the first simulcast stream's for simulcast).
+    // Received: the SSRCs the answer announced.
     uint32_t ssrc = 0;
     uint32_t rtxSsrc = 0;
     uint8_t payloadType = 0;
@@ -79,6 +99,13 @@ class WebRtcClient {
     std::string codecName;
     uint32_t clockRate = 0;
     ExtensionIds extensions{0, 0, 0, 0, 0, 0, 0};  // accepted ids, 0 = not negotiated
+    // Received: the audio slot this m-line is bound to, or -1.
+    int slot = -1;
+    // Received: subscribed by SetViewport, as visible or prefetched.
+    bool viewport = false;
+    bool prefetch = false;
+    // Published video with simulcast: one entry per rid, in offer order.
+    std::vector<SimulcastStream> simulcast;
   };
 
   struct RemoteTrack {
@@ -88,21 +115,53 @@ class WebRtcClient {
     std::string source;
   };
 
+  // Who one audio slot carries (`speakers`); both ids empty for an empty slot.
+  struct SpeakerSlot {
+    int slot = 0;
+    std::string participantId;
+    std::string trackId;
+  };
+
+  // A limit the server applied to an offer (`warnings` in the answer).
+  struct AnswerWarning {
+    std::string mid;
+    std::string code;
+    std::string message;
+  };
+
   WebRtcClient(boost::asio::io_context& context, Options options);
   ~WebRtcClient();
   WebRtcClient(const WebRtcClient&) = delete;
   WebRtcClient& operator=(const WebRtcClient&) = delete;
 
-  // Connects the WebSocket, opens the UDP socket and joins `room`.
+  // Connects the WebSocket, opens the UDP socket and joins `room`. With
+  // Options::fetchFullRoster, also fetches every roster page.
   void Join(const std::string& room, const std::string& name, Callback done);
+  // Fetches the roster pages left (`rosterPage` from the last `rosterNext`)
+  // until the roster is complete; done("") at once when it already is.
+  void FetchRosterPages(Callback done);
   // Adds sendonly audio and/or video and negotiates; PublishedTrack() then
   // has their trackIds. The transport starts with the first answer.
-  void Publish(PublishRequest request, Callback done);
-  // Adds a recvonly m-line bound to `trackId` (known from `joined` or
-  // `trackPublished`) and negotiates; SubscribedTrack() then has the SSRCs.
+  void Publish(const PublishRequest& request, Callback done);
+  // Adds one recvonly audio m-line per audio slot not bound yet (AudioSlots()
+  // from `joined`), bound with the offer's `slots` map, in one negotiation.
+  void BindAudioSlots(Callback done);
+  // Adds a recvonly m-line bound to `trackId` (known from `joined`, a
+  // roster page or a `roster` batch) and negotiates; SubscribedTrack() then
+  // has the SSRCs.
   void Subscribe(const std::string& trackId, Callback done);
   // Stops the m-line receiving `trackId` (port 0) and negotiates.
   void Unsubscribe(const std::string& trackId, Callback done);
+  // The video wall: one negotiation that subscribes the tracks of both lists
+  // that no m-line receives yet and stops the m-lines SetViewport added for
+  // tracks in neither list. Prefetched tracks are subscribed like visible
+  // ones (layer choice comes with simulcast tiers); the distinction is kept
+  // in MediaTrack::prefetch. Tracks not in RemoteTracks() are skipped, and a
+  // track the server refuses (unpublished meanwhile) gets its m-line stopped
+  // without failing the call. Subscriptions made with Subscribe() are left
+  // alone. No offer is sent when nothing changes.
+  void SetViewport(std::vector<std::string> visibleTrackIds,
+                   std::vector<std::string> prefetchTrackIds, Callback done);
   // Sends `leave` and waits for `left`.
   void Leave(Callback done);
 
@@ -111,6 +170,12 @@ class WebRtcClient {
   bool HasLeft() const { return left_; }
   const std::string& LeftReason() const { return leftReason_; }
   bool IsConnected() const { return transport_ && transport_->IsConnected(); }
+  // `audioSlots` from `joined` (0 before).
+  int AudioSlots() const { return audioSlots_; }
+  // The roster version applied last (`joined`, then every newer batch).
+  uint64_t RosterVersion() const { return rosterVersion_; }
+  // False while roster pages are left to fetch.
+  bool RosterComplete() const { return rosterNext_.empty(); }
 
   const std::vector<MediaTrack>& Tracks() const { return tracks_; }
   // The active published track of `kind`, or nullptr.
@@ -119,12 +184,31 @@ class WebRtcClient {
   const MediaTrack* SubscribedTrack(const std::string& trackId) const;
   // The receiving m-line a packet with this SSRC (media or RTX) belongs to.
   const MediaTrack* ReceivingTrackBySsrc(uint32_t ssrc) const;
+  // The active m-line bound to audio slot `slot`, or nullptr.
+  const MediaTrack* SlotTrack(int slot) const;
+  // The active slot m-lines, ordered by slot.
+  std::vector<const MediaTrack*> SlotTracks() const;
+  // The tracks of the last SetViewport.
+  const std::vector<std::string>& VisibleTracks() const { return visible_; }
+  const std::vector<std::string>& PrefetchTracks() const { return prefetch_; }
+  // `warnings` of the last answer.
+  const std::vector<AnswerWarning>& LastWarnings() const { return warnings_; }
 
   // Others in the room (participantId -> name) and their published tracks.
   const std::map<std::string, std::string>& Participants() const { return participants_; }
   const std::map<std::string, RemoteTrack>& RemoteTracks() const { return remoteTracks_; }
-  // Every server-initiated message (events, `left`), in arrival order.
+  // Who each audio slot carries, indexed by slot (from the last `speakers`;
+  // empty before the first).
+  const std::vector<SpeakerSlot>& Speakers() const { return speakers_; }
+  // Called for every `speakers` message with the slots and its arrival time.
+  void SetSpeakersHandler(
+      std::function<void(const std::vector<SpeakerSlot>&, Clock::time_point)> handler) {
+    onSpeakers_ = std::move(handler);
+  }
+  // Every server-initiated message (events, `left`), in arrival order
+  // (unless Options::recordEvents is off).
   const std::vector<Json>& Events() const { return events_; }
+  // Called for every server-initiated message after the client applied it.
   void SetEventHandler(std::function<void(const Json&)> handler) { onEvent_ = std::move(handler); }
 
   // Media. The transport-wide sequence is one counter for all our streams
@@ -138,8 +222,10 @@ class WebRtcClient {
   uint32_t RtcpSsrc() const { return rtcpSsrc_; }
 
   // A synthetic source for a published track with its negotiated SSRC,
-  // payload type and extension ids.
-  SyntheticMediaSource::Config SourceConfigFor(const MediaTrack& published, uint32_t seed) const;
+  // payload type and extension ids. For simulcast video, `rid` picks the
+  // stream (its SSRC, and the rid header extension).
+  SyntheticMediaSource::Config SourceConfigFor(const MediaTrack& published, uint32_t seed,
+                                               const std::string& rid = "") const;
 
   ClientTransport& Transport() { return *transport_; }
   SignalingClient& Signaling() { return signaling_; }
@@ -147,17 +233,29 @@ class WebRtcClient {
 
  private:
   struct Negotiation {
-    std::function<std::string()> prepare;  // changes the transceivers; "" or an error
+    // Changes the transceivers and fills the maps below when the offer is
+    // made (not when queued, so it sees what earlier offers changed);
+    // returns "" or an error. May set `skip` when nothing changed.
+    std::function<std::string(Negotiation&)> prepare;
     Json publish = Json::object();
     Json subscribe = Json::object();
+    Json slots = Json::object();
     std::vector<std::string> mids;  // the mids this negotiation is about
+    // A rejected mid is stopped instead of failing the negotiation.
+    bool tolerateRejected = false;
+    bool skip = false;
     Callback done;
   };
 
   void OnServerMessage(const Json& message);
+  void ApplySnapshot(const Json& message);
+  void ApplyRoster(const Json& message);
+  void ApplySpeakers(const Json& message);
+  void FetchNextRosterPage(Callback done);
   void Enqueue(Negotiation negotiation);
   void NegotiateNext();
   std::string ApplyAnswer(const Json& answer);
+  void AddLine(const OfferMediaLine& line, MediaTrack track);
   std::string NextMid() { return std::to_string(nextMid_++); }
   uint32_t RandomSsrc();
   std::string RandomToken(size_t length, bool iceChars);
@@ -178,10 +276,18 @@ class WebRtcClient {
   std::string participantId_;
   bool left_ = false;
   std::string leftReason_;
+  int audioSlots_ = 0;
+  uint64_t rosterVersion_ = 0;
+  std::string rosterNext_;
   std::vector<OfferMediaLine> lines_;
   std::vector<MediaTrack> tracks_;  // parallel to lines_
+  std::vector<std::string> visible_;
+  std::vector<std::string> prefetch_;
+  std::vector<AnswerWarning> warnings_;
   std::map<std::string, std::string> participants_;
   std::map<std::string, RemoteTrack> remoteTracks_;
+  std::vector<SpeakerSlot> speakers_;
+  std::function<void(const std::vector<SpeakerSlot>&, Clock::time_point)> onSpeakers_;
   std::vector<Json> events_;
   std::function<void(const Json&)> onEvent_;
   std::deque<Negotiation> negotiations_;

@@ -90,8 +90,24 @@ Subscription& Participant::AddSubscription(std::unique_ptr<Subscription> subscri
   Subscription& added = *subscription;
   subscriptionsBySsrc_[added.Ssrc()] = &added;
   if (added.RtxSsrc() != 0) subscriptionsBySsrc_[added.RtxSsrc()] = &added;
+  if (added.IsAudioSlot()) {
+    const auto index = static_cast<size_t>(added.Slot());
+    if (slots_.size() <= index) slots_.resize(index + 1, nullptr);
+    slots_[index] = &added;
+    ++slotCount_;
+  }
   subscriptions_[added.Mid()] = std::move(subscription);
   return added;
+}
+
+uint32_t Participant::OwnAudioSourceId() const {
+  uint32_t any = 0;
+  for (const auto& [mid, publication] : publications_) {
+    if (publication->AudioSourceId() == 0) continue;
+    if (publication->Source() == "microphone") return publication->AudioSourceId();
+    if (any == 0) any = publication->AudioSourceId();
+  }
+  return any;
 }
 
 void Participant::RemoveSubscription(const std::string& mid) {
@@ -99,6 +115,10 @@ void Participant::RemoveSubscription(const std::string& mid) {
   if (it == subscriptions_.end()) return;
   std::erase_if(subscriptionsBySsrc_,
                 [&](const auto& entry) { return entry.second == it->second.get(); });
+  if (it->second->IsAudioSlot()) {
+    slots_[static_cast<size_t>(it->second->Slot())] = nullptr;
+    --slotCount_;
+  }
   subscriptions_.erase(it);
 }
 

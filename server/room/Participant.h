@@ -53,6 +53,18 @@ class Participant : public transport::WebRtcTransport::Listener {
   // A random SSRC not used on this transport in either direction.
   uint32_t AllocateSsrc();
 
+  // Audio slots (docs/protocol.md): the subscription bound to slot `index`,
+  // or nullptr.
+  Subscription* SlotSubscription(size_t index) const {
+    return index < slots_.size() ? slots_[index] : nullptr;
+  }
+  bool HasSlots() const { return slotCount_ > 0; }
+  // The source id under which this participant's own microphone is ranked
+  // (0: it publishes no audio), so its slots never carry itself.
+  uint32_t OwnAudioSourceId() const;
+  // Set when a slot changed speaker since the last `speakers` message.
+  bool speakersChanged = false;
+
   // Send path used by subscriptions. The buffers are per participant and
   // reused for every packet: the packet path does not allocate.
   // The worker's next send slot: the packet is rewritten, protected and
@@ -93,6 +105,8 @@ class Participant : public transport::WebRtcTransport::Listener {
   std::map<std::string, std::unique_ptr<Subscription>> subscriptions_;
   std::unordered_map<uint32_t, Publication*> publicationsBySsrc_;  // media and RTX ssrcs
   std::unordered_map<uint32_t, Subscription*> subscriptionsBySsrc_;
+  std::vector<Subscription*> slots_;  // by slot index
+  size_t slotCount_ = 0;
   uint32_t rtcpSsrc_;  // our SSRC as the sender of feedback to this participant
   uint16_t transportSequence_;
   // Created with the first media SSRC seen: receivers route transport-wide

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "rtp/BigEndian.h"
+#include "rtp/RtpHeaderExtensions.h"
 #include "server/Metrics.h"
 #include "server/room/Participant.h"
 #include "server/room/Subscription.h"
@@ -11,9 +12,12 @@ namespace myriad::server::room {
 namespace {
 
 // About 3 s of a 720p camera at 1.5 Mbps in 1200-byte packets; audio keeps
-// less since Opus loss is concealed rather than retransmitted.
+// about 1.3 s of 20 ms packets in small slots (Opus at up to 128 kbit/s fits
+// 512 bytes), since Opus loss is concealed rather than retransmitted and a
+// thousand-microphone room must stay within its memory budget.
 constexpr size_t kVideoBufferPackets = 1024;
-constexpr size_t kAudioBufferPackets = 128;
+constexpr size_t kAudioBufferPackets = 64;
+constexpr size_t kAudioPacketSize = 512;
 
 }  // namespace
 
@@ -21,7 +25,9 @@ Publication::Publication(Participant& owner, Description description)
     : owner_(owner),
       description_(std::move(description)),
       buffer_(std::make_unique<congestion::RtpRetransmissionBuffer>(
-          description_.kind == "video" ? kVideoBufferPackets : kAudioBufferPackets)),
+          description_.kind == "video" ? kVideoBufferPackets : kAudioBufferPackets,
+          description_.kind == "video" ? congestion::RtpRetransmissionBuffer::kMaxPacketSize
+                                       : kAudioPacketSize)),
       statistics_(description_.codec.clockRate == 0 ? 90000 : description_.codec.clockRate) {}
 
 Publication::~Publication() {
@@ -43,7 +49,18 @@ void Publication::AddSubscriber(Subscription& subscription) {
 }
 
 void Publication::RemoveSubscriber(Subscription& subscription) {
-  std::erase(subscribers_, &subscription);
+  // Order does not matter: swap with the last, so a speaker change that
+  // moves a thousand slot subscriptions stays linear.
+  const auto it = std::find(subscribers_.begin(), subscribers_.end(), &subscription);
+  if (it == subscribers_.end()) return;
+  *it = subscribers_.back();
+  subscribers_.pop_back();
+}
+
+void Publication::SetAudioLevelListener(AudioLevelListener* listener, uint32_t audioSourceId) {
+  audioLevelListener_ = listener;
+  audioSourceId_ = audioSourceId;
+  audioLevelId_ = ExtensionId(rtp::kAudioLevelExtensionUri);
 }
 
 void Publication::OnRtpPacket(const rtp::RtpPacket& packet, Clock::time_point now) {
@@ -61,7 +78,14 @@ void Publication::OnRtpPacket(const rtp::RtpPacket& packet, Clock::time_point no
     if (nacks_.OnPacket(seq, nowMs).keyFrameNeeded) RequestKeyFrame(now);
   }
   buffer_->Store(seq, packet.Data(), nowMs);
-  for (Subscription* subscription : subscribers_) subscription->ForwardRtp(packet);
+  if (audioLevelListener_ && audioLevelId_ != 0) {
+    // RFC 6464 3: the level of this packet's audio in -dBov; ranked before
+    // forwarding so a new loudest speaker is heard from the next tick on.
+    if (const auto level = rtp::ReadAudioLevel(packet.GetExtension(audioLevelId_))) {
+      audioLevelListener_->OnAudioLevel(audioSourceId_, level->level, nowMs);
+    }
+  }
+  for (Subscription* subscription : subscribers_) subscription->ForwardRtp(packet, now);
 }
 
 uint32_t Publication::TimestampOf(std::span<const uint8_t> storedPacket) {

@@ -35,6 +35,15 @@ class Publication {
     uint32_t mediaSsrc = 0;                           // 0 until learned
     uint32_t rtxSsrc = 0;
     bool nackEnabled = false;
+    bool priority = false;  // audio that always gets a slot (docs/protocol.md)
+  };
+
+  // Where an audio publication reports the RFC 6464 level of each packet:
+  // the room's speaker ranking.
+  class AudioLevelListener {
+   public:
+    virtual ~AudioLevelListener() = default;
+    virtual void OnAudioLevel(uint32_t audioSourceId, uint8_t level, int64_t nowMs) = 0;
   };
 
   Publication(Participant& owner, Description description);
@@ -55,6 +64,12 @@ class Publication {
   void SetRtxSsrc(uint32_t ssrc) { description_.rtxSsrc = ssrc; }
   // The publisher's header-extension id for a URI, 0 when not negotiated.
   uint8_t ExtensionId(std::string_view uri) const;
+  bool IsPriority() const { return description_.priority; }
+
+  // Makes this audio publication a candidate for the room's audio slots:
+  // each packet's audio level goes to `listener` under `audioSourceId`.
+  void SetAudioLevelListener(AudioLevelListener* listener, uint32_t audioSourceId);
+  uint32_t AudioSourceId() const { return audioSourceId_; }
 
   void AddSubscriber(Subscription& subscription);
   void RemoveSubscriber(Subscription& subscription);
@@ -102,6 +117,9 @@ class Publication {
   std::optional<SenderReportInfo> lastSenderReport_;
   std::optional<Clock::time_point> lastKeyFrameRequest_;
   bool keyFrameRequestPending_ = false;
+  AudioLevelListener* audioLevelListener_ = nullptr;
+  uint32_t audioSourceId_ = 0;
+  uint8_t audioLevelId_ = 0;  // the publisher's id of the audio-level extension
 };
 
 }  // namespace myriad::server::room

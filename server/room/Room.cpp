@@ -27,24 +27,6 @@ std::string DefaultSource(const std::string& kind) {
   return kind == "audio" ? "microphone" : "camera";
 }
 
-// Publisher extension ids -> subscriber extension ids, by URI. mid, rid and
-// repaired-rid name the *publisher's* m-line and simulcast layer; forwarded
-// to a subscriber they would name the wrong m-line, so they are dropped.
-rtp::ExtensionIdMap MapExtensions(const std::vector<signaling::SdpExtension>& publisher,
-                                  const std::vector<signaling::SdpExtension>& subscriber) {
-  rtp::ExtensionIdMap map{};
-  for (const auto& from : publisher) {
-    if (from.uri == rtp::kMidExtensionUri || from.uri == rtp::kRtpStreamIdExtensionUri ||
-        from.uri == rtp::kRepairedRtpStreamIdExtensionUri) {
-      continue;
-    }
-    for (const auto& to : subscriber) {
-      if (to.uri == from.uri) map[from.id] = to.id;
-    }
-  }
-  return map;
-}
-
 uint8_t FindExtension(const std::vector<signaling::SdpExtension>& extensions,
                       std::string_view uri) {
   for (const auto& e : extensions) {
@@ -59,9 +41,34 @@ nlohmann::json TrackJson(const Publication& publication) {
           {"source", publication.Source()}};
 }
 
+signaling::RosterDeltaBatcher::Track RosterTrack(const Publication& publication) {
+  return {publication.TrackId(), publication.Kind(), publication.Source()};
+}
+
+simulcast::ActiveSpeakerSelector::Options SpeakerOptions(const config::RoomLimits& limits) {
+  simulcast::ActiveSpeakerSelector::Options options;
+  options.slots = limits.audioSlots;
+  // Speech levels fall slowly: a speaker who just stopped stays ranked
+  // above quieter background talkers for about 300 ms, long enough for the
+  // next loud speaker to rise and take the slot directly.
+  options.releaseMs = 1000;
+  return options;
+}
+
+// Opus is the only audio codec the server negotiates (SdpAnswerBuilder), so
+// a slot can carry any speaker.
+constexpr std::string_view kSlotCodec = "opus";
+constexpr std::string_view kSlotStreamId = "slots";
+
 }  // namespace
 
-Room::Room(std::string name, Worker& worker) : name_(std::move(name)), worker_(worker) {}
+Room::Room(std::string name, Worker& worker)
+    : name_(std::move(name)),
+      worker_(worker),
+      limits_(worker.Config().LimitsFor(name_)),
+      lastRosterFlush_(Clock::now()),
+      speakers_(SpeakerOptions(limits_)),
+      selection_(limits_.audioSlots, 0) {}
 
 Room::~Room() {
   // Tear down in an order that keeps pointers valid: subscriptions first
@@ -98,16 +105,27 @@ void Room::SendError(signaling::SignalingPeer& peer, const nlohmann::json& reque
   peer.Send(signaling::ServerMessage::Error(code, message, requestId));
 }
 
-void Room::Broadcast(const nlohmann::json& message, const Participant* except) {
-  for (auto& [id, participant] : participants_) {
-    if (participant.get() != except) participant->Peer().Send(message);
+size_t Room::PublisherCount() const {
+  size_t count = 0;
+  for (const auto& [id, participant] : participants_) {
+    if (!participant->Publications().empty()) ++count;
   }
+  return count;
 }
 
-nlohmann::json Room::Snapshot(const Participant* except) const {
+nlohmann::json Room::RosterPage(const Participant* except, const std::string& cursor,
+                                std::string& next) const {
   nlohmann::json list = nlohmann::json::array();
-  for (const auto& [id, participant] : participants_) {
+  next.clear();
+  const size_t pageSize = worker_.Config().rooms.rosterPageSize;
+  auto it = cursor.empty() ? participants_.begin() : participants_.upper_bound(cursor);
+  for (; it != participants_.end(); ++it) {
+    const auto& [id, participant] = *it;
     if (participant.get() == except) continue;
+    if (list.size() == pageSize) {
+      next = list.back()["participantId"].get<std::string>();
+      break;
+    }
     nlohmann::json tracks = nlohmann::json::array();
     for (const auto& [mid, publication] : participant->Publications()) {
       tracks.push_back(TrackJson(*publication));
@@ -121,10 +139,10 @@ nlohmann::json Room::Snapshot(const Participant* except) const {
 void Room::Join(const std::string& participantId, const signaling::JoinRequest& request,
                 const nlohmann::json& requestId,
                 const std::shared_ptr<signaling::SignalingPeer>& peer) {
-  if (participants_.size() >= worker_.Config().rooms.maxParticipants) {
+  if (participants_.size() >= limits_.maxParticipants) {
     SendError(*peer, requestId, "room_full",
               "room \"" + name_ + "\" has reached its limit of " +
-                  std::to_string(worker_.Config().rooms.maxParticipants) + " participants");
+                  std::to_string(limits_.maxParticipants) + " participants");
     peer->Close();
     return;
   }
@@ -134,15 +152,19 @@ void Room::Join(const std::string& participantId, const signaling::JoinRequest& 
   Participant& joined = *participant;
   participants_.emplace(participantId, std::move(participant));
 
+  std::string next;
   nlohmann::json reply{{"type", "joined"},
                        {"participantId", participantId},
                        {"room", name_},
-                       {"participants", Snapshot(&joined)}};
+                       {"audioSlots", limits_.audioSlots},
+                       {"rosterVersion", roster_.Version()},
+                       {"participants", RosterPage(&joined, "", next)}};
+  if (!next.empty()) reply["rosterNext"] = next;
   if (!requestId.is_null()) reply["id"] = requestId;
   peer->Send(std::move(reply));
-  Broadcast(
-      {{"type", "participantJoined"}, {"participantId", participantId}, {"name", request.name}},
-      &joined);
+  roster_.SnapshotServed();
+  roster_.ParticipantJoined(participantId, request.name);
+  if (worker_.Config().rooms.rosterBatchIntervalMs == 0) FlushRoster();
   Logging::Get("room")->info("{} joined room {} as {} ({} participants)", request.name, name_,
                              participantId, participants_.size());
 }
@@ -174,20 +196,35 @@ void Room::HandleOffer(const std::string& participantId, const signaling::OfferR
   auto& transport = participant->Transport();
 
   // Which recvonly m-lines carry which track: existing bindings persist, new
-  // ones come from `subscribe`.
+  // ones come from `subscribe` (a track) or `slots` (an audio slot).
   std::map<std::string, signaling::SendStreamInfo> sending;
   std::map<std::string, Publication*> newBindings;
+  std::map<std::string, uint32_t> newSlots;
   nlohmann::json rejected = nlohmann::json::array();
   for (const auto& section : offer->media) {
     if (section.Rejected() || section.direction != "recvonly") continue;
     Publication* source = nullptr;
     uint32_t ssrc = 0;
     uint32_t rtxSsrc = 0;
+    int slot = -1;
     auto existing = participant->Subscriptions().find(section.mid);
     if (existing != participant->Subscriptions().end()) {
       source = existing->second->Source();
       ssrc = existing->second->Ssrc();
       rtxSsrc = existing->second->RtxSsrc();
+      slot = existing->second->Slot();
+    } else if (auto wantedSlot = request.slots.find(section.mid);
+               wantedSlot != request.slots.end()) {
+      const uint32_t index = wantedSlot->second;
+      bool taken = participant->SlotSubscription(index) != nullptr;
+      for (const auto& [mid, other] : newSlots) taken |= other == index;
+      if (section.kind != "audio" || index >= limits_.audioSlots || taken) {
+        rejected.push_back(section.mid);
+        continue;
+      }
+      newSlots[section.mid] = index;
+      slot = static_cast<int>(index);
+      ssrc = participant->AllocateSsrc();
     } else if (auto wanted = request.subscribe.find(section.mid);
                wanted != request.subscribe.end()) {
       source = FindPublication(wanted->second);
@@ -199,11 +236,41 @@ void Room::HandleOffer(const std::string& participantId, const signaling::OfferR
       rtxSsrc = source->IsVideo() ? participant->AllocateSsrc() : 0;
       newBindings[section.mid] = source;
     }
+    if (slot >= 0) {
+      // A slot is announced as its own stream: the browser's track stays the
+      // same whoever speaks in it.
+      sending[section.mid] = signaling::SendStreamInfo{ssrc,
+                                                       0,
+                                                       std::string(kSlotStreamId),
+                                                       std::string(kSlotStreamId),
+                                                       "slot-" + std::to_string(slot),
+                                                       std::string(kSlotCodec),
+                                                       ""};
+      continue;
+    }
     if (!source) continue;
     const auto& codec = source->Describe().codec;
     sending[section.mid] = signaling::SendStreamInfo{
         ssrc,       rtxSsrc,   source->Owner().Id(), source->Owner().Id(), source->TrackId(),
         codec.name, codec.fmtp};
+  }
+
+  // A participant that does not publish yet may not become one beyond the
+  // room's limit: its new sending m-lines are refused (port 0).
+  std::map<std::string, std::string> refused;
+  nlohmann::json warnings = nlohmann::json::array();
+  if (participant->Publications().empty() && PublisherCount() >= limits_.maxPublishers) {
+    const std::string message = "room \"" + name_ + "\" has reached its limit of " +
+                                std::to_string(limits_.maxPublishers) + " publishers";
+    for (const auto& section : offer->media) {
+      if (section.Rejected() ||
+          (section.direction != "sendonly" && section.direction != "sendrecv"))
+        continue;
+      refused[section.mid] = message;
+      rejected.push_back(section.mid);
+      warnings.push_back({{"mid", section.mid}, {"code", "publisher_limit"}, {"message", message}});
+      Metrics::Instance().SignalingError("publisher_limit").Increment();
+    }
   }
 
   signaling::LocalTransportParameters local;
@@ -214,7 +281,7 @@ void Room::HandleOffer(const std::string& participantId, const signaling::OfferR
                           ? worker_.Config().media.listenAddress
                           : worker_.Config().media.announcedAddress;
   local.candidatePort = worker_.MediaPort();
-  const auto answer = signaling::SdpAnswerBuilder::Build(*offer, local, sending, &error);
+  const auto answer = signaling::SdpAnswerBuilder::Build(*offer, local, sending, &error, refused);
   if (!answer) {
     SendError(peer, requestId, "bad_sdp", error);
     return;
@@ -228,13 +295,7 @@ void Room::HandleOffer(const std::string& participantId, const signaling::OfferR
     const bool publishes = media.serverReceives && !media.rejected;
     const bool receives = media.serverSends && !media.rejected;
     auto& publications = participant->Publications();
-    if (!publishes && publications.count(media.mid)) {
-      Broadcast({{"type", "trackUnpublished"},
-                 {"participantId", participantId},
-                 {"trackId", publications[media.mid]->TrackId()}},
-                participant);
-      participant->RemovePublication(media.mid);
-    }
+    if (!publishes && publications.count(media.mid)) RemovePublication(*participant, media.mid);
     if (publishes && !publications.count(media.mid)) {
       Publication::Description description;
       description.trackId = IdGenerator::Make('T');
@@ -247,6 +308,7 @@ void Room::HandleOffer(const std::string& participantId, const signaling::OfferR
       description.codec = media.codec;
       description.extensions = media.extensions;
       description.nackEnabled = media.nack;
+      description.priority = info != request.publish.end() && info->second.priority;
       for (const auto& group : media.remoteSsrcGroups) {
         if (group.semantics == "FID" && group.ssrcs.size() == 2) {
           description.mediaSsrc = group.ssrcs[0];
@@ -260,11 +322,27 @@ void Room::HandleOffer(const std::string& participantId, const signaling::OfferR
           std::make_unique<Publication>(*participant, std::move(description)));
       newTracks[media.mid] = publication.TrackId();
       published.push_back(&publication);
+      if (publication.Kind() == "audio") AddAudioSource(publication, Clock::now());
     }
     if (!receives && participant->Subscriptions().count(media.mid)) {
       participant->RemoveSubscription(media.mid);
     }
     if (receives) {
+      if (const auto slot = newSlots.find(media.mid); slot != newSlots.end()) {
+        Subscription::Description description;
+        description.mid = media.mid;
+        description.trackId = "slot-" + std::to_string(slot->second);
+        description.ssrc = sending[media.mid].ssrc;
+        description.payloadType = media.codec.payloadType;
+        description.transportCcId =
+            FindExtension(media.extensions, rtp::kTransportWideCcExtensionUri);
+        description.clockRate = media.codec.clockRate;
+        description.slot = static_cast<int>(slot->second);
+        description.subscriberExtensions = media.extensions;
+        participant->AddSubscription(std::make_unique<Subscription>(
+            *participant, nullptr, std::move(description), RandomSeed()));
+        continue;
+      }
       const auto binding = newBindings.find(media.mid);
       if (binding == newBindings.end()) continue;  // existing subscription
       Publication& source = *binding->second;
@@ -278,12 +356,13 @@ void Room::HandleOffer(const std::string& participantId, const signaling::OfferR
         description.rtxSsrc = info.rtxSsrc;
         description.rtxPayloadType = *media.codec.rtxPayloadType;
       }
-      description.extensionMap = MapExtensions(source.Describe().extensions, media.extensions);
+      description.extensionMap =
+          Subscription::MapExtensions(source.Describe().extensions, media.extensions);
       description.transportCcId =
           FindExtension(media.extensions, rtp::kTransportWideCcExtensionUri);
       description.clockRate = media.codec.clockRate;
       auto& subscription = participant->AddSubscription(std::make_unique<Subscription>(
-          *participant, source, std::move(description), RandomSeed()));
+          *participant, &source, std::move(description), RandomSeed()));
       // A new receiver can only start decoding at a key frame.
       subscription.RequestKeyFrame(Clock::now());
     }
@@ -293,31 +372,125 @@ void Room::HandleOffer(const std::string& participantId, const signaling::OfferR
                        {"sdp", answer->sdp},
                        {"tracks", std::move(newTracks)},
                        {"rejected", std::move(rejected)}};
+  if (!warnings.empty()) reply["warnings"] = std::move(warnings);
   if (!requestId.is_null()) reply["id"] = requestId;
   peer.Send(std::move(reply));
   for (Publication* publication : published) {
-    nlohmann::json event = TrackJson(*publication);
-    event["type"] = "trackPublished";
-    event["participantId"] = participantId;
-    Broadcast(event, participant);
+    roster_.TrackPublished(participantId, RosterTrack(*publication));
   }
+  if (!newSlots.empty()) {
+    AssignSlots(*participant, Clock::now());
+    participant->speakersChanged = true;
+  }
+  if (worker_.Config().rooms.rosterBatchIntervalMs == 0) FlushRoster();
+}
+
+void Room::HandleRosterPage(const std::string& participantId,
+                            const signaling::RosterPageRequest& request,
+                            const nlohmann::json& requestId, signaling::SignalingPeer& peer) {
+  Participant* participant = FindParticipant(participantId);
+  if (!participant) {
+    SendError(peer, requestId, "not_joined", "not a participant of this room");
+    return;
+  }
+  std::string next;
+  nlohmann::json reply{{"type", "rosterPage"},
+                       {"participants", RosterPage(participant, request.cursor, next)}};
+  if (!next.empty()) reply["rosterNext"] = next;
+  if (!requestId.is_null()) reply["id"] = requestId;
+  peer.Send(std::move(reply));
+  roster_.SnapshotServed();
+}
+
+void Room::AddAudioSource(Publication& publication, Clock::time_point now) {
+  const uint32_t id = nextAudioSourceId_++;
+  publication.SetAudioLevelListener(this, id);
+  audioSources_[id] = &publication;
+  speakers_.AddSource(id, publication.IsPriority(), ToMs(now));
+}
+
+void Room::RemovePublication(Participant& participant, const std::string& mid) {
+  const auto it = participant.Publications().find(mid);
+  if (it == participant.Publications().end()) return;
+  Publication& publication = *it->second;
+  roster_.TrackUnpublished(participant.Id(), publication.TrackId());
+  if (const uint32_t id = publication.AudioSourceId(); id != 0) {
+    speakers_.RemoveSource(id);
+    audioSources_.erase(id);
+    // Slots that carried it fall silent now and are refilled on the next
+    // tick; the subscribers hear about it in their next `speakers`.
+    for (Subscription* subscription : publication.Subscribers()) {
+      if (subscription->IsAudioSlot()) subscription->Subscriber().speakersChanged = true;
+    }
+  }
+  participant.RemovePublication(mid);
+}
+
+void Room::OnAudioLevel(uint32_t audioSourceId, uint8_t level, int64_t nowMs) {
+  speakers_.OnAudioLevel(audioSourceId, level, nowMs);
+}
+
+void Room::AssignSlots(Participant& participant, Clock::time_point now) {
+  if (!participant.HasSlots()) return;
+  speakers_.SelectionFor(participant.OwnAudioSourceId(), selection_);
+  for (size_t index = 0; index < selection_.size(); ++index) {
+    Subscription* slot = participant.SlotSubscription(index);
+    if (!slot) continue;
+    Publication* wanted = nullptr;
+    if (selection_[index] != 0) {
+      const auto it = audioSources_.find(selection_[index]);
+      if (it != audioSources_.end()) wanted = it->second;
+    }
+    if (slot->Source() == wanted) continue;
+    slot->SwitchSource(wanted, now);
+    participant.speakersChanged = true;
+    Metrics::Instance().audio_slot_switches().Increment();
+  }
+}
+
+void Room::UpdateSpeakers(Clock::time_point now) {
+  if (!speakers_.Update(ToMs(now))) return;
+  for (auto& [id, participant] : participants_) AssignSlots(*participant, now);
+}
+
+void Room::FlushRoster() {
+  auto batch = roster_.Flush();
+  if (!batch) return;
+  // One serialisation for the whole room: the batch is the same for all.
+  const auto text = std::make_shared<const std::string>(
+      batch->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  for (auto& [id, participant] : participants_) participant->Peer().SendShared(text);
+  Metrics::Instance().roster_batches().Increment();
+}
+
+void Room::SendSpeakers(Participant& participant) {
+  participant.speakersChanged = false;
+  nlohmann::json slots = nlohmann::json::array();
+  for (size_t index = 0; index < limits_.audioSlots; ++index) {
+    nlohmann::json entry{{"slot", index}};
+    Subscription* slot = participant.SlotSubscription(index);
+    if (slot && slot->Source()) {
+      entry["participantId"] = slot->Source()->Owner().Id();
+      entry["trackId"] = slot->Source()->TrackId();
+    }
+    slots.push_back(std::move(entry));
+  }
+  participant.Peer().Send({{"type", "speakers"}, {"slots", std::move(slots)}});
 }
 
 void Room::Leave(const std::string& participantId, std::string_view reason) {
   const auto it = participants_.find(participantId);
   if (it == participants_.end()) return;
   Participant& participant = *it->second;
-  for (const auto& [mid, publication] : participant.Publications()) {
-    Broadcast({{"type", "trackUnpublished"},
-               {"participantId", participantId},
-               {"trackId", publication->TrackId()}},
-              &participant);
+  while (!participant.Publications().empty()) {
+    RemovePublication(participant, participant.Publications().begin()->first);
   }
-  Broadcast({{"type", "participantLeft"}, {"participantId", participantId}}, &participant);
+  roster_.ParticipantLeft(participantId);
   participant.Peer().Send({{"type", "left"}, {"reason", std::string(reason)}});
   participant.Peer().Close();
   worker_.UnregisterTransport(participant.Transport());
   participants_.erase(it);
+  if (worker_.Config().rooms.rosterBatchIntervalMs == 0) FlushRoster();
   Logging::Get("room")->info("{} left room {} ({}), {} remain", participantId, name_, reason,
                              participants_.size());
   if (participants_.empty()) {
@@ -327,6 +500,16 @@ void Room::Leave(const std::string& participantId, std::string_view reason) {
 
 void Room::OnTick(Clock::time_point now) {
   for (auto& [id, participant] : participants_) participant->OnTick(now);
+  // Media follows the speakers at once (every worker tick); the messages
+  // that tell the UIs go out with the roster batch.
+  UpdateSpeakers(now);
+  const auto interval = std::chrono::milliseconds(worker_.Config().rooms.rosterBatchIntervalMs);
+  if (now - lastRosterFlush_ < interval) return;
+  lastRosterFlush_ = now;
+  FlushRoster();
+  for (auto& [id, participant] : participants_) {
+    if (participant->speakersChanged && participant->HasSlots()) SendSpeakers(*participant);
+  }
 }
 
 }  // namespace myriad::server::room

@@ -5,10 +5,15 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "config/ServerConfig.h"
+#include "server/room/Publication.h"
 #include "signaling/ClientRequest.h"
+#include "signaling/RosterDeltaBatcher.h"
 #include "signaling/SignalingPeer.h"
+#include "simulcast/ActiveSpeakerSelector.h"
 
 namespace myriad::server {
 class Worker;
@@ -17,17 +22,20 @@ class Worker;
 namespace myriad::server::room {
 
 class Participant;
-class Publication;
 
 // A room on one worker: its participants and the signalling that changes
 // who publishes and who receives what. All methods run on the worker thread;
 // signalling reaches them only through Worker::Post (house rule 4).
-class Room {
+//
+// Large rooms (docs/protocol.md): roster changes are batched into one
+// `roster` message per interval for everyone; audio publishers are ranked by
+// level and each subscriber's K audio slots follow the loudest speakers.
+class Room : public Publication::AudioLevelListener {
  public:
   using Clock = std::chrono::steady_clock;
 
   Room(std::string name, Worker& worker);
-  ~Room();
+  ~Room() override;
   Room(const Room&) = delete;
   Room& operator=(const Room&) = delete;
 
@@ -40,6 +48,9 @@ class Room {
             const nlohmann::json& requestId, const std::shared_ptr<signaling::SignalingPeer>& peer);
   void HandleOffer(const std::string& participantId, const signaling::OfferRequest& request,
                    const nlohmann::json& requestId, signaling::SignalingPeer& peer);
+  void HandleRosterPage(const std::string& participantId,
+                        const signaling::RosterPageRequest& request,
+                        const nlohmann::json& requestId, signaling::SignalingPeer& peer);
   // Removes the participant, unpublishes its tracks, tells everyone; sends
   // `left` with the reason to the participant itself.
   void Leave(const std::string& participantId, std::string_view reason);
@@ -49,15 +60,40 @@ class Room {
 
   void OnTick(Clock::time_point now);
 
+  const config::RoomLimits& Limits() const { return limits_; }
+  size_t PublisherCount() const;
+
  private:
-  void Broadcast(const nlohmann::json& message, const Participant* except);
-  nlohmann::json Snapshot(const Participant* except) const;
+  // Publication::AudioLevelListener (packet path)
+  void OnAudioLevel(uint32_t audioSourceId, uint8_t level, int64_t nowMs) override;
+
+  // One page of the roster after `cursor` ("" = from the start), without
+  // `except`; sets `next` to the cursor of the next page or "" at the end.
+  nlohmann::json RosterPage(const Participant* except, const std::string& cursor,
+                            std::string& next) const;
+  void AddAudioSource(Publication& publication, Clock::time_point now);
+  void RemovePublication(Participant& participant, const std::string& mid);
+  // Points every slot of `participant` at the speakers it should hear now.
+  void AssignSlots(Participant& participant, Clock::time_point now);
+  void UpdateSpeakers(Clock::time_point now);
+  void FlushRoster();
+  void SendSpeakers(Participant& participant);
   static void SendError(signaling::SignalingPeer& peer, const nlohmann::json& requestId,
                         const std::string& code, const std::string& message);
+  static int64_t ToMs(Clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  }
 
   std::string name_;
   Worker& worker_;
+  config::RoomLimits limits_;
   std::map<std::string, std::unique_ptr<Participant>> participants_;
+  signaling::RosterDeltaBatcher roster_;
+  Clock::time_point lastRosterFlush_;
+  simulcast::ActiveSpeakerSelector speakers_;
+  std::unordered_map<uint32_t, Publication*> audioSources_;
+  uint32_t nextAudioSourceId_ = 1;
+  std::vector<uint32_t> selection_;  // scratch for SelectionFor
 };
 
 }  // namespace myriad::server::room

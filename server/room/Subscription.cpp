@@ -1,5 +1,6 @@
 #include "server/room/Subscription.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "rtp/RtpHeaderExtensions.h"
@@ -10,14 +11,59 @@
 
 namespace myriad::server::room {
 
-Subscription::Subscription(Participant& subscriber, Publication& publication,
+Subscription::Subscription(Participant& subscriber, Publication* publication,
                            Description description, uint64_t seed)
     : subscriber_(subscriber),
-      publication_(&publication),
+      publication_(publication),
       description_(std::move(description)),
       rewriter_(seed),
       rtxSequence_(static_cast<uint16_t>(seed >> 32)) {
-  rewriter_.SwitchSource(kPrimarySource, 0);
+  rewriter_.SwitchSource(sourceId_, 0);
+  if (publication_) {
+    if (IsAudioSlot()) {
+      description_.extensionMap =
+          MapExtensions(publication_->Describe().extensions, description_.subscriberExtensions);
+    }
+    publication_->AddSubscriber(*this);
+  }
+}
+
+rtp::ExtensionIdMap Subscription::MapExtensions(
+    const std::vector<signaling::SdpExtension>& publisher,
+    const std::vector<signaling::SdpExtension>& subscriber) {
+  rtp::ExtensionIdMap map{};
+  for (const auto& from : publisher) {
+    if (from.uri == rtp::kMidExtensionUri || from.uri == rtp::kRtpStreamIdExtensionUri ||
+        from.uri == rtp::kRepairedRtpStreamIdExtensionUri) {
+      continue;
+    }
+    for (const auto& to : subscriber) {
+      if (to.uri == from.uri) map[from.id] = to.id;
+    }
+  }
+  return map;
+}
+
+void Subscription::SwitchSource(Publication* next, Clock::time_point now) {
+  if (next == publication_) return;
+  if (publication_) publication_->RemoveSubscriber(*this);
+  publication_ = next;
+  if (!publication_) return;
+  description_.extensionMap =
+      MapExtensions(publication_->Describe().extensions, description_.subscriberExtensions);
+  // Advance the timestamp by the wall time since our last packet, in whole
+  // 20 ms frames of the clock (a receiver treats the gap as silence), and at
+  // least one frame so timestamps never repeat.
+  const uint32_t frame = description_.clockRate / 50;
+  uint32_t delta = frame;
+  if (sentAny_) {
+    const auto elapsedMs =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - lastForwardedAt_).count();
+    const auto frames = std::max<int64_t>(1, (elapsedMs + 10) / 20);
+    constexpr int64_t kMaxFrames = int64_t{50} * 60;  // a minute: beyond that, any gap will do
+    delta = static_cast<uint32_t>(std::min<int64_t>(frames, kMaxFrames)) * frame;
+  }
+  rewriter_.SwitchSource(++sourceId_, delta);
   publication_->AddSubscriber(*this);
 }
 
@@ -27,11 +73,12 @@ Subscription::~Subscription() {
 
 void Subscription::OnPublicationGone() { publication_ = nullptr; }
 
-void Subscription::ForwardRtp(const rtp::RtpPacket& packet) {
+void Subscription::ForwardRtp(const rtp::RtpPacket& packet, Clock::time_point now) {
   const auto header = rewriter_.Rewrite(packet.SequenceNumber(), packet.Timestamp());
   if (!header) return;  // older than where this subscription started
   if (Send(packet.Data(), false, *header)) {
     sentAny_ = true;
+    lastForwardedAt_ = now;
     timestampOffset_ = header->timestamp - packet.Timestamp();
     ++packetsSent_;
     octetsSent_ += static_cast<uint32_t>(packet.PayloadSize());
@@ -75,8 +122,11 @@ bool Subscription::Send(std::span<const uint8_t> source, bool retransmission,
 void Subscription::Retransmit(uint16_t ourSequenceNumber) {
   if (!publication_) return;
   const auto incoming = rewriter_.ToIncoming(ourSequenceNumber);
-  const auto stored =
-      incoming ? publication_->StoredPacket(incoming->sequenceNumber) : std::span<const uint8_t>();
+  // A packet of an earlier speaker of an audio slot is not in the current
+  // source's buffer.
+  const auto stored = incoming && incoming->sourceId == sourceId_
+                          ? publication_->StoredPacket(incoming->sequenceNumber)
+                          : std::span<const uint8_t>();
   if (stored.size() < 12) {
     Metrics::Instance().retransmissions_missed().Increment();
     return;

@@ -5,9 +5,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "rtp/RtpPacket.h"
 #include "rtp/RtpStreamRewriter.h"
+#include "signaling/SessionDescription.h"
 
 namespace myriad::server::room {
 
@@ -32,11 +34,24 @@ class Subscription {
     rtp::ExtensionIdMap extensionMap{};  // publisher's id -> ours (0 = drop)
     uint8_t transportCcId = 0;           // our id of transport-wide-cc, 0 if none
     uint32_t clockRate = 90000;
+    // An audio slot (docs/protocol.md "Audio slots"): the source changes with
+    // the room's speakers, and may be none. -1: a plain track subscription.
+    int slot = -1;
+    // The extensions this subscriber negotiated on the mid, to remap a new
+    // source's extension ids after a switch.
+    std::vector<signaling::SdpExtension> subscriberExtensions;
   };
 
+  // Publisher extension ids -> subscriber extension ids, by URI. mid, rid
+  // and repaired-rid name the publisher's m-line and simulcast layer; they
+  // would name the wrong m-line at a subscriber and are dropped.
+  static rtp::ExtensionIdMap MapExtensions(const std::vector<signaling::SdpExtension>& publisher,
+                                           const std::vector<signaling::SdpExtension>& subscriber);
+
   // `seed` picks the random initial sequence number and timestamp of the
-  // outgoing stream (RFC 3550 5.1).
-  Subscription(Participant& subscriber, Publication& publication, Description description,
+  // outgoing stream (RFC 3550 5.1). `publication` may be null for an audio
+  // slot that carries no one yet.
+  Subscription(Participant& subscriber, Publication* publication, Description description,
                uint64_t seed);
   ~Subscription();
   Subscription(const Subscription&) = delete;
@@ -47,12 +62,20 @@ class Subscription {
   uint32_t Ssrc() const { return description_.ssrc; }
   uint32_t RtxSsrc() const { return description_.rtxSsrc; }
   Publication* Source() { return publication_; }
+  int Slot() const { return description_.slot; }
+  bool IsAudioSlot() const { return description_.slot >= 0; }
+
+  // An audio slot now carries `next` (or nothing): the outgoing stream goes
+  // on with the next packet of `next` at the following sequence number and a
+  // timestamp advanced by the time since our last packet (RFC 3550 5.1), so
+  // the receiver's jitter buffer sees one continuous stream.
+  void SwitchSource(Publication* next, Clock::time_point now);
   Participant& Subscriber() { return subscriber_; }
 
   // Rewrites a copy of the publisher's packet for this subscriber and sends
   // it: SSRC, sequence number, payload type, extension ids, transport-wide
   // sequence number (house rule 7: parse once, rewrite per subscriber).
-  void ForwardRtp(const rtp::RtpPacket& packet);
+  void ForwardRtp(const rtp::RtpPacket& packet, Clock::time_point now);
 
   // Answers a NACK for one of *our* sequence numbers from the publication's
   // buffer, over RTX when negotiated (RFC 4588).
@@ -73,9 +96,10 @@ class Subscription {
  private:
   bool Send(std::span<const uint8_t> packet, bool retransmission,
             const rtp::RtpStreamRewriter::Header& header);
-  // The publication is one source for now; simulcast layers and audio slots
-  // will switch between several (RtpStreamRewriter::SwitchSource).
-  static constexpr uint32_t kPrimarySource = 1;
+  // Each source this subscription carried gets a new rewriter source id, so
+  // a NACK for a packet of an earlier speaker is recognised as such.
+  uint32_t sourceId_ = 1;
+  Clock::time_point lastForwardedAt_{};
 
   Participant& subscriber_;
   Publication* publication_;

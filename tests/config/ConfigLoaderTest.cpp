@@ -13,6 +13,8 @@ using myriad::config::ConfigOption;
 using myriad::config::ConfigOptionTable;
 using myriad::config::ConfigResult;
 using myriad::config::ConfigValueKind;
+using myriad::config::RoomLimits;
+using myriad::config::RoomOverride;
 using myriad::config::ServerConfig;
 using Environment = std::map<std::string, std::string>;
 
@@ -162,6 +164,20 @@ TEST_CASE("Integers outside their range are errors naming the key and range", "[
         R"("ice.consent_timeout_ms" must be between 100 and 3600000, got 99)");
   CHECK(ErrorOf(R"({"rooms": {"max_participants": 0}})") ==
         R"("rooms.max_participants" must be between 1 and 100000, got 0)");
+  CHECK(ErrorOf(R"({"rooms": {"max_publishers": 100001}})") ==
+        R"("rooms.max_publishers" must be between 1 and 100000, got 100001)");
+  CHECK(ErrorOf(R"({"rooms": {"audio_slots": 0}})") ==
+        R"("rooms.audio_slots" must be between 1 and 16, got 0)");
+  CHECK(ErrorOf(R"({"rooms": {"audio_slots": 17}})") ==
+        R"("rooms.audio_slots" must be between 1 and 16, got 17)");
+  CHECK(ErrorOf(R"({"rooms": {"roster_batch_interval_ms": -1}})") ==
+        R"("rooms.roster_batch_interval_ms" must be between 0 and 5000, got -1)");
+  CHECK(ErrorOf(R"({"rooms": {"roster_batch_interval_ms": 5001}})") ==
+        R"("rooms.roster_batch_interval_ms" must be between 0 and 5000, got 5001)");
+  CHECK(ErrorOf(R"({"rooms": {"roster_page_size": 9}})") ==
+        R"("rooms.roster_page_size" must be between 10 and 10000, got 9)");
+  CHECK(ErrorOf(R"({"rooms": {"roster_page_size": 10001}})") ==
+        R"("rooms.roster_page_size" must be between 10 and 10000, got 10001)");
 
   // The ends of each range are accepted; port_base 0 means ephemeral ports.
   CHECK(ConfigOf(R"({"http": {"port": 1}})").http.port == 1);
@@ -169,6 +185,20 @@ TEST_CASE("Integers outside their range are errors naming the key and range", "[
   CHECK(ConfigOf(R"({"media": {"port_base": 0}})").media.portBase == 0);
   CHECK(ConfigOf(R"({"media": {"workers": 256}})").media.workers == 256);
   CHECK(ConfigOf(R"({"media": {"workers": 0}})").media.workers == 0);
+  const ServerConfig low = ConfigOf(
+      R"({"rooms": {"max_publishers": 1, "audio_slots": 1, "roster_batch_interval_ms": 0,
+                    "roster_page_size": 10}})");
+  CHECK(low.rooms.maxPublishers == 1);
+  CHECK(low.rooms.audioSlots == 1);
+  CHECK(low.rooms.rosterBatchIntervalMs == 0);
+  CHECK(low.rooms.rosterPageSize == 10);
+  const ServerConfig high = ConfigOf(
+      R"({"rooms": {"max_publishers": 100000, "audio_slots": 16, "roster_batch_interval_ms": 5000,
+                    "roster_page_size": 10000}})");
+  CHECK(high.rooms.maxPublishers == 100000);
+  CHECK(high.rooms.audioSlots == 16);
+  CHECK(high.rooms.rosterBatchIntervalMs == 5000);
+  CHECK(high.rooms.rosterPageSize == 10000);
 }
 
 TEST_CASE("Addresses must be IPv4 or IPv6 literals", "[config]") {
@@ -346,4 +376,131 @@ TEST_CASE("CurrentEnvironment returns the MYRIAD_ variables of the process", "[c
   REQUIRE(environment.count("MYRIAD_CONFIG_TEST_VARIABLE") == 1);
   CHECK(environment.at("MYRIAD_CONFIG_TEST_VARIABLE") == "a=b");
   for (const auto& [name, value] : environment) CHECK(name.starts_with("MYRIAD_"));
+}
+
+TEST_CASE("room_overrides in the file set per-room limits", "[config]") {
+  const TemporaryFile file("room-overrides.json", R"({
+    "rooms": {"max_participants": 200, "max_publishers": 50},
+    "room_overrides": {
+      "town-hall": {"max_participants": 5000, "audio_slots": 5},
+      "panel": {"max_publishers": 4},
+      "Q.a_1-z": {"max_participants": 1, "max_publishers": 100000, "audio_slots": 16},
+      "empty": {}
+    }
+  })");
+  const ConfigResult result = ConfigLoader::Load(file.Path(), {});
+  INFO(result.error);
+  REQUIRE(result.config.has_value());
+  const ServerConfig& config = *result.config;
+  CHECK(config.roomOverrides.size() == 4);
+  CHECK(config.roomOverrides.at("town-hall") == RoomOverride{5000, std::nullopt, 5});
+  CHECK(config.roomOverrides.at("panel") == RoomOverride{std::nullopt, 4, std::nullopt});
+  CHECK(config.roomOverrides.at("empty") == RoomOverride{});
+  CHECK(config.LimitsFor("town-hall") == RoomLimits{5000, 50, 5});
+  CHECK(config.LimitsFor("panel") == RoomLimits{200, 4, 3});
+  CHECK(config.LimitsFor("Q.a_1-z") == RoomLimits{1, 100000, 16});
+  CHECK(config.LimitsFor("empty") == RoomLimits{200, 50, 3});
+  CHECK(config.LimitsFor("lobby") == RoomLimits{200, 50, 3});
+  // A room name of the maximum length is fine.
+  const std::string longest(128, 'r');
+  CHECK(ConfigOf(R"({"room_overrides": {")" + longest + R"(": {"audio_slots": 2}}})")
+            .LimitsFor(longest)
+            .audioSlots == 2);
+}
+
+TEST_CASE("Bad room_overrides are one-line errors naming the key", "[config]") {
+  CHECK(ErrorOf(R"({"room_overrides": []})") == R"("room_overrides" must be an object, got array)");
+  CHECK(ErrorOf(R"({"room_overrides": "town-hall"})") ==
+        R"("room_overrides" must be an object, got string)");
+  CHECK(ErrorOf(R"({"room_overrides": {"town-hall": 5000}})") ==
+        R"("room_overrides.town-hall" must be an object, got integer)");
+  CHECK(ErrorOf(R"({"room_overrides": {"town-hall": null}})") ==
+        R"("room_overrides.town-hall" must be an object, got null)");
+  CHECK(ErrorOf(R"({"room_overrides": {"town-hall": {"max_viewers": 1}}})") ==
+        R"(unknown key "room_overrides.town-hall.max_viewers")");
+  // Options of rooms.* that are not per-room limits are not override keys either.
+  CHECK(ErrorOf(R"({"room_overrides": {"town-hall": {"roster_page_size": 100}}})") ==
+        R"(unknown key "room_overrides.town-hall.roster_page_size")");
+  CHECK(ErrorOf(R"({"room_overrides": {"town-hall": {"audio_slots": "5"}}})") ==
+        R"("room_overrides.town-hall.audio_slots" must be an integer, got string)");
+  CHECK(ErrorOf(R"({"room_overrides": {"town-hall": {"audio_slots": 2.5}}})") ==
+        R"("room_overrides.town-hall.audio_slots" must be an integer, got non-integer number)");
+  CHECK(ErrorOf(R"({"room_overrides": {"town-hall": {"audio_slots": 17}}})") ==
+        R"("room_overrides.town-hall.audio_slots" must be between 1 and 16, got 17)");
+  CHECK(ErrorOf(R"({"room_overrides": {"town-hall": {"audio_slots": 0}}})") ==
+        R"("room_overrides.town-hall.audio_slots" must be between 1 and 16, got 0)");
+  CHECK(ErrorOf(R"({"room_overrides": {"town-hall": {"max_participants": 100001}}})") ==
+        R"("room_overrides.town-hall.max_participants" must be between 1 and 100000, got 100001)");
+  CHECK(ErrorOf(R"({"room_overrides": {"town-hall": {"max_publishers": -1}}})") ==
+        R"("room_overrides.town-hall.max_publishers" must be between 1 and 100000, got -1)");
+  CHECK(
+      ErrorOf(R"({"room_overrides": {"t": {"max_publishers": 18446744073709551615}}})") ==
+      R"("room_overrides.t.max_publishers" must be between 1 and 100000, got 18446744073709551615)");
+
+  const std::string notARoom =
+      R"(, which is not a room name (1-128 characters of A-Z a-z 0-9 _ . -))";
+  for (const std::string& bad :
+       {std::string("town hall"), std::string(""), std::string(129, 'r'),
+        std::string("caf\xC3\xA9"), std::string("a/b"), std::string("x\ny")}) {
+    INFO(bad);
+    const std::string quoted = nlohmann::json(bad).dump();
+    CHECK(ErrorOf(R"({"room_overrides": {)" + quoted + R"(: {"audio_slots": 2}}})") ==
+          R"("room_overrides" names )" + quoted + notARoom);
+  }
+
+  const TemporaryFile file("bad-override.json",
+                           R"({"room_overrides": {"x": {"audio_slots": 99}}})");
+  RequireError(ConfigLoader::Load(file.Path(), {}),
+               "config file \"" + file.Path() +
+                   R"(": "room_overrides.x.audio_slots" must be between 1 and 16, got 99)");
+}
+
+TEST_CASE("MYRIAD_ROOM_OVERRIDES replaces the file's room_overrides", "[config]") {
+  const std::string file =
+      R"({"room_overrides": {"town-hall": {"max_participants": 5000}, "panel": {"audio_slots": 2}}})";
+  SECTION("without it the file's overrides stay") {
+    CHECK(ConfigOf(file).roomOverrides.size() == 2);
+  }
+  SECTION("it replaces them as a whole") {
+    const ServerConfig config =
+        ConfigOf(file, {{"MYRIAD_ROOM_OVERRIDES", R"({"town-hall": {"audio_slots": 7}})"}});
+    CHECK(config.roomOverrides.size() == 1);
+    CHECK(config.LimitsFor("town-hall") == RoomLimits{1000, 1000, 7});
+    CHECK(config.LimitsFor("panel") == RoomLimits{1000, 1000, 3});
+  }
+  SECTION("an empty object removes every override") {
+    CHECK(ConfigOf(file, {{"MYRIAD_ROOM_OVERRIDES", "{}"}}).roomOverrides.empty());
+  }
+  SECTION("it falls back to the rooms.* values of file and environment") {
+    const ServerConfig config =
+        ConfigOf(R"({"rooms": {"max_publishers": 20}})",
+                 {{"MYRIAD_ROOM_OVERRIDES", R"({"panel": {"max_participants": 9}})"},
+                  {"MYRIAD_ROOMS_AUDIO_SLOTS", "6"}});
+    CHECK(config.LimitsFor("panel") == RoomLimits{9, 20, 6});
+  }
+}
+
+TEST_CASE("Bad MYRIAD_ROOM_OVERRIDES values are one-line errors naming the variable", "[config]") {
+  const std::string prefix = "environment variable MYRIAD_ROOM_OVERRIDES: ";
+  CHECK(ErrorOf("{}", {{"MYRIAD_ROOM_OVERRIDES", ""}}) ==
+        prefix +
+            "invalid JSON at byte 1: syntax error while parsing value - unexpected end of input; "
+            "expected '[', '{', or a literal");
+  CHECK(ErrorOf("{}", {{"MYRIAD_ROOM_OVERRIDES", "{\"a\":\n{}"}})
+            .starts_with(prefix + "invalid JSON at byte "));
+  CHECK(ErrorOf("{}", {{"MYRIAD_ROOM_OVERRIDES", "[]"}}) ==
+        prefix + R"("room_overrides" must be an object, got array)");
+  CHECK(ErrorOf("{}", {{"MYRIAD_ROOM_OVERRIDES", R"({"town-hall": {"audio_slots": 40}})"}}) ==
+        prefix + R"("room_overrides.town-hall.audio_slots" must be between 1 and 16, got 40)");
+  CHECK(ErrorOf("{}", {{"MYRIAD_ROOM_OVERRIDES", R"({"town-hall": {"slots": 4}})"}}) ==
+        prefix + R"(unknown key "room_overrides.town-hall.slots")");
+  CHECK(ErrorOf("{}", {{"MYRIAD_ROOM_OVERRIDES", R"({"town hall": {}})"}}) ==
+        prefix +
+            R"("room_overrides" names "town hall", which is not a room name (1-128 characters of )"
+            R"(A-Z a-z 0-9 _ . -))");
+  // Misspellings of the variable are caught like those of the other options.
+  CHECK(ErrorOf("{}", {{"MYRIAD_ROOM_OVERRIDE", "{}"}}) ==
+        "unknown environment variable MYRIAD_ROOM_OVERRIDE");
+  CHECK(ErrorOf("{}", {{"MYRIAD_ROOMS_OVERRIDES", "{}"}}) ==
+        "unknown environment variable MYRIAD_ROOMS_OVERRIDES");
 }

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -54,7 +55,7 @@ TEST_CASE("Option table rows are unique and have the accessors their kind needs"
       CHECK(option.setString != nullptr);
     }
   }
-  CHECK(paths.size() == 10);
+  CHECK(paths.size() == 14);
 }
 
 TEST_CASE("Integer options hold both ends of their range without truncation", "[config]") {
@@ -93,6 +94,9 @@ TEST_CASE("Every option's accessor targets its own field", "[config]") {
 TEST_CASE("config/myriad.json sets every option, to its default", "[config]") {
   const std::string text = ReadSourceFile("config/myriad.json");
   const auto json = nlohmann::json::parse(text);
+  // room_overrides, the option outside the table, is there and empty.
+  REQUIRE(json.contains(std::string(ServerConfig::kRoomOverridesKey)));
+  CHECK(json[std::string(ServerConfig::kRoomOverridesKey)] == nlohmann::json::object());
   size_t keys = 0;
   for (const auto& [section, body] : json.items()) keys += body.size();
   CHECK(keys == ConfigOptionTable::Options().size());
@@ -115,6 +119,24 @@ TEST_CASE("config/README.md documents every option and its environment variable"
     INFO(option.Path());
     CHECK(readme.find("`" + option.Path() + "`") != std::string::npos);
     CHECK(readme.find("`" + option.EnvironmentVariable() + "`") != std::string::npos);
+  }
+  CHECK(readme.find("`" + std::string(ServerConfig::kRoomOverridesKey) + "`") != std::string::npos);
+  CHECK(readme.find("`" + std::string(ServerConfig::kRoomOverridesVariable) + "`") !=
+        std::string::npos);
+  for (const auto& field : ServerConfig::RoomOverrideFields()) {
+    INFO(field.key);
+    CHECK(readme.find("`" + std::string(field.key) + "`") != std::string::npos);
+  }
+}
+
+TEST_CASE("Each room override key has the rooms.* integer row whose range it takes", "[config]") {
+  for (const auto& field : ServerConfig::RoomOverrideFields()) {
+    INFO(field.key);
+    const ConfigOption* option = ConfigOptionTable::Find("rooms", field.key);
+    REQUIRE(option != nullptr);
+    CHECK(option->kind == ConfigValueKind::Integer);
+    CHECK(option->minimum >= 0);
+    CHECK(option->maximum <= std::numeric_limits<std::uint32_t>::max());
   }
 }
 

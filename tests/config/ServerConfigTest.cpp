@@ -6,6 +6,8 @@
 #include "config/ServerConfig.h"
 
 using myriad::config::ConfigLoader;
+using myriad::config::RoomLimits;
+using myriad::config::RoomOverride;
 using myriad::config::ServerConfig;
 
 TEST_CASE("ServerConfig defaults are the documented design defaults", "[config]") {
@@ -19,7 +21,12 @@ TEST_CASE("ServerConfig defaults are the documented design defaults", "[config]"
   CHECK(config.media.workers == 0);
   CHECK(config.ice.consentTimeoutMs == 30000);
   CHECK(config.rooms.maxParticipants == 1000);
+  CHECK(config.rooms.maxPublishers == 1000);
+  CHECK(config.rooms.audioSlots == 3);
+  CHECK(config.rooms.rosterBatchIntervalMs == 100);
+  CHECK(config.rooms.rosterPageSize == 500);
   CHECK(config.log.level == "info");
+  CHECK(config.roomOverrides.empty());
 }
 
 TEST_CASE("ServerConfig::ToJson lists every option with its configured value", "[config]") {
@@ -36,10 +43,27 @@ TEST_CASE("ServerConfig::ToJson lists every option with its configured value", "
         {"port_base", 50000},
         {"workers", 0}}},
       {"ice", {{"consent_timeout_ms", 30000}}},
-      {"rooms", {{"max_participants", 1000}}},
+      {"rooms",
+       {{"max_participants", 1000},
+        {"max_publishers", 1000},
+        {"audio_slots", 3},
+        {"roster_batch_interval_ms", 100},
+        {"roster_page_size", 500}}},
       {"log", {{"level", "debug"}}},
+      {"room_overrides", nlohmann::json::object()},
   };
   CHECK(config.ToJson() == expected);
+}
+
+TEST_CASE("ServerConfig::ToJson lists only the limits each room override sets", "[config]") {
+  ServerConfig config;
+  config.roomOverrides["town-hall"] = {5000, std::nullopt, 5};
+  config.roomOverrides["panel"] = {std::nullopt, 4, std::nullopt};
+  config.roomOverrides["plain"] = {};
+  CHECK(config.ToJson()["room_overrides"] ==
+        nlohmann::json{{"town-hall", {{"max_participants", 5000}, {"audio_slots", 5}}},
+                       {"panel", {{"max_publishers", 4}}},
+                       {"plain", nlohmann::json::object()}});
 }
 
 TEST_CASE("ServerConfig::ToJson round-trips through the loader", "[config]") {
@@ -52,7 +76,15 @@ TEST_CASE("ServerConfig::ToJson round-trips through the loader", "[config]") {
   config.media.workers = 3;
   config.ice.consentTimeoutMs = 5000;
   config.rooms.maxParticipants = 7;
+  config.rooms.maxPublishers = 5;
+  config.rooms.audioSlots = 16;
+  config.rooms.rosterBatchIntervalMs = 10;
+  config.rooms.rosterPageSize = 10000;
   config.log.level = "off";
+  config.roomOverrides["town-hall"] = {5000, std::nullopt, 5};
+  config.roomOverrides["panel"] = {std::nullopt, 4, std::nullopt};
+  config.roomOverrides["a.b_c-1"] = {1, 1, 1};
+  config.roomOverrides["plain"] = {};
 
   const auto result = ConfigLoader::LoadFromString(config.ToJson().dump(), {});
   REQUIRE(result.error.empty());
@@ -83,4 +115,42 @@ TEST_CASE("ServerConfig::Resolved keeps explicit values", "[config]") {
   config.media.workers = 5;
   const ServerConfig resolved = config.Resolved();
   CHECK(resolved == config);
+}
+
+TEST_CASE("ServerConfig::LimitsFor takes each limit from the room's override, else rooms.*",
+          "[config]") {
+  ServerConfig config;
+  config.rooms.maxParticipants = 200;
+  config.rooms.maxPublishers = 50;
+  config.rooms.audioSlots = 4;
+  config.roomOverrides["town-hall"] = {5000, std::nullopt, 5};
+  config.roomOverrides["panel"] = {std::nullopt, 3, std::nullopt};
+  config.roomOverrides["plain"] = {};
+
+  CHECK(config.LimitsFor("town-hall") == RoomLimits{5000, 50, 5});
+  CHECK(config.LimitsFor("panel") == RoomLimits{200, 3, 4});
+  CHECK(config.LimitsFor("plain") == RoomLimits{200, 50, 4});
+  CHECK(config.LimitsFor("lobby") == RoomLimits{200, 50, 4});
+  // Room names match exactly.
+  CHECK(config.LimitsFor("Town-Hall") == RoomLimits{200, 50, 4});
+  CHECK(config.LimitsFor("") == RoomLimits{200, 50, 4});
+
+  CHECK(ServerConfig{}.LimitsFor("any") == RoomLimits{1000, 1000, 3});
+}
+
+TEST_CASE("Every room override field maps to its own RoomOverride and RoomLimits member",
+          "[config]") {
+  // Setting one field through the table must change exactly that limit.
+  const ServerConfig defaults;
+  const RoomLimits base = defaults.LimitsFor("r");
+  for (const auto& field : ServerConfig::RoomOverrideFields()) {
+    INFO(field.key);
+    ServerConfig config;
+    config.roomOverrides["r"].*field.value = 7;
+    RoomLimits expected = base;
+    expected.*field.limit = 7;
+    CHECK(config.LimitsFor("r") == expected);
+    CHECK(config.ToJson()["room_overrides"]["r"] == nlohmann::json{{std::string(field.key), 7}});
+  }
+  CHECK(ServerConfig::RoomOverrideFields().size() == 3);
 }

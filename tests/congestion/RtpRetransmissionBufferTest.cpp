@@ -47,3 +47,22 @@ TEST_CASE("RtpRetransmissionBuffer refuses packets larger than a slot") {
   buffer.Store(3, Packet(3, RtpRetransmissionBuffer::kMaxPacketSize), 0);
   CHECK(buffer.Get(3).packet.size() == RtpRetransmissionBuffer::kMaxPacketSize);
 }
+
+TEST_CASE("RtpRetransmissionBuffer with small slots keeps packets up to its slot size") {
+  RtpRetransmissionBuffer buffer(64, 512);
+  CHECK(buffer.MaxPacketSize() == 512);
+  buffer.Store(5, Packet(5, 513), 0);
+  CHECK(buffer.Get(5).packet.empty());
+  buffer.Store(5, Packet(5, 512), 0);
+  buffer.Store(6, Packet(6, 100), 0);
+  const auto five = Packet(5, 512);
+  const auto six = Packet(6, 100);
+  REQUIRE(buffer.Get(5).packet.size() == 512);
+  CHECK(std::equal(five.begin(), five.end(), buffer.Get(5).packet.begin()));
+  REQUIRE(buffer.Get(6).packet.size() == 100);
+  CHECK(std::equal(six.begin(), six.end(), buffer.Get(6).packet.begin()));
+  // Neighbouring slots do not overlap.
+  CHECK(buffer.Get(5).packet.data() + 512 <= buffer.Get(6).packet.data());
+  CHECK(RtpRetransmissionBuffer(4, 4000).MaxPacketSize() ==
+        RtpRetransmissionBuffer::kMaxPacketSize);
+}

@@ -43,7 +43,7 @@ describe('browser feedback through Myriad', () => {
 
   before(async () => {
     server = await startServer();
-    browser = await launchBrowser();
+    browser = await launchBrowser({ microphone: 'tone' });
   });
 
   after(async () => {

@@ -1,7 +1,10 @@
 // Three browsers join one room through the demo page and exchange camera and
 // microphone through Myriad; one leaves; a fourth joins late; the server shuts
-// down. Every wait polls a condition with a deadline; nothing sleeps to
-// synchronise.
+// down. Video is subscribed track by track (the demo's viewport), audio comes
+// through the audio slots: every page's microphone is a steady tone (see
+// launchBrowser), so everyone is a speaker and, with K = 3 slots and at most
+// two others, everyone hears everyone. Every wait polls a condition with a
+// deadline; nothing sleeps to synchronise.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -57,33 +60,37 @@ async function joinParticipant(label) {
   return participants.get(label);
 }
 
-// Waits until `receiver` decodes video and receives audio from `sender`, both
-// growing between two samples, at the resolution the sender really encodes.
+// Waits until `receiver` decodes video from `sender` and hears it on an audio
+// slot (the slot `speakers` names for `sender`), both growing between two
+// samples, at the resolution the sender really encodes.
 async function assertReceives(receiverLabel, senderLabel) {
   const receiver = participants.get(receiverLabel);
   const sender = participants.get(senderLabel);
   const what = `${receiverLabel} <- ${senderLabel}`;
 
   await pollUntil(() => receiver.page.evaluate((pid) => {
-    const kinds = Object.values(window.demoState.remoteTracks)
-      .filter((t) => t.participantId === pid && t.subscribed && t.track.readyState === 'live')
-      .map((t) => t.kind);
-    return kinds.includes('video') && kinds.includes('audio');
-  }, sender.participantId), { timeoutMs: MEDIA_TIMEOUT_MS, description: `${what}: trackSubscribed for video and audio` });
+    const video = Object.values(window.demoState.remoteTracks)
+      .some((t) => t.participantId === pid && t.kind === 'video' && t.subscribed && t.track.readyState === 'live');
+    const slot = window.myriad.slots
+      .some((s) => s.participantId === pid && s.track && s.track.readyState === 'live');
+    return video && slot;
+  }, sender.participantId), { timeoutMs: MEDIA_TIMEOUT_MS, description: `${what}: video subscribed and an audio slot carrying the sender` });
 
   const first = await pollUntil(async () => {
     const stats = await rtpStats(receiver.page);
     const video = inboundFrom(stats, sender.participantId, 'video');
     const audio = inboundFrom(stats, sender.participantId, 'audio');
     return video && audio && video.framesDecoded > 0 && audio.packetsReceived > 0 ? { video, audio } : null;
-  }, { timeoutMs: MEDIA_TIMEOUT_MS, description: `${what}: first decoded video frame and audio packet` });
+  }, { timeoutMs: MEDIA_TIMEOUT_MS, description: `${what}: first decoded video frame and audio packet on its slot` });
 
   await pollUntil(async () => {
     const stats = await rtpStats(receiver.page);
     const video = inboundFrom(stats, sender.participantId, 'video');
     const audio = inboundFrom(stats, sender.participantId, 'audio');
-    return video.framesDecoded > first.video.framesDecoded && audio.packetsReceived > first.audio.packetsReceived;
-  }, { timeoutMs: MEDIA_TIMEOUT_MS, description: `${what}: framesDecoded and audio packetsReceived to keep growing` });
+    // Same slot as before (the speakers do not change in this room).
+    return video && audio && audio.slot === first.audio.slot
+      && video.framesDecoded > first.video.framesDecoded && audio.packetsReceived > first.audio.packetsReceived;
+  }, { timeoutMs: MEDIA_TIMEOUT_MS, description: `${what}: framesDecoded and the slot's audio packetsReceived to keep growing` });
 
   // The sender may scale its camera down (CPU or bandwidth adaptation), so
   // compare with what it encodes right now rather than with 1280x720.
@@ -113,7 +120,7 @@ async function assertAllReceive(labels) {
 describe('three-party call through Myriad', { timeout: 600000 }, () => {
   before(async () => {
     server = await startServer();
-    browser = await launchBrowser();
+    browser = await launchBrowser({ microphone: 'tone' });
   });
 
   after(async () => {
@@ -149,7 +156,21 @@ describe('three-party call through Myriad', { timeout: 600000 }, () => {
     await assertAllReceive(['A', 'B', 'C']);
   }, 300000);
 
-  step('C leaves: A and B get participantLeft, trackUnsubscribed and ended tracks', async () => {
+  step('the demo shows A who is in its audio slots: B and C, highlighted tiles', async () => {
+    const { page } = participants.get('A');
+    const ids = { B: participants.get('B').participantId, C: participants.get('C').participantId };
+    const shown = await pollUntil(() => page.evaluate(({ B, C }) => {
+      const names = [...document.querySelectorAll('#speakers .slot.filled .slot-name')].map((e) => e.textContent).sort();
+      const speaking = [...document.querySelectorAll('.tile.speaking')].map((e) => e.dataset.participantId).sort();
+      const count = document.getElementById('participant-count').textContent;
+      return names.join() === 'B,C' && speaking.join() === [B, C].sort().join() ? { names, speaking, count } : null;
+    }, ids), { timeoutMs: EVENT_TIMEOUT_MS, description: 'A\'s speakers strip to name B and C and their tiles to be highlighted' });
+    assert.equal(shown.count, '3 participants');
+    const slots = await page.evaluate(() => window.myriad.slots.length);
+    assert.equal(slots, 3, 'K = 3 audio slots (rooms.audio_slots default)');
+  });
+
+  step('C leaves: A and B get participantLeft, trackUnsubscribed, an ended video track and C out of their slots', async () => {
     const c = participants.get('C');
     await c.page.click('#join-button');
     await pollUntil(() => c.page.evaluate(() => window.demoState.phase === 'idle'),
@@ -165,13 +186,14 @@ describe('three-party call through Myriad', { timeout: 600000 }, () => {
         const unsubscribed = new Set(s.events
           .filter((e) => e.type === 'trackUnsubscribed' && e.participantId === pid).map((e) => e.kind));
         const tracks = Object.values(s.remoteTracks).filter((t) => t.participantId === pid);
-        const allEnded = tracks.length === 2 && tracks.every((t) => !t.subscribed && t.track.readyState === 'ended');
+        const allEnded = tracks.length === 1 && tracks.every((t) => !t.subscribed && t.track.readyState === 'ended');
         const tileGone = !document.querySelector(`.tile[data-participant-id="${pid}"]`);
         const stillInMap = window.myriad.participants.has(pid);
-        return left && unsubscribed.has('video') && unsubscribed.has('audio') && allEnded && tileGone && !stillInMap
+        const inSlot = window.myriad.speakers.some((sp) => sp.participantId === pid);
+        return left && unsubscribed.has('video') && allEnded && tileGone && !stillInMap && !inSlot
           ? { left, unsubscribed: [...unsubscribed].sort(), allEnded, tileGone } : null;
-      }, c.participantId), { timeoutMs: EVENT_TIMEOUT_MS, description: `${label} to see C leave and C's tracks end` });
-      assert.deepEqual(result.unsubscribed, ['audio', 'video']);
+      }, c.participantId), { timeoutMs: EVENT_TIMEOUT_MS, description: `${label} to see C leave, C's video end and C leave its slot` });
+      assert.deepEqual(result.unsubscribed, ['video']);
     }
     await c.page.close();
     participants.delete('C');

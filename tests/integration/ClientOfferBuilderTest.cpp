@@ -122,4 +122,33 @@ TEST_CASE("ClientOfferBuilder leaves out the BUNDLE group when every m-line is s
   CHECK(signaling::SessionDescription::Parse(sdp, &error).has_value());
 }
 
+TEST_CASE("ClientOfferBuilder offers simulcast video with a=rid and a=simulcast, no SSRCs",
+          "[client]") {
+  std::vector<OfferMediaLine> lines(1);
+  lines[0].mid = "0";
+  lines[0].kind = "video";
+  lines[0].direction = Direction::kSendOnly;
+  lines[0].trackId = "v";
+  lines[0].rids = {"q", "h", "f"};
+  const std::string sdp = ClientOfferBuilder::Build(Parameters(), lines);
+  std::string error;
+  const auto offer = signaling::SessionDescription::Parse(sdp, &error);
+  INFO(error << "\n" << sdp);
+  REQUIRE(offer.has_value());
+  const auto& video = offer->media[0];
+  REQUIRE(video.rids.size() == 3);
+  CHECK(video.rids[0].id == "q");
+  CHECK(video.rids[2].id == "f");
+  CHECK(video.rids[1].direction == "send");
+  CHECK(video.simulcast == "send q;h;f");
+  CHECK(video.ssrcs.empty());
+  CHECK(video.msidTrack == "v");
+  // The rid extension is offered so the streams can be told apart.
+  bool ridExtension = false;
+  for (const auto& extension : video.extensions) {
+    ridExtension |= extension.uri == "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
+  }
+  CHECK(ridExtension);
+}
+
 }  // namespace myriad::integration

@@ -556,7 +556,7 @@ TEST_CASE("Subscriptions follow renegotiation, codecs and departures",
   CHECK(aliceVideo.codecName == "H264");
   CHECK(aliceVideo.payloadType == 108);
 
-  // Bob heard of the tracks through trackPublished.
+  // Bob heard of the tracks through a `roster` batch.
   REQUIRE(RunUntil(
       context, [&] { return bob.RemoteTracks().size() == 2; }, kDeadline));
   CHECK(bob.RemoteTracks().at(aliceVideo.trackId).participantId == alice.ParticipantId());
@@ -633,11 +633,20 @@ TEST_CASE("Subscriptions follow renegotiation, codecs and departures",
       kDeadline));
   CHECK(bob.RemoteTracks().empty());
   CHECK(carol.RemoteTracks().empty());
-  size_t unpublished = 0;
+  // Alice's departure reached Bob as one `left` entry of a roster batch (her
+  // tracks go with her), and batch versions only grow.
+  size_t leftEntries = 0;
+  uint64_t lastVersion = 0;
   for (const auto& event : bob.Events()) {
-    if (event.value("type", "") == "trackUnpublished") ++unpublished;
+    if (event.value("type", "") != "roster") continue;
+    CHECK(event.value("version", uint64_t{0}) > lastVersion);
+    lastVersion = event.value("version", uint64_t{0});
+    for (const auto& left : event.value("left", nlohmann::json::array())) {
+      if (left == alice.ParticipantId()) ++leftEntries;
+    }
   }
-  CHECK(unpublished == 2);
+  CHECK(leftEntries == 1);
+  CHECK(bob.RosterVersion() == lastVersion);
 }
 
 }  // namespace myriad::integration

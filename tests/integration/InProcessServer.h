@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -19,7 +20,9 @@ namespace myriad::integration {
 
 class InProcessServer {
  public:
-  InProcessServer() {
+  // `configure` adjusts the test configuration (room limits, batching)
+  // before the server starts.
+  explicit InProcessServer(const std::function<void(config::ServerConfig&)>& configure = {}) {
     // Quiet by default; MYRIAD_TEST_LOG=debug shows the server's view.
     const char* level = std::getenv("MYRIAD_TEST_LOG");
     server::Logging::Initialize(level ? level : "warn");
@@ -29,6 +32,7 @@ class InProcessServer {
     config.media.listenAddress = "127.0.0.1";
     config.media.portBase = 0;
     config.media.workers = 2;
+    if (configure) configure(config);
     server_ = std::make_unique<server::Server>(config);
     std::string error;
     INFO(error);

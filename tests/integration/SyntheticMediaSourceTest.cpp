@@ -1,5 +1,6 @@
 // The synthetic media of the load generator and the integration tests.
 
+#include <algorithm>
 #include <array>
 #include <catch2/catch.hpp>
 #include <vector>
@@ -111,6 +112,61 @@ TEST_CASE("SyntheticMediaSource writes Opus packets at 48 kHz with an audio leve
   std::array<uint8_t, 16> tiny{};
   CHECK(source.NextPacket(tiny, 0, 0).empty());
   CHECK(!SyntheticMediaSource::ReadSendTime(std::vector<uint8_t>(7)).has_value());
+}
+
+TEST_CASE("SyntheticMediaSource follows the talk level, marks spurts and leads with a header",
+          "[client]") {
+  SyntheticMediaSource::Config config;
+  config.video = false;
+  config.ssrc = 9;
+  config.clockRate = 48000;
+  config.audioLevelId = 1;
+  config.minPayloadSize = 30;
+  config.maxPayloadSize = 30;
+  config.randomPayload = false;
+  config.audioLevel = 127;
+  config.voiceActivity = false;
+  SyntheticMediaSource source(config);
+  const std::vector<uint8_t> header = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  // Silence, then a talk spurt at -20 dBov starting with the marker bit
+  // (RFC 3551 4.1), then silence again.
+  struct Step {
+    uint8_t level;
+    bool voice;
+    bool markSpurt;
+  };
+  const std::vector<Step> steps = {{127, false, false},
+                                   {127, false, false},
+                                   {20, true, true},
+                                   {20, true, false},
+                                   {127, false, false}};
+  for (size_t i = 0; i < steps.size(); ++i) {
+    INFO("packet " << i);
+    source.SetAudioLevel(steps[i].level, steps[i].voice);
+    if (steps[i].markSpurt) source.MarkTalkSpurt();
+    std::array<uint8_t, 1500> buffer{};
+    const auto bytes = source.NextPacket(buffer, 0, 1000, header);
+    REQUIRE(!bytes.empty());
+    const auto packet = rtp::RtpPacket::Parse(bytes);
+    REQUIRE(packet.has_value());
+    const auto level = rtp::ReadAudioLevel(packet->GetExtension(1));
+    REQUIRE(level.has_value());
+    CHECK(level->level == steps[i].level);
+    CHECK(level->voiceActivity == steps[i].voice);
+    CHECK(packet->Marker() == (i == 0 || steps[i].markSpurt));
+    REQUIRE(packet->PayloadSize() == 30);
+    const auto payload = packet->Payload();
+    CHECK(std::vector<uint8_t>(payload.begin(), payload.begin() + 12) == header);
+    // No noise requested: zeros after the header.
+    CHECK(std::all_of(payload.begin() + 12, payload.end(), [](uint8_t b) { return b == 0; }));
+  }
+  // A header longer than the payload range makes the payload longer.
+  const std::vector<uint8_t> longHeader(40, 0xAB);
+  std::array<uint8_t, 1500> buffer{};
+  const auto bytes = source.NextPacket(buffer, 0, 1000, longHeader);
+  const auto packet = rtp::RtpPacket::Parse(bytes);
+  REQUIRE(packet.has_value());
+  CHECK(packet->PayloadSize() == 40);
 }
 
 }  // namespace myriad::integration

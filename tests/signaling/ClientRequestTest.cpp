@@ -77,3 +77,31 @@ TEST_CASE("malformed frames get bad_json, bad_message or unknown_type, keeping t
   CHECK(error.id == 12);
   CHECK(std::holds_alternative<LeaveRequest>(ExpectRequest(R"({"type":"leave"})").body));
 }
+
+TEST_CASE("offers bind audio slots and flag priority sources") {
+  const auto request = ExpectRequest(
+      R"({"type":"offer","sdp":"v=0","publish":{"0":{"source":"microphone","priority":true},)"
+      R"("1":{"source":"camera"}},"slots":{"3":0,"4":2}})");
+  const auto& offer = std::get<OfferRequest>(request.body);
+  CHECK(offer.publish.at("0").priority);
+  CHECK_FALSE(offer.publish.at("1").priority);
+  REQUIRE(offer.slots.size() == 2);
+  CHECK(offer.slots.at("3") == 0);
+  CHECK(offer.slots.at("4") == 2);
+
+  ExpectError(R"({"type":"offer","sdp":"v=0","slots":[0]})", "bad_message");
+  ExpectError(R"({"type":"offer","sdp":"v=0","slots":{"3":-1}})", "bad_message");
+  ExpectError(R"({"type":"offer","sdp":"v=0","slots":{"3":"0"}})", "bad_message");
+  ExpectError(R"({"type":"offer","sdp":"v=0","slots":{"3":1.5}})", "bad_message");
+  ExpectError(R"({"type":"offer","sdp":"v=0","slots":{"3":70000}})", "bad_message");
+  ExpectError(R"({"type":"offer","sdp":"v=0","publish":{"0":{"priority":"yes"}}})", "bad_message");
+}
+
+TEST_CASE("rosterPage needs a string cursor") {
+  const auto request = ExpectRequest(R"({"type":"rosterPage","id":4,"cursor":"P12"})");
+  CHECK(request.id == 4);
+  CHECK(std::get<myriad::signaling::RosterPageRequest>(request.body).cursor == "P12");
+  ExpectError(R"({"type":"rosterPage"})", "bad_cursor");
+  const auto error = ExpectError(R"({"type":"rosterPage","id":"x","cursor":7})", "bad_cursor");
+  CHECK(error.id == "x");
+}

@@ -276,6 +276,22 @@ TEST_CASE("answer rejects the stopped transceiver and keeps it out of BUNDLE", "
   CHECK(answer.sdp.find("m=video 0 UDP/TLS/RTP/SAVPF 96 97 98 ") != std::string::npos);
 }
 
+TEST_CASE("answer refuses the mids the room's limits refuse", "[sdp][answer]") {
+  auto offer = ParseOk(ReadFixture("subscribe-stopped.sdp"));
+  std::string error;
+  const std::map<std::string, std::string> refused{{"0", "room has 50 publishers"}};
+  auto answer =
+      SdpAnswerBuilder::Build(offer, Local(), {{"3", VideoStream(5000)}}, &error, refused);
+  REQUIRE(answer.has_value());
+  auto parsed = CheckCommonAnswerShape(offer, *answer);
+  CHECK(answer->media[0].rejected);
+  CHECK(answer->media[0].rejectReason == "room has 50 publishers");
+  CHECK_FALSE(answer->media[0].serverReceives);
+  CHECK(parsed.media[0].port == 0);
+  CHECK_FALSE(answer->media[1].rejected);
+  CHECK(parsed.media[3].direction == "sendonly");
+}
+
 TEST_CASE("answer rejects the data channel m-line", "[sdp][answer]") {
   auto offer = ParseOk(ReadFixture("publish-with-datachannel.sdp"));
   auto answer = BuildOk(offer);

@@ -37,13 +37,42 @@ export const CHROMIUM_ARGS = [
   '--autoplay-policy=no-user-gesture-required',
 ];
 
+// Replaces the microphone of every page with a steady 440 Hz tone from Web
+// Audio. Chromium's fake capture device only beeps for 20 ms every 500 ms,
+// which the server's speaker selection (smoothed RFC 6464 levels, docs/
+// protocol.md "Audio slots") rightly treats as silence, so a fake-device
+// participant never gets an audio slot. Video still comes from the fake camera.
+function installToneMicrophone() {
+  const mediaDevices = navigator.mediaDevices;
+  if (!mediaDevices || !mediaDevices.getUserMedia) return;
+  const original = mediaDevices.getUserMedia.bind(mediaDevices);
+  mediaDevices.getUserMedia = async (constraints = {}) => {
+    if (!constraints.audio) return original(constraints);
+    const camera = constraints.video ? await original({ video: constraints.video }) : null;
+    const context = new AudioContext({ sampleRate: 48000 });
+    const oscillator = context.createOscillator();
+    oscillator.frequency.value = 440;
+    const gain = context.createGain();
+    gain.gain.value = 0.3; // about -13 dBov RMS: clearly a speaker
+    const destination = context.createMediaStreamDestination();
+    oscillator.connect(gain).connect(destination);
+    oscillator.start();
+    await context.resume();
+    window.__myriadToneContext = context; // keeps the graph alive
+    return new MediaStream([...destination.stream.getAudioTracks(), ...(camera ? camera.getVideoTracks() : [])]);
+  };
+}
+
 /**
  * Launches Chromium with a fresh temporary profile.
+ * `microphone`: 'fake' (Chromium's fake device: a 20 ms beep every 500 ms,
+ * too quiet on average to ever be a speaker) or 'tone' (a steady tone, see
+ * installToneMicrophone).
  * @returns {Promise<{context: import('playwright-core').BrowserContext, userDataDir: string,
  *   newParticipantPage: (url: string, label: string) => Promise<import('playwright-core').Page>,
  *   consoleLog: string[], close: () => Promise<void>}>}
  */
-export async function launchBrowser() {
+export async function launchBrowser({ microphone = 'fake' } = {}) {
   const userDataDir = await mkdtemp(path.join(tmpdir(), 'myriad-e2e-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM_PATH,
@@ -52,6 +81,7 @@ export async function launchBrowser() {
     viewport: { width: 1280, height: 800 },
     permissions: ['camera', 'microphone'],
   });
+  if (microphone === 'tone') await context.addInitScript(installToneMicrophone);
   // Page console output and errors, prefixed with the participant's label;
   // printed by the tests when something fails.
   const consoleLog = [];
@@ -103,8 +133,10 @@ export async function pollUntil(probe, { timeoutMs = 30000, intervalMs = 250, de
 /**
  * RTP stats of the page's MyriadClient peer connection (window.myriad.pc).
  * inbound: one entry per inbound-rtp stream, with the remote participant and
- * Myriad trackId it belongs to (found through window.demoState.remoteTracks by
- * the receiver track's id); outbound: one per outbound-rtp stream.
+ * Myriad trackId it belongs to: for a video (or per-track audio)
+ * subscription through window.demoState.remoteTracks by the receiver track's
+ * id; for an audio slot, `slot` and the participant the slot carries now
+ * (window.myriad.speakers). outbound: one per outbound-rtp stream.
  */
 export async function rtpStats(page) {
   return page.evaluate(async () => {
@@ -113,6 +145,13 @@ export async function rtpStats(page) {
     const byTrackId = new Map();
     for (const [trackId, entry] of Object.entries(window.demoState.remoteTracks)) {
       if (entry.track) byTrackId.set(entry.track.id, { trackId, participantId: entry.participantId });
+    }
+    for (const receiver of client.slots) {
+      if (!receiver.track) continue;
+      const speaker = client.speakers[receiver.slot] || {};
+      byTrackId.set(receiver.track.id, {
+        slot: receiver.slot, trackId: speaker.trackId || undefined, participantId: speaker.participantId || undefined,
+      });
     }
     const report = await client.pc.getStats();
     const inbound = [];
@@ -125,6 +164,7 @@ export async function rtpStats(page) {
           mid: s.mid,
           ssrc: s.ssrc,
           trackIdentifier: s.trackIdentifier,
+          slot: owner.slot,
           trackId: owner.trackId,
           participantId: owner.participantId,
           packetsReceived: s.packetsReceived || 0,
@@ -132,6 +172,8 @@ export async function rtpStats(page) {
           framesDecoded: s.framesDecoded || 0,
           frameWidth: s.frameWidth || 0,
           frameHeight: s.frameHeight || 0,
+          audioLevel: s.audioLevel || 0,
+          totalAudioEnergy: s.totalAudioEnergy || 0,
         });
       } else if (s.type === 'outbound-rtp') {
         outbound.push({

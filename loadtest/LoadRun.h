@@ -1,0 +1,98 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "loadtest/LoadStats.h"
+#include "loadtest/ParticipantObservations.h"
+#include "loadtest/RunReport.h"
+#include "loadtest/Scenario.h"
+#include "loadtest/SimulatedParticipant.h"
+#include "loadtest/TalkSchedule.h"
+
+namespace myriad::loadtest {
+
+class LoadShard;
+
+// One load test against a running server: builds the talk schedule, runs
+// the participants on `threads` shards (io_context threads) for the
+// scenario's duration, reads the server process from /proc when its pid is
+// known, and turns it all into a RunReport. Usable in-process: an
+// integration test runs it against InProcessServer and checks the report,
+// the per-participant observations and the schedule.
+//
+// Timeline: participants join from StartUs() at joinRatePerSecond; media
+// starts per publisher once its transport is up; at StartUs() +
+// durationSeconds the counts are taken and everyone leaves. The "measured
+// window" for server CPU runs from the moment every join has settled (or the
+// end, whichever is first) to the end. The run never exceeds maxRunSeconds.
+class LoadRun {
+ public:
+  struct Options {
+    Scenario scenario;
+    std::string host = "127.0.0.1";
+    uint16_t port = 7880;
+    int serverPid = 0;  // > 0: CPU and RSS from /proc/<pid>
+    unsigned threads = 1;
+    // Keep every slot packet and `speakers` message per participant.
+    bool recordDetail = false;
+    // A progress line every second, if set.
+    std::ostream* progress = nullptr;
+  };
+
+  explicit LoadRun(Options options);
+  ~LoadRun();
+  LoadRun(const LoadRun&) = delete;
+  LoadRun& operator=(const LoadRun&) = delete;
+
+  // Runs to the end (bounded by maxRunSeconds) and reports. Call once.
+  RunReport Run();
+
+  // "" when `host` may be load-tested (a 127.0.0.0/8 address or
+  // "localhost"), else why not.
+  static std::string CheckTarget(const std::string& host);
+
+  const Scenario& GetScenario() const { return options_.scenario; }
+  const TalkSchedule& Schedule() const { return *schedule_; }
+  // Steady clock microseconds of schedule offset 0 (set by Run()).
+  int64_t StartUs() const { return startUs_; }
+  // When the media stopped and the counts were taken.
+  int64_t EndUs() const { return endUs_; }
+  // After Run(): one entry per participant, indexed by participant index.
+  const std::vector<ParticipantObservations>& Observations() const { return observations_; }
+  std::optional<uint32_t> IndexOf(const std::string& participantId) const;
+
+ private:
+  struct SwitchAnalysis {
+    LatencyHistogram latency;
+    uint64_t expected = 0;
+    uint64_t missed = 0;
+  };
+
+  void PrintProgress(double elapsedSeconds, double serverCores, double generatorCores);
+  // Talk spurts that should have reached each subscriber's slots, and when
+  // they did (see RunReport::Speakers).
+  SwitchAnalysis AnalyseSwitches(
+      const std::vector<std::vector<SimulatedParticipant::SpurtArrival>>& arrivals) const;
+  void FillMessages(RunReport& report) const;
+
+  Options options_;
+  std::unique_ptr<TalkSchedule> schedule_;
+  std::vector<std::unique_ptr<LoadShard>> shards_;
+  int64_t startUs_ = 0;
+  int64_t endUs_ = 0;
+  std::vector<ParticipantObservations> observations_;
+  std::map<std::string, uint32_t> indexById_;
+  // What the last progress line counted.
+  uint64_t progressSent_ = 0;
+  uint64_t progressReceived_ = 0;
+  uint64_t progressBehind_ = 0;
+  double progressElapsed_ = 0;
+};
+
+}  // namespace myriad::loadtest

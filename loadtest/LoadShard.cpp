@@ -1,0 +1,148 @@
+#include "loadtest/LoadShard.h"
+
+#include <boost/asio/post.hpp>
+
+#include "loadtest/SteadyMicros.h"
+
+namespace myriad::loadtest {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr int64_t kTickUs = 1000;
+constexpr int64_t kHousekeepingUs = 250'000;
+
+asio::steady_timer::time_point AtSteadyMicros(int64_t us) {
+  return asio::steady_timer::time_point(std::chrono::microseconds(us));
+}
+
+}  // namespace
+
+LoadShard::LoadShard(const Scenario& scenario, const TalkSchedule& schedule, Config config,
+                     const std::vector<uint32_t>& participantIndices)
+    : work_(asio::make_work_guard(context_)),
+      scenario_(scenario),
+      config_(std::move(config)),
+      environment_{context_,
+                   scenario,
+                   schedule,
+                   stats_,
+                   config_.host,
+                   config_.port,
+                   config_.certificate,
+                   config_.startUs,
+                   config_.recordDetail,
+                   packetBuffer_},
+      tickTimer_(context_),
+      leaveTimer_(context_) {
+  for (const uint32_t index : participantIndices) {
+    participants_.push_back(std::make_unique<SimulatedParticipant>(environment_, index));
+    // Joins are paced over the whole run by participant index, so shards
+    // on different threads interleave them without talking to each other.
+    joinAtUs_.push_back(config_.startUs + static_cast<int64_t>(static_cast<double>(index) * 1e6 /
+                                                               scenario.joinRatePerSecond));
+  }
+}
+
+LoadShard::~LoadShard() {
+  // Clients close their sockets before the io_context goes.
+  for (auto& participant : participants_) participant->Close();
+}
+
+void LoadShard::Run() {
+  nextTickUs_ = config_.startUs;
+  nextHousekeepingUs_ = config_.startUs;
+  ScheduleTick();
+  context_.run();
+  PublishProgress();
+  progress_.finished = true;
+}
+
+void LoadShard::ScheduleTick() {
+  tickTimer_.expires_at(AtSteadyMicros(nextTickUs_));
+  tickTimer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !stopped_) OnTick();
+  });
+}
+
+void LoadShard::OnTick() {
+  const int64_t now = SteadyMicros();
+  while (nextJoin_ < participants_.size() && joinAtUs_[nextJoin_] <= now && !finishing_) {
+    participants_[nextJoin_++]->StartJoin(now);
+  }
+  if (!finishing_) {
+    for (auto& participant : participants_) participant->SendDue(now);
+  }
+  if (now >= nextHousekeepingUs_) {
+    for (auto& participant : participants_) participant->Housekeeping(now);
+    PublishProgress();
+    nextHousekeepingUs_ = now + kHousekeepingUs;
+  }
+  // A late tick does not queue catch-up ticks: senders catch up themselves.
+  nextTickUs_ = std::max(nextTickUs_ + kTickUs, now + kTickUs / 2);
+  ScheduleTick();
+}
+
+void LoadShard::PublishProgress() {
+  uint64_t settled = 0;
+  for (const auto& participant : participants_) settled += participant->JoinSettled() ? 1 : 0;
+  progress_.joinsAttempted = stats_.joinsAttempted;
+  progress_.joinsSettled = settled;
+  progress_.joinsCompleted = stats_.joinsCompleted;
+  progress_.joinsFailed = stats_.joinsFailed;
+  progress_.transportsConnected = stats_.transportsConnected;
+  progress_.packetsSent = stats_.audioSent + stats_.videoSent;
+  progress_.packetsNotSent = stats_.notSent;
+  progress_.packetsReceived = stats_.audioReceived + stats_.videoReceived;
+  progress_.recentMaxLatencyUs = stats_.recentMaxLatencyUs;
+  stats_.recentMaxLatencyUs = 0;
+}
+
+void LoadShard::Finish() {
+  asio::post(context_, [this] { DoFinish(); });
+}
+
+void LoadShard::Abort() {
+  asio::post(context_, [this] { Stop(); });
+  // If the thread is stuck in a handler, stop() still ends run() after it.
+  context_.stop();
+}
+
+void LoadShard::DoFinish() {
+  if (finishing_) return;
+  finishing_ = true;
+  const int64_t now = SteadyMicros();
+  for (auto& participant : participants_) participant->Finish(now);
+  PublishProgress();
+  // One extra count until every Leave was started: a participant that never
+  // joined answers at once.
+  leavesPending_ = 1;
+  for (auto& participant : participants_) {
+    ++leavesPending_;
+    participant->Leave([this] { OnLeft(); });
+  }
+  OnLeft();
+  if (leavesPending_ == 0 || stopped_) return;
+  leaveTimer_.expires_at(AtSteadyMicros(now + config_.leaveTimeoutUs));
+  leaveTimer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) Stop();
+  });
+}
+
+void LoadShard::OnLeft() {
+  // Stop() destroys the clients: never inside one of their callbacks.
+  if (--leavesPending_ == 0) asio::post(context_, [this] { Stop(); });
+}
+
+void LoadShard::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  tickTimer_.cancel();
+  leaveTimer_.cancel();
+  for (auto& participant : participants_) participant->Close();
+  work_.reset();
+  context_.stop();
+}
+
+}  // namespace myriad::loadtest

@@ -1,0 +1,98 @@
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "loadtest/LoadStats.h"
+#include "loadtest/Scenario.h"
+#include "loadtest/SimulatedParticipant.h"
+#include "loadtest/TalkSchedule.h"
+#include "server/transport/DtlsCertificate.h"
+
+namespace myriad::loadtest {
+
+// The participants one thread of a load test drives, on one io_context:
+// joins at the scenario's pace, media on a 1 ms tick (each sender at its
+// own phase of its packet interval, so sends spread evenly), upkeep every
+// 250 ms, and at the end leaving. Everything runs on the thread that calls
+// Run(); Finish() and Abort() may be called from any thread.
+class LoadShard {
+ public:
+  struct Config {
+    std::string host;
+    uint16_t port = 0;
+    std::shared_ptr<const server::transport::DtlsCertificate> certificate;
+    int64_t startUs = 0;  // the first join, schedule offset 0
+    bool recordDetail = false;
+    // How long leaving may take at the end before the shard just stops.
+    int64_t leaveTimeoutUs = 5'000'000;
+  };
+
+  // Counters for the progress line, published by the shard every 250 ms.
+  struct Progress {
+    std::atomic<uint64_t> joinsAttempted{0};
+    std::atomic<uint64_t> joinsSettled{0};
+    std::atomic<uint64_t> joinsCompleted{0};
+    std::atomic<uint64_t> joinsFailed{0};
+    std::atomic<uint64_t> transportsConnected{0};
+    std::atomic<uint64_t> packetsSent{0};
+    std::atomic<uint64_t> packetsNotSent{0};
+    std::atomic<uint64_t> packetsReceived{0};
+    std::atomic<int64_t> recentMaxLatencyUs{0};
+    std::atomic<bool> finished{false};
+  };
+
+  LoadShard(const Scenario& scenario, const TalkSchedule& schedule, Config config,
+            const std::vector<uint32_t>& participantIndices);
+  ~LoadShard();
+  LoadShard(const LoadShard&) = delete;
+  LoadShard& operator=(const LoadShard&) = delete;
+
+  // Runs until Finish() has let everyone leave (or Abort()).
+  void Run();
+  // Stops the media, takes the final counts and leaves the rooms.
+  void Finish();
+  // Stops at once.
+  void Abort();
+
+  const Progress& GetProgress() const { return progress_; }
+  // After Run() returned.
+  const LoadStats& Stats() const { return stats_; }
+  std::vector<std::unique_ptr<SimulatedParticipant>>& Participants() { return participants_; }
+
+ private:
+  void ScheduleTick();
+  void OnTick();
+  void PublishProgress();
+  void DoFinish();
+  void OnLeft();
+  void Stop();
+
+  boost::asio::io_context context_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  const Scenario& scenario_;
+  Config config_;
+  LoadStats stats_;
+  std::array<uint8_t, 1600> packetBuffer_{};
+  SimulatedParticipant::Environment environment_;
+  std::vector<std::unique_ptr<SimulatedParticipant>> participants_;
+  std::vector<int64_t> joinAtUs_;  // parallel to participants_
+  size_t nextJoin_ = 0;
+  boost::asio::steady_timer tickTimer_;
+  boost::asio::steady_timer leaveTimer_;
+  int64_t nextTickUs_ = 0;
+  int64_t nextHousekeepingUs_ = 0;
+  bool finishing_ = false;
+  bool stopped_ = false;
+  size_t leavesPending_ = 0;
+  Progress progress_;
+};
+
+}  // namespace myriad::loadtest

@@ -1,0 +1,200 @@
+#include "loadtest/LoadtestCommandLine.h"
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+
+namespace myriad::loadtest {
+namespace {
+
+template <typename Integer>
+bool ParseInteger(const std::string& text, Integer& out, Integer min, Integer max) {
+  Integer value{};
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+    return false;
+  }
+  out = value;
+  return true;
+}
+
+bool ParseNumber(const std::string& text, double& out) {
+  if (text.empty()) return false;
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || !std::isfinite(value) || value < 0) return false;
+  out = value;
+  return true;
+}
+
+}  // namespace
+
+std::string LoadtestCommandLine::FlagOf(const std::string& thresholdName) {
+  std::string flag = "--";
+  for (const char c : thresholdName) {
+    if (std::isupper(static_cast<unsigned char>(c))) {
+      flag += '-';
+      flag += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else {
+      flag += c;
+    }
+  }
+  return flag;
+}
+
+std::string LoadtestCommandLine::Usage() {
+  std::string usage =
+      "usage: myriad-loadtest [--scenario NAME|FILE] [--server HOST:PORT [--server-pid PID]]\n"
+      "                       [--spawn-server BINARY [--server-log FILE]] [--threads N]\n"
+      "                       [--report FILE] [--quiet] [--list-scenarios]\n"
+      "                       [--participants N] [--rooms N] [--duration SECONDS] [--seed N]\n"
+      "                       [--join-rate PER_SECOND] [--max-run-seconds SECONDS]\n"
+      "                       [--audio-slots K] [threshold flags]\n"
+      "Simulates a scenario's participants against a local Myriad server (127.0.0.0/8 only)\n"
+      "and reports joins, loss, latency, speaker switching, signalling and CPU/RSS.\n"
+      "Threshold flags (override the scenario's `thresholds`):\n";
+  for (const auto& name : Thresholds::Names()) usage += "  " + FlagOf(name) + " VALUE\n";
+  usage +=
+      "Exit status: 0 all thresholds met, 1 a threshold missed, 2 usage error,\n"
+      "3 the run failed (server unreachable or exited, hard time limit).\n"
+      "See docs/loadtest.md.\n";
+  return usage;
+}
+
+std::optional<LoadtestCommandLine::Options> LoadtestCommandLine::Parse(
+    const std::vector<std::string>& arguments, std::string* error) {
+  Options options;
+  bool serverGiven = false;
+  for (size_t i = 0; i < arguments.size(); ++i) {
+    std::string flag = arguments[i];
+    std::optional<std::string> inlineValue;
+    if (const auto equals = flag.find('=');
+        flag.rfind("--", 0) == 0 && equals != std::string::npos) {
+      inlineValue = flag.substr(equals + 1);
+      flag = flag.substr(0, equals);
+    }
+    const auto value = [&]() -> std::optional<std::string> {
+      if (inlineValue) return inlineValue;
+      if (i + 1 >= arguments.size()) {
+        *error = flag + " needs a value";
+        return std::nullopt;
+      }
+      return arguments[++i];
+    };
+    const auto bad = [&](const std::string& text, const std::string& what) {
+      *error = flag + ": \"" + text + "\" is not " + what;
+      return std::nullopt;
+    };
+    if (flag == "--help" || flag == "-h") {
+      options.help = true;
+    } else if (flag == "--quiet") {
+      options.quiet = true;
+    } else if (flag == "--list-scenarios") {
+      options.listScenarios = true;
+    } else if (flag == "--scenario" || flag == "--report" || flag == "--spawn-server" ||
+               flag == "--server-log" || flag == "--scenario-dir") {
+      const auto text = value();
+      if (!text) return std::nullopt;
+      if (text->empty()) return bad(*text, "a name or path");
+      if (flag == "--scenario") options.scenario = *text;
+      if (flag == "--report") options.reportPath = *text;
+      if (flag == "--spawn-server") options.spawnServer = *text;
+      if (flag == "--server-log") options.serverLog = *text;
+      if (flag == "--scenario-dir") options.scenarioDirectory = *text;
+    } else if (flag == "--server") {
+      const auto text = value();
+      if (!text) return std::nullopt;
+      const auto colon = text->rfind(':');
+      if (colon == std::string::npos || colon == 0 ||
+          !ParseInteger<uint16_t>(text->substr(colon + 1), options.port, 1, 65535)) {
+        return bad(*text, "HOST:PORT");
+      }
+      options.host = text->substr(0, colon);
+      serverGiven = true;
+    } else if (flag == "--server-pid") {
+      const auto text = value();
+      if (!text) return std::nullopt;
+      if (!ParseInteger<int>(*text, options.serverPid, 1, 1 << 30)) return bad(*text, "a pid");
+    } else if (flag == "--threads") {
+      const auto text = value();
+      if (!text) return std::nullopt;
+      if (!ParseInteger<unsigned>(*text, options.threads, 1, 64)) return bad(*text, "1..64");
+    } else if (flag == "--participants" || flag == "--rooms" || flag == "--seed" ||
+               flag == "--audio-slots") {
+      const auto text = value();
+      if (!text) return std::nullopt;
+      uint32_t number = 0;
+      if (!ParseInteger<uint32_t>(*text, number, 0, 0xFFFFFFFF)) {
+        return bad(*text, "a non-negative integer");
+      }
+      if (flag == "--participants") options.participants = number;
+      if (flag == "--rooms") options.rooms = number;
+      if (flag == "--seed") options.seed = number;
+      if (flag == "--audio-slots") options.audioSlots = number;
+    } else if (flag == "--duration" || flag == "--max-run-seconds" || flag == "--join-rate") {
+      const auto text = value();
+      if (!text) return std::nullopt;
+      double number = 0;
+      if (!ParseNumber(*text, number) || number <= 0) return bad(*text, "a positive number");
+      if (flag == "--duration") options.durationSeconds = number;
+      if (flag == "--max-run-seconds") options.maxRunSeconds = number;
+      if (flag == "--join-rate") options.joinRatePerSecond = number;
+    } else {
+      bool threshold = false;
+      for (const auto& name : Thresholds::Names()) {
+        if (flag != FlagOf(name)) continue;
+        threshold = true;
+        const auto text = value();
+        if (!text) return std::nullopt;
+        double number = 0;
+        if (!ParseNumber(*text, number)) return bad(*text, "a non-negative number");
+        options.thresholds.Set(name, number);
+      }
+      if (!threshold) {
+        *error = "unknown option " + flag;
+        return std::nullopt;
+      }
+    }
+  }
+  if (serverGiven && !options.spawnServer.empty()) {
+    *error = "--server and --spawn-server exclude each other";
+    return std::nullopt;
+  }
+  if (options.serverPid != 0 && !options.spawnServer.empty()) {
+    *error = "--server-pid is for --server; --spawn-server knows its server's pid";
+    return std::nullopt;
+  }
+  return options;
+}
+
+void LoadtestCommandLine::ApplyOverrides(const Options& options, Scenario& scenario) {
+  if (options.participants) {
+    // Role counts that were "everyone" or beyond the new total follow it.
+    const uint32_t total = *options.participants;
+    if (scenario.audioPublishers && *scenario.audioPublishers > total) {
+      scenario.audioPublishers = total;
+    }
+    if (scenario.audioSubscribers && *scenario.audioSubscribers > total) {
+      scenario.audioSubscribers = total;
+    }
+    scenario.videoPublishers = std::min(scenario.videoPublishers, total);
+    scenario.videoSubscribers = std::min(scenario.videoSubscribers, total);
+    scenario.audio.priorityPublishers = std::min(scenario.audio.priorityPublishers, total);
+    scenario.participants = total;
+  }
+  if (options.rooms) scenario.rooms = *options.rooms;
+  if (options.seed) scenario.seed = *options.seed;
+  if (options.audioSlots) scenario.server.audioSlots = *options.audioSlots;
+  if (options.durationSeconds) {
+    scenario.durationSeconds = *options.durationSeconds;
+    if (scenario.maxRunSeconds > 0 && scenario.maxRunSeconds < scenario.durationSeconds) {
+      scenario.maxRunSeconds = scenario.durationSeconds + 60;
+    }
+  }
+  if (options.maxRunSeconds) scenario.maxRunSeconds = *options.maxRunSeconds;
+  if (options.joinRatePerSecond) scenario.joinRatePerSecond = *options.joinRatePerSecond;
+  scenario.thresholds.Merge(options.thresholds);
+}
+
+}  // namespace myriad::loadtest

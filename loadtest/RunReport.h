@@ -1,0 +1,126 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "loadtest/LatencyHistogram.h"
+#include "loadtest/Thresholds.h"
+
+namespace myriad::loadtest {
+
+// What one myriad-loadtest run measured (docs/loadtest.md, "Report").
+// Durations are milliseconds unless the name says otherwise.
+struct RunReport {
+  // Percentiles of one distribution, in milliseconds.
+  struct Distribution {
+    uint64_t count = 0;
+    double p50 = 0;
+    double p95 = 0;
+    double p99 = 0;
+    double max = 0;
+    double mean = 0;
+
+    static Distribution FromMicros(const LatencyHistogram& histogram);
+    nlohmann::json ToJson() const;
+  };
+
+  struct Joins {
+    uint64_t attempted = 0;
+    uint64_t completed = 0;
+    uint64_t failed = 0;
+    uint64_t negotiationsFailed = 0;  // publish, slot or viewport offers
+    uint64_t transportsConnected = 0;
+    uint64_t transportsFailed = 0;
+    // Failure reasons with their counts ("room_full: ...", "timeout ...").
+    std::map<std::string, uint64_t> errors;
+    double JoinedPercent() const;
+  };
+
+  struct Packets {
+    uint64_t sent = 0;
+    uint64_t audioSent = 0;
+    uint64_t videoSent = 0;
+    uint64_t notSent = 0;  // the generator fell behind its schedule
+    uint64_t received = 0;
+    uint64_t audioReceived = 0;
+    uint64_t videoReceived = 0;
+    uint64_t lost = 0;       // sequence gaps, per received stream
+    uint64_t foreign = 0;    // received without a valid LoadtestPayload
+    uint64_t unmatched = 0;  // on an SSRC no answer had announced yet
+    double LossPercent() const;
+    // notSent / (sent + notSent): above 1% the generator was overloaded and
+    // latency and speaker results say more about it than about the server.
+    double NotSentPercent() const;
+  };
+
+  struct Speakers {
+    // Slot packets from a publisher silent for the whole smoothing window.
+    uint64_t nonTalkerPackets = 0;
+    // Slot packets sent while their publisher was silent (incl. hangover).
+    uint64_t silentPackets = 0;
+    // (subscriber, talk spurt) pairs that should have reached a slot: the
+    // talker was among the loudest K when its spurt started and both sides
+    // were ready; missed ones never reached any slot of the subscriber.
+    uint64_t switchesExpected = 0;
+    uint64_t switchesMissed = 0;
+    uint64_t speakersMessages = 0;
+    uint64_t subscribersWithoutAudio = 0;
+  };
+
+  struct Messages {
+    uint64_t total = 0;
+    double meanPerParticipant = 0;
+    double maxPerParticipant = 0;
+    // Each participant's messages over its time in the room, averaged and
+    // at most.
+    double meanPerParticipantPerSecond = 0;
+    double maxPerParticipantPerSecond = 0;
+  };
+
+  struct Process {
+    bool measured = false;
+    int pid = 0;
+    double cpuSeconds = 0;        // over the measured window
+    double cpuCores = 0;          // cpuSeconds / window
+    double windowSeconds = 0;     // the measured window (after the joins)
+    double wholeRunCpuCores = 0;  // from the first join to the end
+    uint64_t rssKbBefore = 0;     // before the first join
+    uint64_t rssKbAfter = 0;      // at the end, before leaving
+    double rssKbPerParticipant = 0;
+  };
+
+  std::string scenario;
+  uint32_t seed = 0;
+  uint32_t participants = 0;
+  uint32_t rooms = 0;
+  double durationSeconds = 0;  // planned
+  double elapsedSeconds = 0;   // from the first join to the end of leaving
+  // Set when the run itself failed (server unreachable, hard time limit).
+  std::string failure;
+
+  Joins joins;
+  Distribution joinTime;     // Join() -> `joined`
+  Distribution connectTime;  // Join() -> ICE + DTLS connected
+  Packets packets;
+  Distribution latency;       // every received packet: arrival - send time
+  Distribution audioLatency;  // audio slots
+  Distribution videoLatency;
+  Distribution firstAudio;     // Join() -> first packet in an audio slot
+  Distribution speakerSwitch;  // talk spurt start -> its first packet in a slot
+  Speakers speakers;
+  Messages messages;
+  Process generator;  // this process (getrusage); RSS is the peak
+  Process server;     // /proc/<pid> when known
+  std::vector<ThresholdResult> thresholds;
+
+  bool ThresholdsPassed() const;
+  nlohmann::json ToJson() const;
+  // The human summary printed at the end of a run.
+  std::string Summary() const;
+};
+
+}  // namespace myriad::loadtest

@@ -1,0 +1,98 @@
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+namespace myriad::signaling {
+
+// Collects a room's roster changes (joins, leaves, track publications) between two batch ticks and
+// turns them into one coalesced `roster` message (docs/protocol.md, `roster`). Pure logic: the room
+// records events as they happen and calls Flush() every rooms.roster_batch_interval_ms.
+//
+// The message is built once and sent, as the same text, to every participant of the room, so it
+// may name the recipient itself (its own join, its own tracks); clients skip entries carrying
+// their own participantId. Only the `joined` snapshot and `rosterPage` leave the client out.
+//
+// An entry describes an id's state at the end of the batch relative to the previous flush: a
+// participant or track that appears and disappears within one batch is left out, and `left`
+// drops that participant's `published`/`unpublished` entries (left implies every track is gone).
+// Every entry is idempotent, so a snapshot read in the middle of a batch plus that batch still
+// converge, with one exception the room must report: something that appeared after the previous
+// flush, was shown in a snapshot, and then disappeared. Call SnapshotServed() whenever the live
+// roster is shown to a client; such ids then get their `left`/`unpublished` entry.
+//
+// Ids are assumed never to be reused (the server draws 48 random bits per id). If a participant
+// id rejoins after leaving within one batch, it is reported as `joined` only, and tracks of its
+// earlier presence that were not unpublished in this batch may linger on clients.
+class RosterDeltaBatcher {
+ public:
+  struct Track {
+    std::string trackId;
+    std::string kind;    // "audio" or "video"
+    std::string source;  // camera, microphone, screen, screen_audio
+  };
+
+  void ParticipantJoined(const std::string& participantId, const std::string& name);
+  void ParticipantLeft(const std::string& participantId);
+  void TrackPublished(const std::string& participantId, const Track& track);
+  void TrackUnpublished(const std::string& participantId, const std::string& trackId);
+
+  // The room showed its live roster to a client (`joined` snapshot or `rosterPage`). Not an
+  // event: it only keeps what the snapshot showed from being coalesced away (see above).
+  void SnapshotServed();
+
+  // No event was recorded since the previous Flush (a non-empty batch may still coalesce to
+  // nothing).
+  bool Empty() const;
+
+  // The `roster` message for everything since the previous Flush, coalesced; nullopt when nothing
+  // (after coalescing) changed. Each non-empty flush increments the version. Entries within each
+  // array are in the order of the events that produced them.
+  std::optional<nlohmann::json> Flush();
+
+  // Version of the last non-empty flush (0 before any): the `rosterVersion` of a snapshot taken
+  // now, since the batch being collected will carry Version() + 1.
+  std::uint64_t Version() const;
+
+  // Cumulative counters for metrics and tests: every event recorded, and the recorded events
+  // that produced no entry in their batch's message (counted when the batch is flushed).
+  std::uint64_t EventsRecorded() const;
+  std::uint64_t EventsCoalesced() const;
+
+ private:
+  // What one participant or track did during the current batch.
+  struct Presence {
+    bool presentAtStart = false;  // inferred from the first event: anything but an arrival
+    bool presentNow = false;
+    bool arrived = false;   // joined / published during this batch (the latest info is below)
+    bool observed = false;  // present at a SnapshotServed() after arriving in this batch
+    std::uint64_t snapshotsAtArrival = 0;
+    std::uint64_t sequence = 0;  // of the last event that changed presence: the entry's order
+  };
+  struct ParticipantChange {
+    Presence presence;
+    std::string name;
+  };
+  struct TrackChange {
+    Presence presence;
+    std::string participantId;
+    Track track;
+  };
+
+  void Arrive(Presence& presence, bool isNew);
+  void Depart(Presence& presence, bool isNew);
+  void Reset();
+
+  std::unordered_map<std::string, ParticipantChange> participants_;
+  std::unordered_map<std::string, TrackChange> tracks_;
+  std::uint64_t eventsInBatch_ = 0;
+  std::uint64_t snapshotsInBatch_ = 0;
+  std::uint64_t version_ = 0;
+  std::uint64_t eventsRecorded_ = 0;
+  std::uint64_t eventsCoalesced_ = 0;
+};
+
+}  // namespace myriad::signaling

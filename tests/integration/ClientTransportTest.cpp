@@ -1,0 +1,93 @@
+// The client transport receives in batches (one recvmmsg of up to
+// kReceiveBatch datagrams per wake-up): a burst larger than a batch arrives
+// whole and in order, across many transports on one thread.
+
+#include <boost/asio/io_context.hpp>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "loadtest/client/ClientTransport.h"
+#include "loadtest/client/RunUntil.h"
+#include "loadtest/client/SyntheticMediaSource.h"
+#include "loadtest/client/WebRtcClient.h"
+#include "rtp/RtpPacket.h"
+#include "tests/integration/Await.h"
+#include "tests/integration/InProcessServer.h"
+#include "tests/integration/SentPacketLog.h"
+
+namespace myriad::integration {
+
+using namespace std::chrono_literals;
+using loadtest::ClientTransport;
+using loadtest::RunUntil;
+using loadtest::SyntheticMediaSource;
+using loadtest::WebRtcClient;
+
+TEST_CASE("ClientTransport drains bursts larger than one receive batch on every socket",
+          "[integration][client]") {
+  InProcessServer server;
+  boost::asio::io_context context;
+  const auto options = [&](uint32_t seed) {
+    WebRtcClient::Options o;
+    o.port = server.HttpPort();
+    o.seed = seed;
+    return o;
+  };
+  WebRtcClient publisher(context, options(1));
+  REQUIRE(Await(context, [&](auto done) { publisher.Join("burst", "pub", done); }) == "");
+  REQUIRE(Await(context, [&](auto done) {
+            publisher.Publish({.audio = true, .video = false}, done);
+          }) == "");
+  const std::string trackId = publisher.PublishedTrack("audio")->trackId;
+  constexpr int kSubscribers = 6;
+  std::vector<std::unique_ptr<WebRtcClient>> subscribers;
+  std::vector<std::vector<uint16_t>> sequences(kSubscribers);
+  for (int i = 0; i < kSubscribers; ++i) {
+    subscribers.push_back(std::make_unique<WebRtcClient>(context, options(10 + i)));
+    auto& client = *subscribers.back();
+    REQUIRE(Await(context, [&](auto done) { client.Join("burst", "sub", done); }) == "");
+    REQUIRE(Await(context, [&](auto done) { client.Subscribe(trackId, done); }) == "");
+    client.SetRtpHandler([&sequences, i](rtp::RtpPacket& packet) {
+      sequences[i].push_back(packet.SequenceNumber());
+    });
+  }
+  REQUIRE(RunUntil(
+      context,
+      [&] {
+        for (const auto& client : subscribers) {
+          if (!client->IsConnected()) return false;
+        }
+        return publisher.IsConnected();
+      },
+      5s));
+
+  // Three batches' worth at once, without running the io_context between.
+  constexpr size_t kBurst = 3 * ClientTransport::kReceiveBatch + 5;
+  SyntheticMediaSource audio(publisher.SourceConfigFor(*publisher.PublishedTrack("audio"), 3));
+  SentPacketLog sent;
+  for (size_t i = 0; i < kBurst; ++i) sent.Produce(publisher, audio);
+  REQUIRE(RunUntil(
+      context,
+      [&] {
+        for (const auto& received : sequences) {
+          if (received.size() < kBurst) return false;
+        }
+        return true;
+      },
+      5s));
+  for (int i = 0; i < kSubscribers; ++i) {
+    INFO("subscriber " << i);
+    CHECK(sequences[i].size() == kBurst);
+    for (size_t j = 1; j < sequences[i].size(); ++j) {
+      CHECK(sequences[i][j] == static_cast<uint16_t>(sequences[i][j - 1] + 1));
+    }
+    const auto& counters = subscribers[i]->Transport().GetCounters();
+    CHECK(counters.rtpPacketsReceived == kBurst);
+    CHECK(counters.unprotectFailures == 0);
+    CHECK(counters.datagramsFromUnknownSources == 0);
+  }
+}
+
+}  // namespace myriad::integration
