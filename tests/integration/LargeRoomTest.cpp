@@ -40,9 +40,11 @@ std::optional<std::set<uint32_t>> StableLoudest(const loadtest::TalkSchedule& sc
 
 }  // namespace
 
-// Not run by default yet ("[.]"): the report-level checks pass, but the
-// schedule-based expectations below disagree with what the subscribers hear
-// in a way not yet explained (issue 3 note). Run with "[largeroom]".
+// Not run by default yet ("[.]"): it passes on an idle machine, but when
+// other work loads both cores the load generator falls behind its talk
+// schedule and the per-instant check below misfires. It joins CI once the
+// generator is cheaper or the check skips instants the generator reported
+// lag for (issue 3). Run with "[largeroom]".
 TEST_CASE("200 free microphones: every subscriber hears the loudest talkers and no one else",
           "[.][integration][largeroom]") {
   InProcessServer server([](config::ServerConfig& config) { config.rooms.audioSlots = kSlots; });
