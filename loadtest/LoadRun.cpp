@@ -37,6 +37,14 @@ LoadRun::LoadRun(Options options) : options_(std::move(options)) {}
 
 LoadRun::~LoadRun() = default;
 
+std::optional<ServerHistogram> LoadRun::ScrapeServerDelay() const {
+  std::string error;
+  const auto samples =
+      MetricsScraper::Fetch(options_.host, options_.port, std::chrono::milliseconds(2000), &error);
+  if (!samples) return std::nullopt;
+  return ServerHistogram::FromSamples(*samples, "myriad_datagram_processing_delay_seconds");
+}
+
 std::string LoadRun::CheckTarget(const std::string& host) {
   if (host == "localhost") return "";
   boost::system::error_code ec;
@@ -165,6 +173,7 @@ RunReport LoadRun::Run() {
   int64_t nextProgressUs = startUs_ + kSecondUs;
   int64_t windowStartUs = 0;
   double serverCpuWindowStart = 0;
+  std::optional<ServerHistogram> delayAtWindowStart;
   double lastServerCpu = serverCpuStart;
   double lastSelfCpu = selfCpuStart;
   int64_t lastSampleUs = SteadyMicros();
@@ -188,6 +197,7 @@ RunReport LoadRun::Run() {
     if (windowStartUs == 0 && settled >= s.participants) {
       windowStartUs = now;
       serverCpuWindowStart = serverCpu.value_or(0);
+      delayAtWindowStart = ScrapeServerDelay();
     }
     if (now >= nextProgressUs) {
       const double dt = static_cast<double>(std::max<int64_t>(now - lastSampleUs, 1)) / 1e6;
@@ -205,6 +215,18 @@ RunReport LoadRun::Run() {
   }
   endUs_ = now;
   const double selfCpuEnd = ProcessSampler::SelfCpuSeconds();
+  if (delayAtWindowStart) {
+    if (const auto delayAtEnd = ScrapeServerDelay()) {
+      const ServerHistogram window = delayAtEnd->Minus(*delayAtWindowStart);
+      report.serverDelay.count = window.Count();
+      report.serverDelay.p50 = window.Quantile(0.5) * 1e3;
+      report.serverDelay.p95 = window.Quantile(0.95) * 1e3;
+      report.serverDelay.p99 = window.Quantile(0.99) * 1e3;
+      report.serverDelay.max = window.Quantile(1.0) * 1e3;
+      report.serverDelay.mean =
+          window.Count() > 0 ? window.Sum() / static_cast<double>(window.Count()) * 1e3 : 0;
+    }
+  }
   if (measureServer && !serverGone) {
     const double serverCpuEnd = ProcessSampler::CpuSeconds(pid).value_or(0);
     report.server.measured = true;

@@ -12,6 +12,7 @@
 #include "loadtest/ParticipantObservations.h"
 #include "loadtest/RunReport.h"
 #include "loadtest/Scenario.h"
+#include "loadtest/ServerHistogram.h"
 #include "loadtest/SimulatedParticipant.h"
 #include "loadtest/TalkSchedule.h"
 
@@ -74,6 +75,8 @@ class LoadRun {
     uint64_t missed = 0;
   };
 
+  // The server's processing-delay histogram now (nullopt if unreachable).
+  std::optional<ServerHistogram> ScrapeServerDelay() const;
   void PrintProgress(double elapsedSeconds, double serverCores, double generatorCores);
   // Talk spurts that should have reached each subscriber's slots, and when
   // they did (see RunReport::Speakers).

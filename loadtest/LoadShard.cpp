@@ -17,6 +17,11 @@ asio::steady_timer::time_point AtSteadyMicros(int64_t us) {
   return asio::steady_timer::time_point(std::chrono::microseconds(us));
 }
 
+// The shared socket absorbs a busy room's bursts for every client of the
+// shard while the thread works (the kernel caps it at net.core.rmem_max
+// unless we may force it).
+constexpr int kSharedReceiveBufferBytes = 32 * 1024 * 1024;
+
 }  // namespace
 
 LoadShard::LoadShard(const Scenario& scenario, const TalkSchedule& schedule, Config config,
@@ -36,6 +41,17 @@ LoadShard::LoadShard(const Scenario& scenario, const TalkSchedule& schedule, Con
                    packetBuffer_},
       tickTimer_(context_),
       leaveTimer_(context_) {
+  // One socket for the shard: a thousand clients then cost a system call
+  // per batch, not per packet. Should the kernel refuse IP_PKTINFO, each
+  // client opens its own socket instead (slower, same behaviour).
+  socket_ = std::make_unique<MultiAddressUdpSocket>(context_, kSharedReceiveBufferBytes);
+  std::string error;
+  if (socket_->Open(&error)) {
+    environment_.socket = socket_.get();
+  } else {
+    stats_.AddError("shared socket: " + error);
+    socket_.reset();
+  }
   for (const uint32_t index : participantIndices) {
     participants_.push_back(std::make_unique<SimulatedParticipant>(environment_, index));
     // Joins are paced over the whole run by participant index, so shards

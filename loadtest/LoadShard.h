@@ -14,12 +14,14 @@
 #include "loadtest/Scenario.h"
 #include "loadtest/SimulatedParticipant.h"
 #include "loadtest/TalkSchedule.h"
+#include "loadtest/client/MultiAddressUdpSocket.h"
 #include "server/transport/DtlsCertificate.h"
 
 namespace myriad::loadtest {
 
 // The participants one thread of a load test drives, on one io_context:
-// joins at the scenario's pace, media on a 1 ms tick (each sender at its
+// joins at the scenario's pace, all their datagrams through one
+// MultiAddressUdpSocket (one recvmmsg/sendmmsg per batch), media on a 1 ms tick (each sender at its
 // own phase of its packet interval, so sends spread evenly), upkeep every
 // 250 ms, and at the end leaving. Everything runs on the thread that calls
 // Run(); Finish() and Abort() may be called from any thread.
@@ -81,6 +83,8 @@ class LoadShard {
   Config config_;
   LoadStats stats_;
   std::array<uint8_t, 1600> packetBuffer_{};
+  // Every participant's datagrams, batched (outlives the participants).
+  std::unique_ptr<MultiAddressUdpSocket> socket_;
   SimulatedParticipant::Environment environment_;
   std::vector<std::unique_ptr<SimulatedParticipant>> participants_;
   std::vector<int64_t> joinAtUs_;  // parallel to participants_

@@ -124,6 +124,7 @@ Json RunReport::ToJson() const {
       {"videoLatencyMs", videoLatency.ToJson()},
       {"firstAudioMs", firstAudio.ToJson()},
       {"speakerSwitchMs", speakerSwitch.ToJson()},
+      {"serverDelayMs", serverDelay.ToJson()},
       {"speakers",
        {{"nonTalkerPackets", speakers.nonTalkerPackets},
         {"silentPackets", speakers.silentPackets},
@@ -169,6 +170,7 @@ std::string RunReport::Summary() const {
       << Format("%.3f", packets.LossPercent()) << "%), foreign " << packets.foreign
       << ", before their answer " << packets.unmatched << "\n";
   out << Line("latency", latency) << Line("  audio", audioLatency) << Line("  video", videoLatency);
+  if (serverDelay.count > 0) out << Line("added by the server (its histogram)", serverDelay);
   out << Line("first audio", firstAudio) << Line("speaker switch", speakerSwitch);
   out << "  speakers: " << speakers.switchesMissed << "/" << speakers.switchesExpected
       << " expected switches missed, " << speakers.nonTalkerPackets << " packets from non-talkers ("

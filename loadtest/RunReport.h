@@ -111,6 +111,10 @@ struct RunReport {
   Distribution videoLatency;
   Distribution firstAudio;     // Join() -> first packet in an audio slot
   Distribution speakerSwitch;  // talk spurt start -> its first packet in a slot
+  // The server's own histogram (myriad_datagram_processing_delay_seconds)
+  // over the measured window, in ms: kernel arrival to the end of the send
+  // that carried the result. count 0 when it could not be scraped.
+  Distribution serverDelay;
   Speakers speakers;
   Messages messages;
   Process generator;  // this process (getrusage); RSS is the peak

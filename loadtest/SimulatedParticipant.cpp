@@ -59,10 +59,13 @@ void SimulatedParticipant::StartJoin(int64_t nowUs) {
   options.certificate = env_.certificate;
   options.recordEvents = false;
   options.fetchFullRoster = s.fetchFullRoster || observations_.viewsVideo;
+  // Only viewers pick tracks from the roster; the rest need no copy of it.
+  options.keepRoster = options.fetchFullRoster;
   // A join storm queues handshakes at the server: generous bounds.
   options.requestTimeout = std::chrono::milliseconds(15000);
   options.transport.connectTimeout = std::chrono::milliseconds(20000);
   options.transport.receiveBufferBytes = 256 * 1024;
+  options.transport.sharedSocket = env_.socket;
   client_ = std::make_unique<WebRtcClient>(env_.context, options);
   client_->SetRtpHandler([this](rtp::RtpPacket& packet) { OnRtp(packet); });
   client_->Transport().SetStateHandler([this](ClientTransport::State state) {

@@ -15,6 +15,7 @@
 #include "loadtest/Scenario.h"
 #include "loadtest/SequenceGapCounter.h"
 #include "loadtest/TalkSchedule.h"
+#include "loadtest/client/MultiAddressUdpSocket.h"
 #include "loadtest/client/SyntheticMediaSource.h"
 #include "loadtest/client/WebRtcClient.h"
 #include "rtp/RtpPacket.h"
@@ -43,6 +44,8 @@ class SimulatedParticipant {
     int64_t startUs = 0;  // schedule offset 0
     bool recordDetail = false;
     std::array<uint8_t, 1600>& packetBuffer;
+    // The shard's shared socket; nullptr: each client opens its own.
+    MultiAddressUdpSocket* socket = nullptr;
   };
 
   // A talk spurt of someone else that reached one of our audio slots.

@@ -111,6 +111,21 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
            .Register(r)
            .Add({}, prometheus::Histogram::BucketBoundaries{10, 30, 100, 300, 1000, 3000, 10000,
                                                             30000, 100000});
+  processing_delay_ = &prometheus::BuildHistogram()
+                           .Name("myriad_datagram_processing_delay_seconds")
+                           .Help(
+                               "From a datagram's kernel receive time to the end of the send "
+                               "that carried what it produced, per media worker")
+                           .Register(r);
+}
+
+prometheus::Histogram& Metrics::ProcessingDelay(size_t worker) {
+  // Sub-millisecond resolution where forwarding normally is, up to the
+  // delays of an overloaded worker.
+  return processing_delay_->Add(
+      {{"worker", std::to_string(worker)}},
+      prometheus::Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01,
+                                              0.02, 0.05, 0.1, 0.25, 1});
 }
 
 prometheus::Counter& Metrics::SignalingError(const std::string& code) {

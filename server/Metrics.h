@@ -72,6 +72,9 @@ class Metrics {
   prometheus::Counter& roster_batches() { return *roster_batches_; }
   // Observed when a participant's signalling session ends.
   prometheus::Histogram& messages_per_participant() { return *messages_per_participant_; }
+  // Kernel receive time of a datagram to the end of the sendmmsg that
+  // carried what it produced: the latency the server adds (per worker).
+  prometheus::Histogram& ProcessingDelay(size_t worker);
 
  private:
   Metrics();
@@ -103,6 +106,7 @@ class Metrics {
   prometheus::Counter* audio_slot_switches_ = nullptr;
   prometheus::Counter* roster_batches_ = nullptr;
   prometheus::Histogram* messages_per_participant_ = nullptr;
+  prometheus::Family<prometheus::Histogram>* processing_delay_ = nullptr;
 };
 
 }  // namespace myriad::server

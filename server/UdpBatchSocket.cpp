@@ -51,8 +51,9 @@ uint16_t UdpBatchSocket::LocalPort() const {
   return ec ? 0 : endpoint.port();
 }
 
-void UdpBatchSocket::StartReceiving(DatagramHandler handler) {
+void UdpBatchSocket::StartReceiving(DatagramHandler handler, BatchDoneHandler batchDone) {
   handler_ = std::move(handler);
+  batchDone_ = std::move(batchDone);
   WaitReadable();
 }
 
@@ -92,6 +93,7 @@ void UdpBatchSocket::OnReadable() {
     timespec realNow{};
     ::clock_gettime(CLOCK_REALTIME, &realNow);
     const int64_t realNowNs = int64_t{realNow.tv_sec} * 1'000'000'000 + realNow.tv_nsec;
+    size_t handled = 0;
     for (int i = 0; i < received; ++i) {
       const auto& message = receiveMessages_[static_cast<size_t>(i)];
       Endpoint from;
@@ -114,10 +116,14 @@ void UdpBatchSocket::OnReadable() {
             arrival = steadyNow - std::chrono::nanoseconds(ageNs);
         }
       }
+      arrivals_[handled++] = arrival;
       handler_(std::span<uint8_t>(receiveBuffers_[static_cast<size_t>(i)].data(), message.msg_len),
                from, arrival);
     }
     Flush();
+    if (batchDone_ && handled > 0) {
+      batchDone_(std::span<const Clock::time_point>(arrivals_.data(), handled), Clock::now());
+    }
     if (static_cast<size_t>(received) < kBatch) break;
   }
 }

@@ -40,8 +40,15 @@ class UdpBatchSocket {
 
   bool Bind(const Endpoint& endpoint, std::string* error);
   uint16_t LocalPort() const;
-  // Calls `handler` for every datagram; after each batch, flushes sends.
-  void StartReceiving(DatagramHandler handler);
+  // Called once per received batch, after its sends were flushed, with each
+  // datagram's arrival time and the time the flush returned: the delay the
+  // server added to everything the batch produced.
+  using BatchDoneHandler =
+      std::function<void(std::span<const Clock::time_point> arrivals, Clock::time_point flushed)>;
+
+  // Calls `handler` for every datagram; after each batch, flushes sends
+  // (then `batchDone`, if set).
+  void StartReceiving(DatagramHandler handler, BatchDoneHandler batchDone = nullptr);
   void Close();
 
   // The buffer in which the next outgoing datagram may be built.
@@ -65,7 +72,9 @@ class UdpBatchSocket {
   boost::asio::io_context& context_;
   boost::asio::ip::udp::socket socket_;
   DatagramHandler handler_;
+  BatchDoneHandler batchDone_;
   bool flushScheduled_ = false;
+  std::array<Clock::time_point, kBatch> arrivals_{};
 
   std::array<std::array<uint8_t, kSlotSize>, kBatch> receiveBuffers_{};
   std::array<iovec, kBatch> receiveIov_{};

@@ -45,9 +45,15 @@ bool Worker::Bind(std::string* error) {
 }
 
 void Worker::Start() {
+  prometheus::Histogram& delay = Metrics::Instance().ProcessingDelay(index_);
   socket_.StartReceiving(
       [this](std::span<uint8_t> datagram, const Endpoint& from, Clock::time_point arrival) {
         OnDatagram(datagram, from, arrival);
+      },
+      [&delay](std::span<const Clock::time_point> arrivals, Clock::time_point flushed) {
+        for (const auto arrival : arrivals) {
+          delay.Observe(std::chrono::duration<double>(flushed - arrival).count());
+        }
       });
   ScheduleTick();
   thread_ = std::thread([this] {

@@ -69,11 +69,17 @@ ClientTransport::~ClientTransport() {
     connectTimer_.cancel();
   } catch (...) {
   }
+  if (sharedLocal_) options_.sharedSocket->Detach(*sharedLocal_);
   boost::system::error_code ignored;
   socket_.close(ignored);
 }
 
 bool ClientTransport::Open(std::string* error) {
+  if (options_.sharedSocket != nullptr) {
+    sharedLocal_ = options_.sharedSocket->Attach(*this);
+    if (!sharedLocal_) *error = "no loopback address left on the shared socket";
+    return sharedLocal_.has_value();
+  }
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(options_.localAddress, ec);
   if (ec) {
@@ -94,7 +100,13 @@ bool ClientTransport::Open(std::string* error) {
   return true;
 }
 
+void ClientTransport::OnSharedDatagram(std::span<uint8_t> datagram, const Endpoint& from,
+                                       Clock::time_point now) {
+  OnDatagram(datagram, from, now);
+}
+
 ClientTransport::Endpoint ClientTransport::LocalEndpoint() const {
+  if (sharedLocal_) return *sharedLocal_;
   boost::system::error_code ec;
   return socket_.local_endpoint(ec);
 }
@@ -337,6 +349,11 @@ bool ClientTransport::SendRawDatagram(std::span<const uint8_t> datagram) {
 }
 
 bool ClientTransport::SendDatagram(std::span<const uint8_t> datagram) {
+  if (sharedLocal_) {
+    if (options_.sharedSocket->Send(*sharedLocal_, remote_.candidate, datagram)) return true;
+    ++counters_.sendFailures;
+    return false;
+  }
   if (!socket_.is_open()) return false;
   boost::system::error_code ec;
   socket_.send_to(asio::buffer(datagram.data(), datagram.size()), remote_.candidate, 0, ec);
@@ -357,6 +374,10 @@ void ClientTransport::Close(bool notifyPeer) {
   checkTimer_.cancel();
   dtlsTimer_.cancel();
   connectTimer_.cancel();
+  if (sharedLocal_) {
+    options_.sharedSocket->Detach(*sharedLocal_);
+    sharedLocal_.reset();
+  }
   boost::system::error_code ignored;
   socket_.close(ignored);
   SetState(State::kClosed);

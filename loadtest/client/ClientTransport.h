@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 
+#include "loadtest/client/MultiAddressUdpSocket.h"
 #include "rtp/RtpPacket.h"
 #include "rtp/StunMessage.h"
 #include "server/transport/DtlsCertificate.h"
@@ -31,9 +32,14 @@ namespace myriad::loadtest {
 // shared by every transport of the thread, so a thousand transports on one
 // thread cost one wake-up per batch and no memory per transport.
 //
+// With Options::sharedSocket the transport has no socket of its own: it
+// takes a loopback address on that MultiAddressUdpSocket, whose batches
+// carry its datagrams (the load generator's mode: one socket per thread).
+//
 // Runs on one io_context thread. Callbacks run on it and must not destroy
 // the transport.
-class ClientTransport : public server::transport::DtlsTransport::Listener {
+class ClientTransport : public server::transport::DtlsTransport::Listener,
+                        public MultiAddressUdpSocket::Receiver {
  public:
   using Clock = std::chrono::steady_clock;
   using Endpoint = boost::asio::ip::udp::endpoint;
@@ -53,6 +59,9 @@ class ClientTransport : public server::transport::DtlsTransport::Listener {
     // ICE and DTLS must be done by then, or the transport fails.
     std::chrono::milliseconds connectTimeout{10000};
     int receiveBufferBytes = 4 * 1024 * 1024;
+    // Not owned; must outlive the transport. localAddress and
+    // receiveBufferBytes are then the shared socket's business.
+    MultiAddressUdpSocket* sharedSocket = nullptr;
   };
 
   struct RemoteParameters {
@@ -96,7 +105,8 @@ class ClientTransport : public server::transport::DtlsTransport::Listener {
   ClientTransport(const ClientTransport&) = delete;
   ClientTransport& operator=(const ClientTransport&) = delete;
 
-  // Binds the UDP socket (port 0) and starts receiving.
+  // Binds the UDP socket (port 0) and starts receiving, or attaches to the
+  // shared socket.
   bool Open(std::string* error);
   Endpoint LocalEndpoint() const;
   const std::string& LocalUfrag() const { return localUfrag_; }
@@ -139,6 +149,9 @@ class ClientTransport : public server::transport::DtlsTransport::Listener {
   void OnDtlsFailed(std::string_view reason) override;
   void OnDtlsApplicationData(std::span<const uint8_t> data) override;
   void OnDtlsClosed() override;
+  // MultiAddressUdpSocket::Receiver
+  void OnSharedDatagram(std::span<uint8_t> datagram, const Endpoint& from,
+                        Clock::time_point now) override;
 
   void ReceiveNext();
   void ReceiveBatch();
@@ -157,6 +170,7 @@ class ClientTransport : public server::transport::DtlsTransport::Listener {
   std::string localPassword_;
   Options options_;
   boost::asio::ip::udp::socket socket_;
+  std::optional<Endpoint> sharedLocal_;  // our address on options_.sharedSocket
   boost::asio::steady_timer checkTimer_;
   boost::asio::steady_timer dtlsTimer_;
   boost::asio::steady_timer connectTimer_;
@@ -186,8 +200,8 @@ class ClientTransport : public server::transport::DtlsTransport::Listener {
   std::function<void(std::span<uint8_t>)> onRtcp_;
   std::function<void(State)> onState_;
 
-  // libsrtp wants 4-byte aligned buffers; protection grows a packet by at
-  // most kMaxTrailer. (Receive buffers are shared per thread, see .cpp.)
+  // Protection grows a packet by at most kMaxTrailer. (Receive buffers are
+  // shared per thread, see .cpp.)
   alignas(8) std::array<uint8_t,
                         kMaxPacketSize + server::transport::SrtpSession::kMaxTrailer> sendBuffer_{};
   std::array<uint8_t, 512> stunBuffer_{};

@@ -4,6 +4,8 @@
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "loadtest/client/RecentMessageCache.h"
+
 namespace myriad::loadtest {
 
 namespace asio = boost::asio;
@@ -78,7 +80,19 @@ void SignalingClient::ReadNext() {
   });
 }
 
+namespace {
+// Below this a message is cheaper to parse than to remember.
+constexpr size_t kCacheableMessageSize = 64;
+}  // namespace
+
 void SignalingClient::OnMessage(const std::string& text) {
+  // Broadcasts (roster batches) reach every client of a room with the same
+  // text: parse them once per thread.
+  thread_local RecentMessageCache recent;
+  if (const auto cached = recent.Find(text)) {
+    if (onMessage_) onMessage_(*cached);
+    return;
+  }
   Json message = Json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (message.is_discarded() || !message.is_object()) {
     ++unparsableMessages_;
@@ -93,6 +107,12 @@ void SignalingClient::OnMessage(const std::string& text) {
       done(std::move(message));
       return;
     }
+  }
+  if (!message.contains("id") && text.size() >= kCacheableMessageSize) {
+    auto parsed = std::make_shared<const Json>(std::move(message));
+    recent.Insert(text, parsed);
+    if (onMessage_) onMessage_(*parsed);
+    return;
   }
   if (onMessage_) onMessage_(message);
 }

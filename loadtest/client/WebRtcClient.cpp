@@ -153,6 +153,7 @@ void WebRtcClient::ApplySnapshot(const Json& message) {
   // `joined` and `rosterPage` list participants with their tracks; entries
   // are idempotent like a `roster` batch's (docs/protocol.md).
   rosterNext_ = StringField(message, "rosterNext");
+  if (!options_.keepRoster) return;
   const auto others = message.find("participants");
   if (others == message.end() || !others->is_array()) return;
   for (const auto& other : *others) {
@@ -578,6 +579,7 @@ void WebRtcClient::ApplyRoster(const Json& message) {
   const uint64_t version = UnsignedField(message, "version");
   if (version <= rosterVersion_) return;
   rosterVersion_ = version;
+  if (!options_.keepRoster) return;
   const auto each = [&message](const char* name, const auto& apply) {
     const auto list = message.find(name);
     if (list == message.end() || !list->is_array()) return;

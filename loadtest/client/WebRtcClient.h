@@ -61,6 +61,13 @@ class WebRtcClient {
     // Keeps every server-initiated message in Events(). A load test of a
     // thousand clients turns this off: the roster batches add up.
     bool recordEvents = true;
+    // Keeps the room's participants and tracks (Participants(),
+    // RemoteTracks()) from snapshots and roster batches. A load-test client
+    // that never subscribes by track id turns it off: a thousand clients
+    // each holding a thousand-entry roster make the generator, not the
+    // server, the bottleneck of a join storm. Versions are still followed
+    // and messages still counted.
+    bool keepRoster = true;
   };
 
   struct PublishRequest {

@@ -214,7 +214,7 @@ void Participant::OnRtpPacket(rtp::RtpPacket& packet, Clock::time_point now) {
 
 void Participant::RecordTransportSequence(const rtp::RtpPacket& packet,
                                           const Publication& publication, Clock::time_point now) {
-  const uint8_t id = publication.ExtensionId(rtp::kTransportWideCcExtensionUri);
+  const uint8_t id = publication.TransportSequenceId();
   if (id == 0) return;
   const auto sequence = rtp::ReadTransportSequenceNumber(packet.GetExtension(id));
   if (!sequence) return;

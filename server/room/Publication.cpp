@@ -28,7 +28,8 @@ Publication::Publication(Participant& owner, Description description)
           description_.kind == "video" ? kVideoBufferPackets : kAudioBufferPackets,
           description_.kind == "video" ? congestion::RtpRetransmissionBuffer::kMaxPacketSize
                                        : kAudioPacketSize)),
-      statistics_(description_.codec.clockRate == 0 ? 90000 : description_.codec.clockRate) {}
+      statistics_(description_.codec.clockRate == 0 ? 90000 : description_.codec.clockRate),
+      transportSequenceId_(ExtensionId(rtp::kTransportWideCcExtensionUri)) {}
 
 Publication::~Publication() {
   // Subscriptions outlive nothing of ours: tell them the source is gone.

@@ -64,6 +64,9 @@ class Publication {
   void SetRtxSsrc(uint32_t ssrc) { description_.rtxSsrc = ssrc; }
   // The publisher's header-extension id for a URI, 0 when not negotiated.
   uint8_t ExtensionId(std::string_view uri) const;
+  // ExtensionId(kTransportWideCcExtensionUri), looked up once: it is read
+  // for every packet.
+  uint8_t TransportSequenceId() const { return transportSequenceId_; }
   bool IsPriority() const { return description_.priority; }
 
   // Makes this audio publication a candidate for the room's audio slots:
@@ -120,6 +123,7 @@ class Publication {
   AudioLevelListener* audioLevelListener_ = nullptr;
   uint32_t audioSourceId_ = 0;
   uint8_t audioLevelId_ = 0;  // the publisher's id of the audio-level extension
+  uint8_t transportSequenceId_ = 0;
 };
 
 }  // namespace myriad::server::room

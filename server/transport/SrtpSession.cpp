@@ -136,16 +136,21 @@ bool SrtpSession::Initialise() {
   }
   // Most transports carry a handful of SSRCs; growing past this allocates
   // once per new SSRC, never per packet.
-  rtpSsrcs_.reserve(16);
   rtpStreams_.reserve(16);
-  rtcpSsrcs_.reserve(16);
   rtcpStreams_.reserve(16);
+  if (direction_ == Direction::kInbound) {
+    rtpReplay_.reserve(16);
+    rtcpReplay_.reserve(16);
+  }
   return true;
 }
 
-int SrtpSession::Find(const std::vector<uint32_t>& ssrcs, uint32_t ssrc) {
-  const auto it = std::find(ssrcs.begin(), ssrcs.end(), ssrc);
-  return it == ssrcs.end() ? -1 : static_cast<int>(it - ssrcs.begin());
+template <typename Stream>
+int SrtpSession::Find(const std::vector<Stream>& streams, uint32_t ssrc) {
+  for (size_t i = 0; i < streams.size(); ++i) {
+    if (streams[i].ssrc == ssrc) return static_cast<int>(i);
+  }
+  return -1;
 }
 
 bool SrtpSession::AuthTag(evp_mac_ctx_st* mac, std::span<const uint8_t> first,
@@ -262,14 +267,11 @@ size_t SrtpSession::ProtectRtp(std::span<uint8_t> buffer, size_t length) {
   const uint32_t ssrc = rtp::ReadBigEndian32(buffer.data() + 8);
   const uint16_t sequence = rtp::ReadBigEndian16(buffer.data() + 2);
 
-  int slot = Find(rtpSsrcs_, ssrc);
+  int slot = Find(rtpStreams_, ssrc);
   if (slot < 0) {
-    if (rtpSsrcs_.size() >= kMaxStreams) return 0;
-    rtpSsrcs_.push_back(ssrc);
-    RtpStream stream;
-    stream.highestSequence = sequence;
-    rtpStreams_.push_back(stream);
-    slot = static_cast<int>(rtpSsrcs_.size() - 1);
+    if (rtpStreams_.size() >= kMaxStreams) return 0;
+    rtpStreams_.push_back(RtpStream{ssrc, 0, sequence});
+    slot = static_cast<int>(rtpStreams_.size() - 1);
   }
   RtpStream& stream = rtpStreams_[static_cast<size_t>(slot)];
   const auto index = EstimateIndex(stream.rolloverCounter, stream.highestSequence, sequence);
@@ -296,23 +298,24 @@ size_t SrtpSession::UnprotectRtp(std::span<uint8_t> packet) {
   const uint32_t ssrc = rtp::ReadBigEndian32(packet.data() + 8);
   const uint16_t sequence = rtp::ReadBigEndian16(packet.data() + 2);
 
-  const int slot = Find(rtpSsrcs_, ssrc);
+  const int slot = Find(rtpStreams_, ssrc);
   // RFC 3711 3.3.1: a new SSRC starts with ROC 0 and s_l = its first SEQ.
-  RtpStream fresh;
-  fresh.highestSequence = sequence;
+  RtpStream fresh{ssrc, 0, sequence};
+  SrtpReplayWindow freshReplay;
   RtpStream& stream = slot >= 0 ? rtpStreams_[static_cast<size_t>(slot)] : fresh;
-  if (slot < 0 && rtpSsrcs_.size() >= kMaxStreams) return 0;
+  SrtpReplayWindow& replay = slot >= 0 ? rtpReplay_[static_cast<size_t>(slot)] : freshReplay;
+  if (slot < 0 && rtpStreams_.size() >= kMaxStreams) return 0;
   const auto index = EstimateIndex(stream.rolloverCounter, stream.highestSequence, sequence);
-  if (!index || !stream.replay.IsNew(*index)) return 0;
+  if (!index || !replay.IsNew(*index)) return 0;
 
   const bool ok = gcm ? DecryptRtpGcm(packet, headerSize, ssrc, *index)
                       : DecryptRtpCm(packet, headerSize, ssrc, *index);
   if (!ok) return 0;
-  stream.replay.Accept(*index);
+  replay.Accept(*index);
   AdvanceHighest(stream.rolloverCounter, stream.highestSequence, *index);
   if (slot < 0) {
-    rtpSsrcs_.push_back(ssrc);
     rtpStreams_.push_back(fresh);
+    rtpReplay_.push_back(freshReplay);
   }
   return packet.size() - tagSize;
 }
@@ -323,12 +326,11 @@ size_t SrtpSession::ProtectRtcp(std::span<uint8_t> buffer, size_t length) {
     return 0;
   }
   const uint32_t ssrc = rtp::ReadBigEndian32(buffer.data() + 4);
-  int slot = Find(rtcpSsrcs_, ssrc);
+  int slot = Find(rtcpStreams_, ssrc);
   if (slot < 0) {
-    if (rtcpSsrcs_.size() >= kMaxStreams) return 0;
-    rtcpSsrcs_.push_back(ssrc);
-    rtcpStreams_.emplace_back();
-    slot = static_cast<int>(rtcpSsrcs_.size() - 1);
+    if (rtcpStreams_.size() >= kMaxStreams) return 0;
+    rtcpStreams_.push_back(RtcpStream{ssrc});
+    slot = static_cast<int>(rtcpStreams_.size() - 1);
   }
   RtcpStream& stream = rtcpStreams_[static_cast<size_t>(slot)];
   const uint32_t index = stream.nextIndex;
@@ -389,11 +391,11 @@ size_t SrtpSession::UnprotectRtcp(std::span<uint8_t> packet) {
   const uint32_t index = indexWord & kSrtcpIndexMask;
   const uint32_t ssrc = rtp::ReadBigEndian32(packet.data() + 4);
 
-  const int slot = Find(rtcpSsrcs_, ssrc);
-  RtcpStream fresh;
-  RtcpStream& stream = slot >= 0 ? rtcpStreams_[static_cast<size_t>(slot)] : fresh;
-  if (slot < 0 && rtcpSsrcs_.size() >= kMaxStreams) return 0;
-  if (!stream.replay.IsNew(index)) return 0;
+  const int slot = Find(rtcpStreams_, ssrc);
+  SrtpReplayWindow freshReplay;
+  SrtpReplayWindow& replay = slot >= 0 ? rtcpReplay_[static_cast<size_t>(slot)] : freshReplay;
+  if (slot < 0 && rtcpStreams_.size() >= kMaxStreams) return 0;
+  if (!replay.IsNew(index)) return 0;
 
   if (gcm) {
     const auto iv = GcmIv(keys_.rtcpSalt, ssrc, index);
@@ -428,10 +430,10 @@ size_t SrtpSession::UnprotectRtcp(std::span<uint8_t> packet) {
       return 0;
     }
   }
-  stream.replay.Accept(index);
+  replay.Accept(index);
   if (slot < 0) {
-    rtcpSsrcs_.push_back(ssrc);
-    rtcpStreams_.push_back(fresh);
+    rtcpStreams_.push_back(RtcpStream{ssrc});
+    rtcpReplay_.push_back(freshReplay);
   }
   return plainSize;
 }

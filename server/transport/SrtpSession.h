@@ -80,26 +80,28 @@ class SrtpSession {
   using CipherContext = std::unique_ptr<evp_cipher_ctx_st, CipherContextDeleter>;
   using MacContext = std::unique_ptr<evp_mac_ctx_st, MacContextDeleter>;
 
-  // RFC 3711 3.2.1: per-SSRC state of the RTP crypto context.
+  // RFC 3711 3.2.1: per-SSRC state of the RTP crypto context. Compact, so
+  // the scan for a packet's SSRC reads a cache line or two.
   struct RtpStream {
+    uint32_t ssrc = 0;
     uint32_t rolloverCounter = 0;
     uint16_t highestSequence = 0;  // s_l
-    SrtpReplayWindow replay;       // inbound only
   };
   // RFC 3711 3.4: per-SSRC state of the RTCP crypto context.
   struct RtcpStream {
+    uint32_t ssrc = 0;
     // Outbound: the 31-bit SRTCP index to send next. RFC 3711 3.4 starts the
     // count at zero; libsrtp (hence every browser) sends 1 first, and we
     // follow it so a receiver's replay list sees what it is used to.
     uint32_t nextIndex = 1;
-    SrtpReplayWindow replay;
   };
 
   SrtpSession(SrtpProfile profile, Direction direction, const SrtpSessionKeys& keys);
   bool Initialise();
 
-  // Index of `ssrc` in the parallel vectors, or -1.
-  static int Find(const std::vector<uint32_t>& ssrcs, uint32_t ssrc);
+  // Index of the stream with `ssrc`, or -1.
+  template <typename Stream>
+  static int Find(const std::vector<Stream>& streams, uint32_t ssrc);
 
   bool EncryptRtpGcm(std::span<uint8_t> packet, size_t headerSize, uint32_t ssrc, uint64_t index);
   bool DecryptRtpGcm(std::span<uint8_t> packet, size_t headerSize, uint32_t ssrc, uint64_t index);
@@ -120,11 +122,12 @@ class SrtpSession {
   MacContext rtpMac_;   // AES-CM only
   MacContext rtcpMac_;  // AES-CM only
 
-  // Parallel vectors: SSRCs scanned linearly (a transport has tens of them).
-  std::vector<uint32_t> rtpSsrcs_;
+  // Scanned linearly (a transport has a handful to tens of SSRCs). Inbound
+  // sessions keep each stream's replay list at the same index.
   std::vector<RtpStream> rtpStreams_;
-  std::vector<uint32_t> rtcpSsrcs_;
+  std::vector<SrtpReplayWindow> rtpReplay_;
   std::vector<RtcpStream> rtcpStreams_;
+  std::vector<SrtpReplayWindow> rtcpReplay_;
 };
 
 }  // namespace myriad::server::transport
