@@ -33,28 +33,31 @@ void SignalingClient::Connect(const std::string& host, uint16_t port, ConnectHan
         if (alive.expired()) return;
         if (ec) return done("resolve: " + ec.message());
         beast::get_lowest_layer(ws_).expires_after(timeout);
-        beast::get_lowest_layer(ws_).async_connect(
-            results,
-            [this, alive, done, timeout](beast::error_code ec, const asio::ip::tcp::endpoint&) {
-              if (alive.expired()) return;
-              if (ec) return done("connect: " + ec.message());
-              // The WebSocket stream's own timeouts take over from the TCP
-              // stream's once connected (Beast's documented pattern).
-              beast::get_lowest_layer(ws_).expires_never();
-              websocket::stream_base::timeout options{};
-              options.handshake_timeout = timeout;
-              options.idle_timeout = websocket::stream_base::none();
-              options.keep_alive_pings = false;
-              ws_.set_option(options);
-              ws_.async_handshake(host_, "/rtc", [this, alive, done](beast::error_code ec) {
-                if (alive.expired()) return;
-                if (ec) return done("handshake: " + ec.message());
-                open_ = true;
-                ReadNext();
-                WriteNext();  // frames queued before the connection was up
-                done("");
-              });
-            });
+        beast::get_lowest_layer(ws_).async_connect(results, [this, alive, done, timeout](
+                                                                beast::error_code ec,
+                                                                const asio::ip::tcp::endpoint&) {
+          if (alive.expired()) return;
+          if (ec) return done("connect: " + ec.message());
+          // The WebSocket stream's own timeouts take over from the TCP
+          // stream's once connected (Beast's documented pattern).
+          beast::get_lowest_layer(ws_).expires_never();
+          // Like a browser's WebSocket: no Nagle delay on small messages.
+          beast::error_code ignored;
+          beast::get_lowest_layer(ws_).socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+          websocket::stream_base::timeout options{};
+          options.handshake_timeout = timeout;
+          options.idle_timeout = websocket::stream_base::none();
+          options.keep_alive_pings = false;
+          ws_.set_option(options);
+          ws_.async_handshake(host_, "/rtc", [this, alive, done](beast::error_code ec) {
+            if (alive.expired()) return;
+            if (ec) return done("handshake: " + ec.message());
+            open_ = true;
+            ReadNext();
+            WriteNext();  // frames queued before the connection was up
+            done("");
+          });
+        });
       });
 }
 

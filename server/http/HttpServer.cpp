@@ -47,7 +47,14 @@ void HttpServer::Stop() {
 void HttpServer::AcceptNext() {
   acceptor_.async_accept([this](boost::system::error_code ec, asio::ip::tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-    if (!ec) std::make_shared<HttpSession>(std::move(socket), *this)->Start();
+    if (!ec) {
+      // Signalling is small request/response messages: without TCP_NODELAY a
+      // reply written while an earlier segment is unacknowledged waits for
+      // the peer's delayed ACK (40 ms on Linux) under Nagle's algorithm.
+      boost::system::error_code ignored;
+      socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+      std::make_shared<HttpSession>(std::move(socket), *this)->Start();
+    }
     AcceptNext();
   });
 }
