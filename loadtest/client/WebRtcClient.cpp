@@ -472,6 +472,7 @@ std::string WebRtcClient::ApplyAnswer(const Json& reply) {
   std::string error;
   const auto answer = signaling::SessionDescription::Parse(sdp, &error);
   if (!answer) return "unparsable answer: " + error;
+  lastAnswerSdp_ = sdp;
   std::vector<std::string> rejectedMids;
   if (const auto rejected = reply.find("rejected");
       rejected != reply.end() && rejected->is_array()) {

@@ -200,6 +200,8 @@ class WebRtcClient {
   const std::vector<std::string>& PrefetchTracks() const { return prefetch_; }
   // `warnings` of the last answer.
   const std::vector<AnswerWarning>& LastWarnings() const { return warnings_; }
+  // The SDP of the last answer the server sent ("" before the first).
+  const std::string& LastAnswerSdp() const { return lastAnswerSdp_; }
 
   // Others in the room (participantId -> name) and their published tracks.
   const std::map<std::string, std::string>& Participants() const { return participants_; }
@@ -291,6 +293,7 @@ class WebRtcClient {
   std::vector<std::string> visible_;
   std::vector<std::string> prefetch_;
   std::vector<AnswerWarning> warnings_;
+  std::string lastAnswerSdp_;
   std::map<std::string, std::string> participants_;
   std::map<std::string, RemoteTrack> remoteTracks_;
   std::vector<SpeakerSlot> speakers_;

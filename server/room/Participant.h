@@ -64,6 +64,9 @@ class Participant : public transport::WebRtcTransport::Listener {
   uint32_t OwnAudioSourceId() const;
   // Set when a slot changed speaker since the last `speakers` message.
   bool speakersChanged = false;
+  // The o= session version for the next answer on this transport: RFC 3264
+  // 8 wants it to grow with every new description of the same session.
+  uint64_t NextAnswerVersion() { return nextAnswerVersion_++; }
 
   // Send path used by subscriptions. The buffers are per participant and
   // reused for every packet: the packet path does not allocate.
@@ -114,6 +117,7 @@ class Participant : public transport::WebRtcTransport::Listener {
   std::optional<rtp::TransportCcFeedbackBuilder> feedback_;
   Clock::time_point lastFeedback_;
   Clock::time_point lastReports_;
+  uint64_t nextAnswerVersion_ = 1;
   int64_t rttMs_ = 100;
   std::array<uint8_t, 1600> rtxBuffer_{};
   std::array<uint8_t, 1500> rtcpBuffer_{};

@@ -281,6 +281,7 @@ void Room::HandleOffer(const std::string& participantId, const signaling::OfferR
                           ? worker_.Config().media.listenAddress
                           : worker_.Config().media.announcedAddress;
   local.candidatePort = worker_.MediaPort();
+  local.sessionVersion = participant->NextAnswerVersion();
   const auto answer = signaling::SdpAnswerBuilder::Build(*offer, local, sending, &error, refused);
   if (!answer) {
     SendError(peer, requestId, "bad_sdp", error);

@@ -10,6 +10,9 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "loadtest/client/LoadtestPayload.h"
@@ -408,6 +411,45 @@ TEST_CASE("Simulcast publishing sends one stream per rid; limits come back as wa
   REQUIRE(viewer->LastWarnings().size() == 1);
   CHECK(viewer->LastWarnings()[0].code == "publisher_limit");
   CHECK(viewer->PublishedTrack("audio") == nullptr);
+}
+
+}  // namespace myriad::integration
+
+namespace myriad::integration {
+
+// RFC 3264 8: every new answer on the same transport describes a new
+// version of the session, so the o= line's version grows; the session id
+// stays.
+TEST_CASE("Answers on one transport carry a growing o= session version", "[integration]") {
+  InProcessServer server;
+  boost::asio::io_context context;
+  auto camera = Joined(context, server, 1, "versions");
+  const auto origin = [](const std::string& sdp) {
+    // "o=- <session id> <version> IN IP4 ..."
+    const auto start = sdp.find("o=- ");
+    REQUIRE(start != std::string::npos);
+    std::istringstream fields(sdp.substr(start + 4, sdp.find('\n', start) - start - 4));
+    std::pair<std::string, uint64_t> idAndVersion;
+    fields >> idAndVersion.first >> idAndVersion.second;
+    return idAndVersion;
+  };
+  REQUIRE(Await(context,
+                [&](auto done) { camera->Publish({.audio = true, .video = true}, done); }) == "");
+  const auto first = origin(camera->LastAnswerSdp());
+  // Joining now, the viewer's snapshot lists the camera's tracks.
+  auto viewer = Joined(context, server, 2, "versions");
+  REQUIRE(Await(context, [&](auto done) {
+            viewer->Subscribe(camera->PublishedTrack("video")->trackId, done);
+          }) == "");
+  const auto viewerFirst = origin(viewer->LastAnswerSdp());
+  REQUIRE(Await(context, [&](auto done) {
+            viewer->Subscribe(camera->PublishedTrack("audio")->trackId, done);
+          }) == "");
+  const auto viewerSecond = origin(viewer->LastAnswerSdp());
+  CHECK(viewerSecond.first == viewerFirst.first);
+  CHECK(viewerSecond.second > viewerFirst.second);
+  // Each transport counts its own answers.
+  CHECK(first.second == viewerFirst.second);
 }
 
 }  // namespace myriad::integration
