@@ -165,11 +165,11 @@ Publication* Participant::RoutePublication(rtp::RtpPacket& packet, bool& isRtx) 
   // An SSRC the offer did not announce (simulcast, or a browser that omits
   // a=ssrc): bind it through the mid header extension (RFC 8843 15).
   for (auto& [mid, publication] : publications_) {
-    const uint8_t midId = publication->ExtensionId(rtp::kMidExtensionUri);
+    const uint8_t midId = publication->MidId();
     if (midId == 0) continue;
     const auto value = rtp::ReadStringExtension(packet.GetExtension(midId));
     if (value != mid) continue;
-    const uint8_t rridId = publication->ExtensionId(rtp::kRepairedRtpStreamIdExtensionUri);
+    const uint8_t rridId = publication->RepairedRidId();
     const bool repaired = rridId != 0 && !packet.GetExtension(rridId).empty();
     const auto rtxPt = publication->Describe().codec.rtxPayloadType;
     if (repaired || (rtxPt && packet.PayloadType() == *rtxPt)) {

@@ -29,7 +29,9 @@ Publication::Publication(Participant& owner, Description description)
           description_.kind == "video" ? congestion::RtpRetransmissionBuffer::kMaxPacketSize
                                        : kAudioPacketSize)),
       statistics_(description_.codec.clockRate == 0 ? 90000 : description_.codec.clockRate),
-      transportSequenceId_(ExtensionId(rtp::kTransportWideCcExtensionUri)) {}
+      transportSequenceId_(ExtensionId(rtp::kTransportWideCcExtensionUri)),
+      midId_(ExtensionId(rtp::kMidExtensionUri)),
+      repairedRidId_(ExtensionId(rtp::kRepairedRtpStreamIdExtensionUri)) {}
 
 Publication::~Publication() {
   // Subscriptions outlive nothing of ours: tell them the source is gone.

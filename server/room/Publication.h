@@ -64,9 +64,11 @@ class Publication {
   void SetRtxSsrc(uint32_t ssrc) { description_.rtxSsrc = ssrc; }
   // The publisher's header-extension id for a URI, 0 when not negotiated.
   uint8_t ExtensionId(std::string_view uri) const;
-  // ExtensionId(kTransportWideCcExtensionUri), looked up once: it is read
-  // for every packet.
+  // Ids read for every packet, looked up once: transport-wide-cc, and the
+  // mid and repaired-rid ids that bind SSRCs the offer did not announce.
   uint8_t TransportSequenceId() const { return transportSequenceId_; }
+  uint8_t MidId() const { return midId_; }
+  uint8_t RepairedRidId() const { return repairedRidId_; }
   bool IsPriority() const { return description_.priority; }
 
   // Makes this audio publication a candidate for the room's audio slots:
@@ -124,6 +126,8 @@ class Publication {
   uint32_t audioSourceId_ = 0;
   uint8_t audioLevelId_ = 0;  // the publisher's id of the audio-level extension
   uint8_t transportSequenceId_ = 0;
+  uint8_t midId_ = 0;
+  uint8_t repairedRidId_ = 0;
 };
 
 }  // namespace myriad::server::room
