@@ -20,7 +20,7 @@ constexpr std::string_view kConfigOption = "--config";
 constexpr std::string_view kCheckConfigOption = "--check-config";
 
 // Where the default and the meaning columns of the --help variable table start; wide enough for
-// the longest variable, MYRIAD_ROOMS_ROSTER_BATCH_INTERVAL_MS.
+// the longest variable, MYRIAD_SIMULCAST_HYSTERESIS_SUBSCRIBERS.
 constexpr size_t kDefaultColumn = 42;
 constexpr size_t kMeaningColumn = 55;
 
@@ -137,6 +137,8 @@ std::string CommandLine::HelpText() {
       "  MYRIAD_ROOM_OVERRIDES replaces the file's \"room_overrides\" object (per-room\n"
       "  max_participants, max_publishers, audio_slots), given as JSON text, e.g.\n"
       "  MYRIAD_ROOM_OVERRIDES='{\"town-hall\": {\"max_participants\": 5000}}'.\n"
+      "  The simulcast ladder (\"simulcast.ladder\", the video levels) has no variable: set it\n"
+      "  in the config file.\n"
       "\n" +
       HelpRow("Variable", "Default", "Meaning");
   const nlohmann::json defaults = ServerConfig{}.ToJson();

@@ -11,19 +11,25 @@
 #include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "config/ConfigOptionTable.h"
+#include "config/SimulcastSettings.h"
+#include "simulcast/SimulcastLadder.h"
 
 namespace myriad::config {
 
 namespace {
 
 using Json = nlohmann::json;
+using simulcast::SimulcastLadder;
 
 constexpr std::string_view kEnvironmentPrefix = "MYRIAD_";
 // Variables named like MYRIAD_ROOM_OVERRIDES (ServerConfig::kRoomOverridesVariable).
 constexpr std::string_view kRoomVariablePrefix = "MYRIAD_ROOM_";
 constexpr int kMaxPort = 65535;
+// simulcast.ladder is an array of objects: file only, and this name would read as its override.
+constexpr std::string_view kLadderVariable = "MYRIAD_SIMULCAST_LADDER";
 
 // Quotes as a JSON string so control characters and quotes in user input cannot break the
 // one-line error (invalid UTF-8 is replaced rather than thrown on).
@@ -89,24 +95,34 @@ std::string CheckStringValue(const ConfigOption& option, const std::string& valu
   return "";
 }
 
-std::string RangeError(const ConfigOption& option, std::string_view got) {
-  return "must be between " + std::to_string(option.minimum) + " and " +
-         std::to_string(option.maximum) + ", got " + std::string(got);
+std::string RangeError(std::int64_t minimum, std::int64_t maximum, std::string_view got) {
+  return "must be between " + std::to_string(minimum) + " and " + std::to_string(maximum) +
+         ", got " + std::string(got);
 }
 
-// Reads a JSON integer within the range of an Integer option; returns "" or the error after the
-// label.
-std::string IntegerFromJson(const ConfigOption& option, const Json& value, std::int64_t& number) {
+std::string RangeError(const ConfigOption& option, std::string_view got) {
+  return RangeError(option.minimum, option.maximum, got);
+}
+
+// Reads a JSON integer within [minimum, maximum] (maximum >= 0); returns "" or the error after
+// the label.
+std::string IntegerFromJson(std::int64_t minimum, std::int64_t maximum, const Json& value,
+                            std::int64_t& number) {
   if (!value.is_number_integer()) return "must be an integer, got " + DescribeType(value);
   if (value.is_number_unsigned() &&
-      value.get<std::uint64_t>() > static_cast<std::uint64_t>(option.maximum)) {
-    return RangeError(option, value.dump());
+      value.get<std::uint64_t>() > static_cast<std::uint64_t>(maximum)) {
+    return RangeError(minimum, maximum, value.dump());
   }
   number = value.get<std::int64_t>();
-  if (number < option.minimum || number > option.maximum) {
-    return RangeError(option, std::to_string(number));
+  if (number < minimum || number > maximum) {
+    return RangeError(minimum, maximum, std::to_string(number));
   }
   return "";
+}
+
+// The same within the range of an Integer option.
+std::string IntegerFromJson(const ConfigOption& option, const Json& value, std::int64_t& number) {
+  return IntegerFromJson(option.minimum, option.maximum, value, number);
 }
 
 // Sets one option from a JSON value; returns "" or the error after the label.
@@ -216,6 +232,65 @@ std::string SetRoomOverrides(const Json& body, ServerConfig& config) {
   return "";
 }
 
+// Replaces config.simulcast.ladder with the simulcast.ladder array `body`; returns "" or the
+// error, naming the entry (counted from 0, like the levels it becomes) and key. These are
+// SimulcastLadder::Create's rules checked one by one, so the error can say which one failed.
+std::string SetSimulcastLadder(const Json& body, ServerConfig& config) {
+  const std::string path =
+      std::string(SimulcastSettings::kSection) + "." + std::string(SimulcastSettings::kLadderKey);
+  if (!body.is_array()) return Quote(path) + " must be an array, got " + DescribeType(body);
+  if (body.empty() || body.size() > SimulcastLadder::kMaxLevels) {
+    return Quote(path) + " must have 1 to " + std::to_string(SimulcastLadder::kMaxLevels) +
+           " levels, got " + std::to_string(body.size());
+  }
+  const auto fields = SimulcastSettings::LevelFields();
+  std::vector<SimulcastLadder::LevelSpec> levels;
+  for (size_t index = 0; index < body.size(); ++index) {
+    const Json& entry = body[index];
+    const std::string entryPath = path + "[" + std::to_string(index) + "]";
+    if (!entry.is_object()) {
+      return Quote(entryPath) + " must be an object, got " + DescribeType(entry);
+    }
+    for (const auto& item : entry.items()) {
+      const std::string& key = item.key();
+      if (std::none_of(fields.begin(), fields.end(),
+                       [&](const SimulcastLevelField& field) { return field.key == key; })) {
+        return "unknown key " + Quote(entryPath + "." + key);
+      }
+    }
+    SimulcastLadder::LevelSpec level;
+    for (const SimulcastLevelField& field : fields) {
+      const std::string fieldPath = entryPath + "." + std::string(field.key);
+      const auto value = entry.find(std::string(field.key));
+      if (value == entry.end()) return Quote(fieldPath) + " must be set";
+      std::int64_t number = 0;
+      if (std::string error = IntegerFromJson(field.minimum, field.maximum, *value, number);
+          !error.empty()) {
+        return Quote(fieldPath) + " " + error;
+      }
+      field.set(level, number);
+    }
+    // The keys are present and in range now.
+    const auto targetKbps = entry.at("target_kbps").get<std::int64_t>();
+    const auto maxKbps = entry.at("max_kbps").get<std::int64_t>();
+    if (targetKbps > maxKbps) {
+      return Quote(entryPath + ".target_kbps") + " must be at most its max_kbps (" +
+             std::to_string(maxKbps) + "), got " + std::to_string(targetKbps);
+    }
+    if (!levels.empty() && level.height <= levels.back().height) {
+      return Quote(entryPath + ".height") + " must be greater than the previous level's height (" +
+             std::to_string(levels.back().height) + "), got " + std::to_string(level.height);
+    }
+    levels.push_back(level);
+  }
+  std::optional<SimulcastLadder> ladder = SimulcastLadder::Create(levels);
+  // Unreachable while the checks above mirror Create's; kept so the two drifting apart cannot
+  // let an invalid ladder through.
+  if (!ladder) return Quote(path) + " is not a valid ladder";
+  config.simulcast.ladder = *ladder;
+  return "";
+}
+
 std::string ApplyJsonText(std::string_view text, ServerConfig& config) {
   Json root;
   if (std::string error = ParseJson(text, root); !error.empty()) return error;
@@ -229,6 +304,10 @@ std::string ApplyJsonText(std::string_view text, ServerConfig& config) {
     if (!ConfigOptionTable::IsSection(section)) return "unknown key " + Quote(section);
     if (!body.is_object()) return Quote(section) + " must be an object, got " + DescribeType(body);
     for (const auto& [key, value] : body.items()) {
+      if (section == SimulcastSettings::kSection && key == SimulcastSettings::kLadderKey) {
+        if (std::string error = SetSimulcastLadder(value, config); !error.empty()) return error;
+        continue;
+      }
       const ConfigOption* option = ConfigOptionTable::Find(section, key);
       if (option == nullptr) return "unknown key " + Quote(section + "." + key);
       if (std::string error = SetFromJson(*option, value, config); !error.empty()) {
@@ -272,6 +351,10 @@ std::string ApplyEnvironment(const std::map<std::string, std::string>& environme
       if (!error.empty()) return "environment variable " + name + ": " + error;
       continue;
     }
+    if (name == kLadderVariable) {
+      return "environment variable " + name +
+             " is not supported: \"simulcast.ladder\" is set in the config file only";
+    }
     const ConfigOption* option = FindByEnvironmentVariable(name);
     if (option == nullptr) {
       if (LooksLikeOption(name)) return "unknown environment variable " + name;
@@ -304,6 +387,12 @@ std::string Validate(const ServerConfig& config) {
              std::to_string(workers) + " workers needs UDP ports up to " +
              std::to_string(lastPort) + ", past 65535";
     }
+  }
+  const SimulcastSettings& simulcast = config.simulcast;
+  if (simulcast.maxDelayMs < simulcast.debounceMs) {
+    // The planner would then never wait the full debounce time: max_delay_ms caps it.
+    return "\"simulcast.max_delay_ms\" must be at least \"simulcast.debounce_ms\" (" +
+           std::to_string(simulcast.debounceMs) + "), got " + std::to_string(simulcast.maxDelayMs);
   }
   return "";
 }

@@ -97,6 +97,23 @@ constexpr std::array kOptions{
         "rooms", "roster_page_size", 10, 10000, "participants per joined/rosterPage page"),
     StringOption<&S::log, &LogConfig::level>("log", "level", K::LogLevel,
                                              "trace|debug|info|warn|error|critical|off"),
+    // simulcast.ladder is not a row (an array, file only): ConfigLoader checks it against
+    // SimulcastSettings::LevelFields. The loader also requires max_delay_ms >= debounce_ms.
+    IntegerOption<&S::simulcast, &SimulcastSettings::debounceMs>(
+        "simulcast", "debounce_ms", 0, 10000,
+        "a tier plan changes once demand was quiet this long"),
+    IntegerOption<&S::simulcast, &SimulcastSettings::maxDelayMs>(
+        "simulcast", "max_delay_ms", 0, 60000,
+        "... or at most this long after the first change (>= debounce_ms)"),
+    IntegerOption<&S::simulcast, &SimulcastSettings::hysteresisSubscribers>(
+        "simulcast", "hysteresis_subscribers", 0, 100,
+        "margin of subscribers a level needs over a tier to replace it"),
+    IntegerOption<&S::simulcast, &SimulcastSettings::keyFrameRetryMs>(
+        "simulcast", "keyframe_retry_ms", 50, 10000,
+        "repeat a tier switch's key frame request this often"),
+    IntegerOption<&S::simulcast, &SimulcastSettings::staleAfterMs>(
+        "simulcast", "stale_after_ms", 100, 60000,
+        "a simulcast tier silent this long counts as stopped"),
 };
 
 constexpr std::array<std::string_view, 7> kLogLevels{"trace", "debug",    "info", "warn",

@@ -4,6 +4,7 @@
 #include <array>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <utility>
 
 #include "config/ConfigOptionTable.h"
 
@@ -42,6 +43,16 @@ nlohmann::json ServerConfig::ToJson() const {
     } else {
       slot = option.getString(*this);
     }
+  }
+  nlohmann::json& ladder =
+      root[std::string(SimulcastSettings::kSection)][std::string(SimulcastSettings::kLadderKey)];
+  ladder = nlohmann::json::array();
+  for (const simulcast::SimulcastLadder::LevelSpec& level : simulcast.ladder.Levels()) {
+    nlohmann::json entry = nlohmann::json::object();
+    for (const SimulcastLevelField& field : SimulcastSettings::LevelFields()) {
+      entry[std::string(field.key)] = field.get(level);
+    }
+    ladder.push_back(std::move(entry));
   }
   nlohmann::json& overrides = root[std::string(kRoomOverridesKey)];
   overrides = nlohmann::json::object();

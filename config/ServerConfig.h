@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "config/SimulcastSettings.h"
+
 namespace myriad::config {
 
 // The structs below hold the values exactly as configured (file, then environment). Values with a
@@ -100,6 +102,7 @@ struct ServerConfig {
   IceConfig ice;
   RoomsConfig rooms;
   LogConfig log;
+  SimulcastSettings simulcast;
   // Room name -> its exceptions to the rooms.* limits (config key "room_overrides").
   std::map<std::string, RoomOverride> roomOverrides;
 
@@ -111,8 +114,10 @@ struct ServerConfig {
   static std::span<const RoomOverrideField> RoomOverrideFields();
 
   // {"http": {"listen_address": ...}, ..., "room_overrides": {...}}: every option, with the
-  // configured (unresolved) values; room_overrides lists only the keys each entry sets. Feeding
-  // it back to ConfigLoader::LoadFromString yields the same config.
+  // configured (unresolved) values; room_overrides lists only the keys each entry sets, and
+  // simulcast.ladder every level with all its keys. Feeding it back to
+  // ConfigLoader::LoadFromString yields the same config (for a ladder whose bitrates are whole
+  // kbps, as every loaded ladder's are).
   nlohmann::json ToJson() const;
 
   // The limits of the named room: its room_overrides entry where it sets one, else rooms.*.

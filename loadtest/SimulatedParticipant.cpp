@@ -13,6 +13,9 @@ constexpr int64_t kAudioPeriodUs = 20'000;  // 50 packets/s
 // A sender this far behind its schedule drops what it missed instead of
 // bursting it (the generator is overloaded; counted as notSent).
 constexpr int64_t kMaxLagUs = 100'000;
+// The simulated camera (the size browsers' fake camera has too).
+constexpr int kCameraWidth = 1280;
+constexpr int kCameraHeight = 720;
 // How many recent talk spurts a slot packet is matched against.
 constexpr size_t kRecentSpurts = 16;
 
@@ -68,6 +71,12 @@ void SimulatedParticipant::StartJoin(int64_t nowUs) {
   options.transport.sharedSocket = env_.socket;
   client_ = std::make_unique<WebRtcClient>(env_.context, options);
   client_->SetRtpHandler([this](rtp::RtpPacket& packet) { OnRtp(packet); });
+  // A PLI names the stream whose decoders need a key frame.
+  client_->SetKeyFrameRequestHandler([this](uint32_t ssrc) {
+    for (auto& sender : video_) {
+      if (sender.source.GetConfig().ssrc == ssrc) sender.source.RequestKeyFrame();
+    }
+  });
   client_->Transport().SetStateHandler([this](ClientTransport::State state) {
     const int64_t now = SteadyMicros();
     if (state == ClientTransport::State::kConnected && observations_.connectedUs == 0) {
@@ -112,6 +121,10 @@ void SimulatedParticipant::OnJoined(const std::string& error) {
     request.priority = observations_.priority;
     if (s.video.streams.size() > 1 || !s.video.streams.front().rid.empty()) {
       for (const auto& stream : s.video.streams) request.videoRids.push_back(stream.rid);
+      // docs/protocol.md "Simulcast tiers": one tier per rid, a 720p camera.
+      request.videoTiers = static_cast<int>(s.video.streams.size());
+      request.videoWidth = kCameraWidth;
+      request.videoHeight = kCameraHeight;
     }
     client_->Publish(request, [this](const std::string& error) { OnPublished(error); });
   }
@@ -154,8 +167,15 @@ void SimulatedParticipant::OnPublished(const std::string& error) {
       config.minPayloadSize = config.maxPayloadSize =
           std::max<size_t>(LoadtestPayload::kSize, bytesPerFrame / packetsPerFrame);
       config.randomPayload = false;
+      // Codec-conformant VP8 (RFC 7741 descriptor, key frame headers) so the
+      // server can find key frames and sizes: the top stream at the camera's
+      // size, each lower one half the one above, like a browser's q/h/f.
+      config.vp8 = true;
+      const int halvings = static_cast<int>(s.video.streams.size() - 1 - i);
+      config.width = static_cast<uint16_t>(kCameraWidth >> halvings);
+      config.height = static_cast<uint16_t>(kCameraHeight >> halvings);
       video_.push_back(VideoSender{SyntheticMediaSource(config), static_cast<uint8_t>(i + 1),
-                                   packetsPerFrame, 1'000'000 / fps, 0});
+                                   packetsPerFrame, 1'000'000 / fps, 0, false});
     }
   }
 }
@@ -202,7 +222,8 @@ void SimulatedParticipant::SendDue(int64_t nowUs) {
         sender.nextFrameUs += missed * sender.frameIntervalUs;
         continue;
       }
-      SendVideoFrame(sender, nowUs);
+      ApplyTierPlan(sender);
+      if (!sender.paused) SendVideoFrame(sender, nowUs);
       sender.nextFrameUs += sender.frameIntervalUs;
     }
   }
@@ -229,6 +250,19 @@ void SimulatedParticipant::SendAudio(int64_t scheduledUs, int64_t nowUs) {
   } else {
     ++env_.stats.notSent;
   }
+}
+
+void SimulatedParticipant::ApplyTierPlan(VideoSender& sender) {
+  const auto* track = client_->PublishedTrack("video");
+  if (!track) return;
+  const auto* plan = client_->TierPlanFor(track->mid);
+  if (!plan) return;
+  const auto* encoding = plan->Encoding(sender.source.GetConfig().rid);
+  if (!encoding) return;
+  const bool paused = !encoding->active;
+  // An encoder that resumes starts with a key frame.
+  if (sender.paused && !paused) sender.source.RequestKeyFrame();
+  sender.paused = paused;
 }
 
 void SimulatedParticipant::SendVideoFrame(VideoSender& sender, int64_t nowUs) {
@@ -272,7 +306,10 @@ void SimulatedParticipant::OnRtp(rtp::RtpPacket& packet) {
     return;
   }
   stream->gaps.Add(packet.SequenceNumber());
-  const auto record = LoadtestPayload::Parse(packet.Payload());
+  // Video payloads carry the record after their VP8 descriptor.
+  const auto record = LoadtestPayload::Parse(
+      stream->slot >= 0 ? std::span<const uint8_t>(packet.Payload())
+                        : SyntheticMediaSource::PayloadHeader(packet.Payload(), true));
   if (!record || record->publisherIndex >= env_.scenario.participants) {
     ++env_.stats.foreign;
     return;

@@ -91,11 +91,15 @@ class SimulatedParticipant {
     uint32_t packetsPerFrame = 1;
     int64_t frameIntervalUs = 66666;
     int64_t nextFrameUs = 0;
+    bool paused = false;  // the server's tierPlan set this rid inactive
   };
 
   void OnJoined(const std::string& error);
   void OnPublished(const std::string& error);
   void OnRtp(rtp::RtpPacket& packet);
+  // Follows the newest tierPlan of our video (a paused rid sends nothing and
+  // resumes with a key frame), as the browser SDK does.
+  void ApplyTierPlan(VideoSender& sender);
   void OnSlotPacket(int slot, uint32_t publisher, int64_t talkSpurtStartUs, int64_t sendTimeUs,
                     int64_t nowUs, uint16_t sequenceNumber);
   ReceiveStream* StreamFor(uint32_t ssrc);

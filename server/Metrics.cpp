@@ -104,6 +104,34 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                     "Times a subscriber's audio slot started carrying another speaker");
   roster_batches_ = SimpleCounter(r, "myriad_roster_batches_total",
                                   "Roster delta batches sent (each to a whole room)");
+  auto& switches = prometheus::BuildCounter()
+                       .Name("myriad_simulcast_tier_switches_total")
+                       .Help("Subscribers starting or changing simulcast tier, at a key frame")
+                       .Register(r);
+  simulcast_switches_[static_cast<size_t>(TierSwitch::kStart)] =
+      &switches.Add({{"direction", "start"}});
+  simulcast_switches_[static_cast<size_t>(TierSwitch::kUp)] = &switches.Add({{"direction", "up"}});
+  simulcast_switches_[static_cast<size_t>(TierSwitch::kDown)] =
+      &switches.Add({{"direction", "down"}});
+  auto& tierSubscribers = prometheus::BuildGauge()
+                              .Name("myriad_simulcast_subscribers")
+                              .Help("Simulcast video subscriptions by the tier they receive")
+                              .Register(r);
+  for (size_t tier = 0; tier < kMaxSimulcastTiers; ++tier) {
+    simulcast_subscribers_[tier] = &tierSubscribers.Add({{"tier", std::to_string(tier)}});
+  }
+  auto& tracks = prometheus::BuildGauge()
+                     .Name("myriad_simulcast_tracks")
+                     .Help("Published simulcast video tracks by the number of tiers encoded")
+                     .Register(r);
+  for (size_t tiers = 0; tiers <= kMaxSimulcastTiers; ++tiers) {
+    simulcast_tracks_[tiers] = &tracks.Add({{"tiers", std::to_string(tiers)}});
+  }
+  simulcast_switch_keyframe_requests_ =
+      SimpleCounter(r, "myriad_simulcast_switch_keyframe_requests_total",
+                    "Key frame requests made to switch a subscriber's simulcast tier");
+  simulcast_plan_changes_ = SimpleCounter(r, "myriad_simulcast_plan_changes_total",
+                                          "Tier plans sent to publishers (each a change)");
   messages_per_participant_ =
       &prometheus::BuildHistogram()
            .Name("myriad_signaling_messages_per_participant")

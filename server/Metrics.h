@@ -5,6 +5,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <memory>
@@ -29,6 +30,9 @@ enum class DropReason : size_t {
 };
 
 enum class PacketKind : size_t { kAudio, kVideo, kRtcp, kStun, kDtls, kCount };
+
+// How a subscriber's simulcast tier changed (myriad_simulcast_tier_switches_total).
+enum class TierSwitch : size_t { kStart, kUp, kDown, kCount };
 
 // Process-wide Prometheus metrics. Counters are atomics inside prometheus-cpp,
 // so workers update them without locks; families are created once at start.
@@ -70,6 +74,22 @@ class Metrics {
   prometheus::Counter& http_requests() { return *http_requests_; }
   prometheus::Counter& audio_slot_switches() { return *audio_slot_switches_; }
   prometheus::Counter& roster_batches() { return *roster_batches_; }
+  // Simulcast (docs/protocol.md "Simulcast tiers"); all pre-created, safe on
+  // the packet path. Tiers are 0..3, tiers encoded per track 0..4.
+  static constexpr size_t kMaxSimulcastTiers = 4;
+  prometheus::Counter& SimulcastSwitches(TierSwitch kind) {
+    return *simulcast_switches_[static_cast<size_t>(kind)];
+  }
+  prometheus::Gauge& SimulcastSubscribers(int tier) {
+    return *simulcast_subscribers_[static_cast<size_t>(tier) % kMaxSimulcastTiers];
+  }
+  prometheus::Gauge& SimulcastTracks(size_t tiersEncoded) {
+    return *simulcast_tracks_[std::min(tiersEncoded, kMaxSimulcastTiers)];
+  }
+  prometheus::Counter& simulcast_switch_keyframe_requests() {
+    return *simulcast_switch_keyframe_requests_;
+  }
+  prometheus::Counter& simulcast_plan_changes() { return *simulcast_plan_changes_; }
   // Observed when a participant's signalling session ends.
   prometheus::Histogram& messages_per_participant() { return *messages_per_participant_; }
   // Kernel receive time of a datagram to the end of the sendmmsg that
@@ -105,6 +125,11 @@ class Metrics {
   prometheus::Counter* http_requests_ = nullptr;
   prometheus::Counter* audio_slot_switches_ = nullptr;
   prometheus::Counter* roster_batches_ = nullptr;
+  std::array<prometheus::Counter*, static_cast<size_t>(TierSwitch::kCount)> simulcast_switches_{};
+  std::array<prometheus::Gauge*, kMaxSimulcastTiers> simulcast_subscribers_{};
+  std::array<prometheus::Gauge*, kMaxSimulcastTiers + 1> simulcast_tracks_{};
+  prometheus::Counter* simulcast_switch_keyframe_requests_ = nullptr;
+  prometheus::Counter* simulcast_plan_changes_ = nullptr;
   prometheus::Histogram* messages_per_participant_ = nullptr;
   prometheus::Family<prometheus::Histogram>* processing_delay_ = nullptr;
 };

@@ -68,6 +68,13 @@ void SignalingDelegate::OnRequest(signaling::ClientRequest request) {
     });
     return;
   }
+  if (auto* level = std::get_if<signaling::SetVideoLevelRequest>(&request.body)) {
+    worker_->Post([worker = worker_, room = room_, id = participantId_, level = *level,
+                   requestId = request.id, peer = peer_] {
+      if (auto* r = worker->FindRoom(room)) r->HandleSetVideoLevel(id, level, requestId, *peer);
+    });
+    return;
+  }
   if (std::holds_alternative<signaling::LeaveRequest>(request.body)) {
     left_ = true;
     worker_->Post([worker = worker_, room = room_, id = participantId_] {

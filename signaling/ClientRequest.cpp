@@ -96,16 +96,46 @@ std::variant<ClientRequest, RequestError> ClientRequestParser::Parse(std::string
           }
           publish.priority = priority->get<bool>();
         }
+        // Simulcast fields: small positive integers (tiers 1-4, sizes up
+        // to 16384, the largest an H.264 SPS or VP8 header can state).
+        const std::pair<const char*, int*> sizes[] = {
+            {"tiers", &publish.tiers}, {"width", &publish.width}, {"height", &publish.height}};
+        for (const auto& [name, out] : sizes) {
+          const auto field = info.find(name);
+          if (field == info.end()) continue;
+          const int max = std::string_view(name) == "tiers" ? 4 : 16384;
+          if (!field->is_number_unsigned() || field->get<uint64_t>() < 1 ||
+              field->get<uint64_t>() > static_cast<uint64_t>(max)) {
+            return Error(
+                "bad_message",
+                std::string("\"") + name + "\" must be an integer 1.." + std::to_string(max), id);
+          }
+          *out = static_cast<int>(field->get<uint64_t>());
+        }
         offer.publish.emplace(mid, std::move(publish));
       }
     }
     if (auto it = message.find("subscribe"); it != message.end()) {
       if (!it->is_object()) return Error("bad_message", "\"subscribe\" must be an object", id);
       for (const auto& [mid, track] : it->items()) {
-        if (!track.is_string()) {
-          return Error("bad_message", "\"subscribe\" values must be track ids", id);
+        SubscribeInfo info;
+        if (track.is_string()) {
+          info.trackId = track.get<std::string>();
+        } else if (track.is_object() && track.contains("trackId") && track["trackId"].is_string()) {
+          info.trackId = track["trackId"].get<std::string>();
+          if (auto level = track.find("level"); level != track.end()) {
+            if (!level->is_number_unsigned() || level->get<uint64_t>() > kMaxVideoLevel) {
+              return Error(
+                  "bad_message",
+                  "\"level\" must be a video level index 0.." + std::to_string(kMaxVideoLevel), id);
+            }
+            info.level = static_cast<int>(level->get<uint64_t>());
+          }
+        } else {
+          return Error("bad_message",
+                       "\"subscribe\" values must be track ids or {\"trackId\", \"level\"}", id);
         }
-        offer.subscribe.emplace(mid, track.get<std::string>());
+        offer.subscribe.emplace(mid, std::move(info));
       }
     }
     if (auto it = message.find("slots"); it != message.end()) {
@@ -130,6 +160,19 @@ std::variant<ClientRequest, RequestError> ClientRequestParser::Parse(std::string
     return ClientRequest{id, std::move(page)};
   }
   if (typeName == "leave") return ClientRequest{id, LeaveRequest{}};
+  if (typeName == "setVideoLevel") {
+    SetVideoLevelRequest request;
+    if (auto e = stringField("mid", true, request.mid)) return *e;
+    const auto level = message.find("level");
+    if (level == message.end() || !level->is_number_unsigned() ||
+        level->get<uint64_t>() > kMaxVideoLevel) {
+      return Error("bad_message",
+                   "\"level\" must be a video level index 0.." + std::to_string(kMaxVideoLevel),
+                   id);
+    }
+    request.level = static_cast<int>(level->get<uint64_t>());
+    return ClientRequest{id, std::move(request)};
+  }
   return Error("unknown_type", "unknown message type \"" + typeName + "\"", id);
 }
 

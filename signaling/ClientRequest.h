@@ -20,14 +20,35 @@ struct JoinRequest {
 struct PublishInfo {
   std::string source;     // camera, microphone, screen, screen_audio or "" (from kind)
   bool priority = false;  // audio that always gets a slot (a host, music)
+  // Simulcast video (docs/protocol.md "Simulcast tiers"): encodings the
+  // publisher can produce (0: one per rid) and its capture size (0: unknown).
+  int tiers = 0;
+  int width = 0;
+  int height = 0;
+};
+
+struct SubscribeInfo {
+  std::string trackId;
+  std::optional<int> level;  // wanted simulcast ladder level
+  bool operator==(const SubscribeInfo&) const = default;
 };
 
 struct OfferRequest {
   std::string sdp;
-  std::map<std::string, PublishInfo> publish;    // mid -> info
-  std::map<std::string, std::string> subscribe;  // mid -> trackId
-  std::map<std::string, uint32_t> slots;         // mid -> audio slot index
+  std::map<std::string, PublishInfo> publish;      // mid -> info
+  std::map<std::string, SubscribeInfo> subscribe;  // mid -> track (and level)
+  std::map<std::string, uint32_t> slots;           // mid -> audio slot index
 };
+
+// The ladder level a subscriber wants on one of its video mids.
+struct SetVideoLevelRequest {
+  std::string mid;
+  int level = 0;
+};
+
+// Largest ladder level index a request may name (SimulcastLadder holds at
+// most 10 levels); the room checks its own ladder's size.
+constexpr int kMaxVideoLevel = 9;
 
 // The next page of the roster after `cursor` (a participantId).
 struct RosterPageRequest {
@@ -38,7 +59,8 @@ struct LeaveRequest {};
 
 struct ClientRequest {
   nlohmann::json id;  // copied into the reply; null when absent
-  std::variant<JoinRequest, OfferRequest, RosterPageRequest, LeaveRequest> body;
+  std::variant<JoinRequest, OfferRequest, RosterPageRequest, LeaveRequest, SetVideoLevelRequest>
+      body;
 };
 
 struct RequestError {

@@ -1,7 +1,9 @@
 // Myriad demo page: join a room, publish camera + microphone, see the room in
 // pages of up to 7x7 tiles and hear its loudest speakers through the audio
 // slots. Only the tiles on the current page receive video; the next page is
-// prefetched so paging forward is instant.
+// prefetched so paging forward is instant. Every tile is attached to the SDK
+// (attachVideo), so the size the grid gives it picks the video level it asks
+// for; a small overlay shows the resolution it really receives.
 //
 // URL parameters (the browser end-to-end tests use them and read
 // window.myriad and window.demoState):
@@ -11,6 +13,11 @@
 //   publish=both|audio|video|none   what to publish (default both)
 //   priority=1     publish the microphone with priority (always in a slot)
 //   audio=slots|tracks              the SDK's audio mode (default slots)
+//   codec=vp8|h264 the codec of the published camera (default vp8)
+//   simulcast=0    publish the camera as one encoding instead of three
+//   maxVideoLevel=N  the device class's largest video level (ladder index)
+//   tileHeight=N   tiles N CSS pixels tall (16:9, wrapping rows) instead of
+//                  the square grid; window.demoSetTileHeight(N) changes it
 
 import { MAX_VISIBLE_VIDEO, MyriadClient } from './myriad.js';
 
@@ -36,6 +43,14 @@ const prefetchEnabled = params.get('prefetch') !== '0';
 const publishWhat = ['both', 'audio', 'video', 'none'].includes(params.get('publish')) ? params.get('publish') : 'both';
 const audioMode = params.get('audio') === 'tracks' ? 'tracks' : 'slots';
 const audioPriority = params.get('priority') === '1';
+const videoCodec = params.get('codec') === 'h264' ? 'h264' : 'vp8';
+const simulcast = params.get('simulcast') !== '0';
+const maxVideoLevelParam = Number.parseInt(params.get('maxVideoLevel'), 10);
+const maxVideoLevel = Number.isInteger(maxVideoLevelParam) && maxVideoLevelParam >= 0 ? maxVideoLevelParam : null;
+const tileHeightParam = Number.parseInt(params.get('tileHeight'), 10);
+
+// How often the tiles' received resolution is read from getStats().
+const STATS_INTERVAL_MS = 1000;
 
 /**
  * Everything a test might want to look at. `remoteTracks` is keyed by trackId
@@ -61,13 +76,18 @@ const demoState = {
   pageSize,
   pageParticipantIds: [], // the tiles on the current page, in order
   viewport: { visible: [], prefetch: [] },
+  videoLevels: [], // the server's ladder (heights), from `joined`
+  tileHeight: null, // fixed tile height in CSS pixels, or null for the grid
+  received: {}, // trackId -> {width, height, framesDecoded} from the last getStats()
+  tierPlans: [], // this page's published tracks: every plan handled, in order
   events: [],
   errors: [],
 };
 window.demoState = demoState;
 window.myriad = null;
 
-const tiles = new Map(); // participantId -> {root, video, placeholder, nameText, videoTrackId}
+// participantId -> {root, video, placeholder, nameText, resolution, videoTrackId, attachedTrackId, detach}
+const tiles = new Map();
 
 function setStatus(text, state = '') {
   statusLine.textContent = text;
@@ -131,7 +151,14 @@ function createTile(participantId, name) {
   label.append(nameText, speaking);
   root.appendChild(label);
 
-  const tile = { root, video, placeholder, nameText, videoTrackId: null };
+  // What arrives (from getStats), e.g. "640×360"; empty without video.
+  const resolution = document.createElement('span');
+  resolution.className = 'resolution';
+  root.appendChild(resolution);
+
+  const tile = {
+    root, video, placeholder, nameText, resolution, videoTrackId: null, attachedTrackId: null, detach: null,
+  };
   tiles.set(participantId, tile);
   return tile;
 }
@@ -139,6 +166,7 @@ function createTile(participantId, name) {
 function removeTile(participantId) {
   const tile = tiles.get(participantId);
   if (!tile) return;
+  attachTile(tile, null);
   tile.video.srcObject = null;
   tile.root.remove();
   tiles.delete(participantId);
@@ -153,6 +181,18 @@ function tileVideoTrackId(participant) {
     fallback = fallback || t.trackId;
   }
   return fallback;
+}
+
+// The SDK sizes the track's level from the tile (its content box is the
+// picture: the <video> fills it). Attached as soon as the tile knows its
+// track, before the subscription, so the first request already has the
+// tile's level.
+function attachTile(tile, trackId) {
+  if (tile.attachedTrackId === trackId) return;
+  if (tile.detach) tile.detach();
+  tile.detach = null;
+  tile.attachedTrackId = trackId;
+  if (trackId && window.myriad) tile.detach = window.myriad.attachVideo(trackId, tile.root);
 }
 
 function showVideo(tile, trackId) {
@@ -205,6 +245,7 @@ function renderPage() {
       tile.placeholder.textContent = initials(p.name);
     }
     if (tilesEl.children[index] !== tile.root) tilesEl.insertBefore(tile.root, tilesEl.children[index] || null);
+    attachTile(tile, tileVideoTrackId(p));
     showVideo(tile, tileVideoTrackId(p));
   });
   // Up to 7x7: the smallest square grid that holds the page.
@@ -225,6 +266,47 @@ function renderPage() {
     demoState.errors.push({ code: 'viewport', message: String(err && err.message ? err.message : err) });
   });
 }
+
+// The received resolution of every tile, from the inbound-rtp stats of its
+// track (frameWidth/frameHeight of the last decoded frame).
+async function updateReceivedResolutions() {
+  const client = window.myriad;
+  if (!client || !client.pc || demoState.phase !== 'joined') return;
+  let report;
+  try {
+    report = await client.pc.getStats();
+  } catch (err) {
+    return; // closed meanwhile
+  }
+  const byReceiverTrack = new Map();
+  for (const [trackId, entry] of Object.entries(demoState.remoteTracks)) {
+    if (entry.kind === 'video' && entry.subscribed) byReceiverTrack.set(entry.track.id, trackId);
+  }
+  const received = {};
+  report.forEach((s) => {
+    if (s.type !== 'inbound-rtp' || s.kind !== 'video') return;
+    const trackId = byReceiverTrack.get(s.trackIdentifier);
+    if (!trackId) return;
+    received[trackId] = { width: s.frameWidth || 0, height: s.frameHeight || 0, framesDecoded: s.framesDecoded || 0 };
+  });
+  demoState.received = received;
+  for (const tile of tiles.values()) {
+    const got = tile.videoTrackId ? received[tile.videoTrackId] : null;
+    const level = tile.videoTrackId ? client.videoLevel(tile.videoTrackId) : null;
+    const wanted = level === null ? '' : ` (asks ${client.videoLevels[level]}p)`;
+    tile.resolution.textContent = got && got.height ? `${got.width}\u00d7${got.height}` : '';
+    tile.resolution.title = got && got.height ? `received ${got.width}\u00d7${got.height}${wanted}` : '';
+  }
+}
+
+function setTileHeight(px) {
+  const height = Number(px);
+  demoState.tileHeight = Number.isFinite(height) && height > 0 ? height : null;
+  tilesEl.classList.toggle('fixed-height', demoState.tileHeight !== null);
+  if (demoState.tileHeight !== null) tilesEl.style.setProperty('--tile-height', `${demoState.tileHeight}px`);
+  else tilesEl.style.removeProperty('--tile-height');
+}
+window.demoSetTileHeight = setTileHeight;
 
 function goToPage(page) {
   demoState.page = Math.max(0, Math.min(page, demoState.pageCount - 1));
@@ -295,6 +377,8 @@ function clearRoom() {
     pageCount: 1,
     pageParticipantIds: [],
     viewport: { visible: [], prefetch: [] },
+    videoLevels: [],
+    received: {},
   });
 }
 
@@ -302,7 +386,8 @@ function clearRoom() {
 
 function logEvent(type, detail) {
   const entry = { type, time: Date.now() };
-  for (const key of ['participantId', 'trackId', 'kind', 'name', 'reason', 'code', 'message', 'state', 'slot', 'source']) {
+  for (const key of ['participantId', 'trackId', 'kind', 'name', 'reason', 'code', 'message', 'state', 'slot', 'source',
+    'mid', 'level', 'height', 'version', 'applied', 'error']) {
     if (detail && detail[key] !== undefined) entry[key] = detail[key];
   }
   if (type === 'speakers') {
@@ -377,6 +462,13 @@ function wireClient(client) {
     describeConnection();
   });
   on('subscriptionRejected', () => {});
+  on('videoLevel', () => {});
+  on('tierPlan', (detail) => {
+    demoState.tierPlans.push({
+      mid: detail.mid, trackId: detail.trackId, version: detail.version, encodings: detail.encodings,
+      applied: detail.applied, error: detail.error, time: Date.now(),
+    });
+  });
   on('error', (detail) => {
     demoState.errors.push({ code: detail.code, message: detail.message });
     console.warn('myriad error', detail.code, detail.message);
@@ -415,13 +507,16 @@ async function join(room, name) {
   const stream = await getLocalMedia();
   demoState.localStream = stream;
 
-  const client = new MyriadClient({ audio: audioMode });
+  const client = new MyriadClient({
+    audio: audioMode, videoCodec, simulcast, maxVideoLevel,
+  });
   window.myriad = client;
   wireClient(client);
   setStatus(`Joining “${room}”…`);
   try {
     const joined = await client.join(room, name);
     demoState.participantId = joined.participantId;
+    demoState.videoLevels = client.videoLevels;
     demoState.phase = 'joined';
     setFormMode('joined');
     describeConnection();
@@ -491,6 +586,9 @@ audioUnlock.addEventListener('click', () => {
 window.addEventListener('pagehide', () => {
   if (window.myriad && demoState.phase === 'joined') window.myriad.leave();
 });
+
+setInterval(updateReceivedResolutions, STATS_INTERVAL_MS);
+if (Number.isInteger(tileHeightParam) && tileHeightParam > 0) setTileHeight(tileHeightParam);
 
 if (params.get('room')) roomInput.value = params.get('room');
 if (params.get('name')) nameInput.value = params.get('name');

@@ -17,7 +17,11 @@
 // - audio arrives on K "audio slots" that the server fills with the room's
 //   loudest speakers, not one subscription per microphone;
 // - video is received for a viewport: the tiles on screen (at most 49) and
-//   optionally the next page, prefetched.
+//   optionally the next page, prefetched;
+// - cameras are published as simulcast (three encodings, q/h/f); the server
+//   tells the publisher which sizes to encode (`tierPlan`) from what its
+//   viewers want, and every viewer states the level it wants from the size of
+//   the tile it renders into (attachVideo(), docs/protocol.md "Simulcast tiers").
 //
 // ---------------------------------------------------------------------- API
 //
@@ -34,17 +38,28 @@
 //   playAudio      default true (in a page): play every received audio track
 //                  in a detached <audio> element.
 //   pageSize       video tracks per automatic page (default and max 49).
+//   simulcast      default true: a camera is sent as three simulcast encodings
+//                  (rids q, h, f at 1/4, 1/2 and full size); false sends one.
+//                  Screen shares are always one encoding.
+//   videoCodec     'vp8' (default) or 'h264': the codec put first in the
+//                  offer of published video (setCodecPreferences); the server
+//                  takes the first one it supports.
+//   maxVideoLevel  the device class's largest video level (index into
+//                  `videoLevels`, default the top level): no subscription
+//                  asks for more, whatever the tile size.
 //
 // Methods
 //   join(room, name)            -> the `joined` message. The snapshot is applied
 //                                  before it resolves; further pages follow
 //                                  (`roster` events, `rosterComplete`).
-//   publish(stream, {sources, priority})
+//   publish(stream, {sources, priority, simulcast, videoCodec})
 //                               -> [{trackId, mid, kind, source, track}].
 //                                  `sources` overrides the source by kind, e.g.
 //                                  {video: 'screen'}; `priority: true` asks for
 //                                  an audio slot for this microphone whatever
-//                                  its level (hosts, music). Rejects with a
+//                                  its level (hosts, music); `simulcast` and
+//                                  `videoCodec` override the client's options
+//                                  for this call. Rejects with a
 //                                  MyriadError (code `publisher_limit` when the
 //                                  room has max_publishers) whose `published`
 //                                  lists the tracks that were accepted.
@@ -58,6 +73,28 @@
 //   subscribe(trackId) / unsubscribe(trackId)
 //                               pin a track (any kind) regardless of the
 //                                  viewport / release the pin.
+//   attachVideo(trackId, element) -> detach function
+//                               the element (a tile, or the <video> itself)
+//                                  that renders this remote video track; may be
+//                                  called before the track is subscribed. Its
+//                                  CSS content height x devicePixelRatio picks
+//                                  the level: the smallest ladder level at least
+//                                  that tall, capped by maxVideoLevel; with
+//                                  several elements the tallest counts. Watched
+//                                  with a ResizeObserver: a change of level is
+//                                  sent as `setVideoLevel` (never an unchanged one).
+//   detachVideo(trackId, element?)  stop watching one element (or all of them).
+//   setVideoLevel(trackId, level)   explicit level (index into `videoLevels`,
+//                                  capped by maxVideoLevel) that overrides the
+//                                  elements; null returns to them.
+//   videoLevel(trackId)         -> the level this client wants for the track
+//                                  (null when the server has no ladder).
+//                                  Without an element or explicit level a
+//                                  visible track wants maxVideoLevel and a
+//                                  prefetched one level 0.
+//   levelForHeight(pixels)      -> the level a picture `pixels` device pixels
+//                                  tall needs (also exported as a function of
+//                                  (levels, pixels, maxLevel)).
 //   resumeAudio()               call from a user gesture after `audioBlocked`.
 //   videoTracks()               -> [{participantId, trackId, source, name}] in
 //                                  roster order (what paging is done over).
@@ -70,7 +107,12 @@
 //                 tracks: Map trackId -> {trackId, kind, source}} (roster order),
 //   participantCount (everyone, including this client),
 //   rosterVersion, rosterComplete (every page fetched),
-//   publications: Map trackId -> {trackId, mid, kind, source, track, transceiver},
+//   publications: Map trackId -> {trackId, mid, kind, source, track, transceiver,
+//                 simulcast (rids sent, or null), tierPlan ({version, encodings,
+//                 applied, error}: the last plan handled, or null)},
+//   videoLevels: [heights] from `joined` (index 0 = smallest; empty when the
+//                 server has no ladder: then no level is ever sent),
+//   maxVideoLevel,
 //   audioSlotCount (K), slots: [{slot, mid, track, stream, element,
 //                 participantId, trackId}], speakers: [{slot, participantId,
 //                 trackId}] (null ids for an empty slot),
@@ -86,7 +128,7 @@
 //                        left, updated (participantIds), published,
 //                        unpublished (trackIds), participantCount, complete}
 //                       once per snapshot, page or batch that changed something
-//   trackSubscribed     {participantId, trackId, kind, track, stream}
+//   trackSubscribed     {participantId, trackId, kind, track, stream, mid}
 //   trackUnsubscribed   {participantId, trackId, kind, track, stream}
 //   slotTrack           {slot, mid, track, stream}     a slot's track arrived
 //   speakers            {slots: [{slot, participantId, trackId, name}],
@@ -94,6 +136,13 @@
 //   subscriptionRejected {trackId, mid}   the track was gone when the offer
 //                        arrived (a race with its unpublish, not an error)
 //   audioBlocked        {track}   autoplay refused; call resumeAudio() on a click
+//   videoLevel          {trackId, mid, level, height}   a level was sent to the
+//                        server (in `setVideoLevel`; the subscribe entry of a
+//                        new subscription carries its first level silently)
+//   tierPlan            {mid, trackId, version, encodings, applied, error}
+//                        a `tierPlan` for a published track was applied with
+//                        setParameters (applied: true) or failed (logged, not
+//                        an 'error': the next plan tries again)
 //   connectionStateChange {state, iceConnectionState}
 //   error               {code, message, ...} e.g. publisher_limit (with mid,
 //                        kind), slot_rejected, roster_page_failed, offer_failed
@@ -130,25 +179,77 @@ function uniqueIds(ids) {
   return [...new Set(ids || [])];
 }
 
-// Puts VP8 first and keeps every other codec (H.264, VP9, AV1, RTX, RED, FEC)
-// after it, so the server can still pick something else. setCodecPreferences
-// is missing in some browsers and throws for codecs it does not know, so a
-// failure only means "no preference".
-function preferVp8(transceiver) {
+// The simulcast encodings of a camera, in ascending size as the server
+// expects (docs/protocol.md "Simulcast tiers"): Chromium sends at most three.
+// Until the first `tierPlan` arrives they are the usual quarter, half and
+// full size; the plan then sets each one's size, bitrate and frame rate.
+const SIMULCAST_ENCODINGS = [
+  { rid: 'q', scaleResolutionDownBy: 4 },
+  { rid: 'h', scaleResolutionDownBy: 2 },
+  { rid: 'f', scaleResolutionDownBy: 1 },
+];
+
+const VIDEO_CODECS = ['vp8', 'h264'];
+
+// Where a preferred codec's variants go among themselves: H.264 in
+// non-interleaved mode (the only one the server forwards) and constrained
+// baseline first, which every browser decodes.
+function codecRank(codec) {
+  const fmtp = codec.sdpFmtpLine || '';
+  let rank = 0;
+  if (/packetization-mode=1/.test(fmtp)) rank -= 2;
+  if (/profile-level-id=42e0/i.test(fmtp)) rank -= 1;
+  return rank;
+}
+
+// Puts `codecName` ('vp8' or 'h264') first and keeps every other codec (VP9,
+// AV1, RTX, RED, FEC, the other one) after it, so the server can still pick
+// something else. setCodecPreferences is missing in some browsers and throws
+// for codecs it does not know, so a failure only means "no preference".
+function preferCodec(transceiver, codecName) {
   if (typeof transceiver.setCodecPreferences !== 'function') return;
   const capabilities = globalThis.RTCRtpReceiver && RTCRtpReceiver.getCapabilities
     ? RTCRtpReceiver.getCapabilities('video')
     : null;
   if (!capabilities || !capabilities.codecs) return;
-  const isVp8 = (codec) => codec.mimeType.toLowerCase() === 'video/vp8';
-  const ordered = [...capabilities.codecs.filter(isVp8), ...capabilities.codecs.filter((c) => !isVp8(c))];
-  if (!ordered.some(isVp8)) return;
+  const mimeType = `video/${codecName}`;
+  const isPreferred = (codec) => codec.mimeType.toLowerCase() === mimeType;
+  const preferred = capabilities.codecs.filter(isPreferred).sort((a, b) => codecRank(a) - codecRank(b));
+  if (preferred.length === 0) {
+    console.warn(`myriad: this browser cannot send ${codecName}, using its default codec order`);
+    return;
+  }
   try {
-    transceiver.setCodecPreferences(ordered);
+    transceiver.setCodecPreferences([...preferred, ...capabilities.codecs.filter((c) => !isPreferred(c))]);
   } catch (err) {
     console.warn('myriad: setCodecPreferences failed, using the browser default order', err);
   }
 }
+
+/**
+ * The video level a picture `pixelHeight` device pixels tall needs: the
+ * smallest level of `levels` (heights, ascending) at least that tall, the top
+ * one when none is, never above `maxLevel`.
+ */
+export function levelForHeight(levels, pixelHeight, maxLevel = levels.length - 1) {
+  if (levels.length === 0) return null;
+  const cap = Math.max(0, Math.min(levels.length - 1, maxLevel));
+  const index = levels.findIndex((height) => height >= pixelHeight);
+  return Math.min(index < 0 ? levels.length - 1 : index, cap);
+}
+
+// The CSS content height of an element now (what a ResizeObserver reports as
+// contentRect.height), for the first measurement before the observer fires.
+function contentHeight(element) {
+  if (!element.isConnected) return 0;
+  const style = getComputedStyle(element);
+  const padding = (Number.parseFloat(style.paddingTop) || 0) + (Number.parseFloat(style.paddingBottom) || 0);
+  return Math.max(0, element.clientHeight - padding);
+}
+
+// How long the id of a `setVideoLevel` is remembered to recognise its `error`
+// reply (there is no reply when it succeeds).
+const LEVEL_REQUEST_MEMORY_MS = 10000;
 
 // A transceiver the answer rejected (port 0) is stopped by the browser itself
 // (JSEP 5.11); one that is not yet stopped needs a stop and a new offer.
@@ -164,17 +265,29 @@ export class MyriadClient extends EventTarget {
    * @param {'slots'|'tracks'|'none'} [options.audio]
    * @param {boolean} [options.playAudio]
    * @param {number} [options.pageSize]
+   * @param {boolean} [options.simulcast]
+   * @param {'vp8'|'h264'} [options.videoCodec]
+   * @param {number} [options.maxVideoLevel]
    */
   constructor({
     url, autoSubscribe = true, audio = 'slots', playAudio = typeof document !== 'undefined', pageSize = MAX_VISIBLE_VIDEO,
+    simulcast = true, videoCodec = 'vp8', maxVideoLevel = null,
   } = {}) {
     super();
     if (!['slots', 'tracks', 'none'].includes(audio)) throw new TypeError(`audio must be 'slots', 'tracks' or 'none', not ${audio}`);
+    if (!VIDEO_CODECS.includes(videoCodec)) throw new TypeError(`videoCodec must be one of ${VIDEO_CODECS.join(', ')}, not ${videoCodec}`);
+    if (maxVideoLevel !== null && !(Number.isInteger(maxVideoLevel) && maxVideoLevel >= 0)) {
+      throw new TypeError(`maxVideoLevel must be a level index (an integer >= 0), not ${maxVideoLevel}`);
+    }
     this.url = url || defaultSignallingUrl();
     this.autoSubscribe = autoSubscribe;
     this.audioMode = audio;
     this.playAudio = playAudio;
     this.pageSize = Math.max(1, Math.min(MAX_VISIBLE_VIDEO, Math.floor(pageSize) || MAX_VISIBLE_VIDEO));
+    this.simulcast = simulcast !== false;
+    this.videoCodec = videoCodec;
+    /** The device class's largest level (null: the top of `videoLevels`). */
+    this.maxVideoLevel = maxVideoLevel;
 
     /** @type {RTCPeerConnection|null} exposed for getStats() in tests */
     this.pc = null;
@@ -209,6 +322,8 @@ export class MyriadClient extends EventTarget {
     this.slots = [];
     /** Who each slot carries now, from the last `speakers` message. */
     this.speakers = [];
+    /** The server's video ladder (heights, ascending) from `joined`; empty: no levels. */
+    this.videoLevels = [];
     /** 'idle' | 'connecting' | 'joined' | 'leaving' | 'closed' */
     this.state = 'idle';
 
@@ -234,6 +349,22 @@ export class MyriadClient extends EventTarget {
     // Audio elements whose play() the autoplay policy refused.
     this._blockedAudio = new Set();
 
+    // Video levels. trackId -> {elements: Map element -> CSS height, explicitLevel}:
+    // what the app renders each remote video track into.
+    this._videoViews = new Map();
+    this._resizeObserver = null;
+    // False once the server answered `setVideoLevel` with unknown_type.
+    this._videoLevelsSupported = true;
+    // Request id -> {mid, trackId, level, sentAt} of recent `setVideoLevel`s,
+    // to recognise their `error` replies.
+    this._levelRequests = new Map();
+
+    // Tier plans: mid -> newest version seen; mid -> the newest plan not yet
+    // applied. One setParameters() at a time, newest plan first.
+    this._tierPlanVersions = new Map();
+    this._pendingTierPlans = new Map();
+    this._applyingTierPlans = false;
+
     // Negotiation queue: `_queueTail` settles when the last queued run has
     // finished; `_nextRun` is the queued run that has not started yet, which
     // every new change joins (this is how changes are coalesced).
@@ -258,6 +389,9 @@ export class MyriadClient extends EventTarget {
       this.localParticipantId = joined.participantId;
       this.rosterVersion = typeof joined.rosterVersion === 'number' ? joined.rosterVersion : 0;
       this._setUpSlots(joined.audioSlots);
+      this.videoLevels = Array.isArray(joined.videoLevels)
+        ? joined.videoLevels.filter((h) => Number.isFinite(h) && h > 0)
+        : [];
       this._createPeerConnection();
       this.state = 'joined';
       const change = this._newRosterChange('snapshot', this.rosterVersion);
@@ -277,20 +411,28 @@ export class MyriadClient extends EventTarget {
    * Resolves with one entry per track: {trackId, mid, kind, source, track}.
    * `sources` optionally overrides the source per kind, e.g. {video: 'screen'};
    * `priority` marks the audio tracks as always getting an audio slot.
+   * `simulcast` (default: the client's option) sends a camera as three
+   * encodings; `videoCodec` ('vp8' | 'h264') overrides the client's codec.
    * If the server refuses some tracks, rejects with the first refusal (a
    * MyriadError, `code` e.g. `publisher_limit`) carrying `published`: the
    * entries of the tracks it accepted.
    */
-  async publish(mediaStream, { sources = {}, priority = false } = {}) {
+  async publish(mediaStream, {
+    sources = {}, priority = false, simulcast = this.simulcast, videoCodec = this.videoCodec,
+  } = {}) {
     this._assertJoined();
+    if (!VIDEO_CODECS.includes(videoCodec)) throw new TypeError(`videoCodec must be one of ${VIDEO_CODECS.join(', ')}, not ${videoCodec}`);
     const tracks = mediaStream.getTracks();
     if (tracks.length === 0) return [];
     const results = tracks.map((track) => new Promise((resolve, reject) => {
+      const source = sources[track.kind] || DEFAULT_SOURCE_BY_KIND[track.kind];
       this._pendingPublishes.push({
         track,
         stream: mediaStream,
-        source: sources[track.kind] || DEFAULT_SOURCE_BY_KIND[track.kind],
+        source,
         priority: track.kind === 'audio' && priority === true,
+        simulcast: track.kind === 'video' && source === 'camera' && simulcast !== false,
+        videoCodec,
         resolve,
         reject,
       });
@@ -315,6 +457,8 @@ export class MyriadClient extends EventTarget {
     for (const [trackId, pub] of this.publications) {
       if (trackId === trackOrId || pub.track === trackOrId) {
         this.publications.delete(trackId);
+        this._pendingTierPlans.delete(pub.mid);
+        this._tierPlanVersions.delete(pub.mid);
         pub.transceiver.stop();
         this._stopsToNegotiate = true;
       }
@@ -342,6 +486,9 @@ export class MyriadClient extends EventTarget {
     if (current && sameList(current.visible, visible) && sameList(current.prefetch, prefetch)) {
       return this._queueTail.then(() => undefined);
     }
+    // A prefetched track that became visible (kept, not renegotiated) wants
+    // its visible level now.
+    this._refreshVideoLevels();
     return this._requestNegotiation();
   }
 
@@ -383,6 +530,67 @@ export class MyriadClient extends EventTarget {
     this._assertJoined();
     this._pinned.delete(trackId);
     await this._requestNegotiation();
+  }
+
+  /**
+   * Tells the SDK that `element` renders the remote video track `trackId`
+   * (it may be called before the track is subscribed). The element's CSS
+   * content height times devicePixelRatio picks the level this client asks
+   * for (levelForHeight); a ResizeObserver follows it, and a changed level is
+   * sent to the server. Returns a function that detaches the element.
+   */
+  attachVideo(trackId, element) {
+    if (typeof trackId !== 'string' || !element) throw new TypeError('attachVideo(trackId, element)');
+    const view = this._videoView(trackId);
+    if (!view.elements.has(element)) {
+      view.elements.set(element, contentHeight(element));
+      const observer = this._observer();
+      if (observer) observer.observe(element);
+    }
+    this._refreshVideoLevels(trackId);
+    return () => this.detachVideo(trackId, element);
+  }
+
+  /** Stops following `element` (every element of the track when omitted). */
+  detachVideo(trackId, element) {
+    const view = this._videoViews.get(trackId);
+    if (!view) return;
+    const elements = element ? [element] : [...view.elements.keys()];
+    for (const e of elements) {
+      if (!view.elements.delete(e)) continue;
+      if (this._resizeObserver && !this._isElementAttached(e)) this._resizeObserver.unobserve(e);
+    }
+    if (view.elements.size === 0 && view.explicitLevel === null) this._videoViews.delete(trackId);
+    this._refreshVideoLevels(trackId);
+  }
+
+  /**
+   * Asks for `level` (index into `videoLevels`, capped by maxVideoLevel) on
+   * the remote video track `trackId` whatever size its elements have; `null`
+   * returns to the elements' size. Returns the level now wanted.
+   */
+  setVideoLevel(trackId, level) {
+    if (level !== null && !(Number.isInteger(level) && level >= 0)) {
+      throw new TypeError(`setVideoLevel: level must be an integer >= 0 or null, not ${level}`);
+    }
+    const view = this._videoView(trackId);
+    view.explicitLevel = level;
+    if (level === null && view.elements.size === 0) this._videoViews.delete(trackId);
+    this._refreshVideoLevels(trackId);
+    return this.videoLevel(trackId);
+  }
+
+  /**
+   * The level this client wants for the remote video track `trackId` (null
+   * when the server announced no ladder).
+   */
+  videoLevel(trackId) {
+    return this._wantedVideoLevel(trackId);
+  }
+
+  /** The level a picture `pixelHeight` device pixels tall needs, capped by maxVideoLevel. */
+  levelForHeight(pixelHeight) {
+    return levelForHeight(this.videoLevels, pixelHeight, this._topVideoLevel());
   }
 
   /** Retries audio playback that the autoplay policy refused; call it from a user gesture. */
@@ -479,6 +687,10 @@ export class MyriadClient extends EventTarget {
     }
     if (!msg || typeof msg.type !== 'string') return;
 
+    if (msg.type === 'error' && msg.id !== undefined && this._levelRequests.has(msg.id)) {
+      this._onVideoLevelError(msg);
+      return;
+    }
     if (msg.id !== undefined && this._pendingRequests.has(msg.id)) {
       const pending = this._pendingRequests.get(msg.id);
       this._pendingRequests.delete(msg.id);
@@ -493,6 +705,9 @@ export class MyriadClient extends EventTarget {
         break;
       case 'speakers':
         this._onSpeakers(msg);
+        break;
+      case 'tierPlan':
+        this._onTierPlan(msg);
         break;
       case 'left':
         this._teardown(msg.reason || 'requested', true);
@@ -628,7 +843,11 @@ export class MyriadClient extends EventTarget {
         ...change, participantCount: this.participantCount, complete: this.rosterComplete,
       });
     }
-    if (this.state === 'joined') this._requestNegotiationIfNeeded();
+    if (this.state !== 'joined') return;
+    // The automatic viewport moves with the roster: a kept track may have
+    // gone from prefetched to visible.
+    if (changed && !this._manualViewport && this.autoSubscribe) this._refreshVideoLevels();
+    this._requestNegotiationIfNeeded();
   }
 
   // --------------------------------------------------------------- speakers
@@ -749,6 +968,199 @@ export class MyriadClient extends EventTarget {
     element.srcObject = null;
   }
 
+  // ------------------------------------------------------------ video levels
+
+  _videoView(trackId) {
+    let view = this._videoViews.get(trackId);
+    if (!view) {
+      view = { elements: new Map(), explicitLevel: null };
+      this._videoViews.set(trackId, view);
+    }
+    return view;
+  }
+
+  _isElementAttached(element) {
+    for (const view of this._videoViews.values()) if (view.elements.has(element)) return true;
+    return false;
+  }
+
+  // One observer for every attached element; none outside a page.
+  _observer() {
+    if (this._resizeObserver) return this._resizeObserver;
+    if (typeof ResizeObserver === 'undefined') return null;
+    this._resizeObserver = new ResizeObserver((entries) => {
+      const touched = new Set();
+      for (const entry of entries) {
+        for (const [trackId, view] of this._videoViews) {
+          if (!view.elements.has(entry.target)) continue;
+          view.elements.set(entry.target, entry.contentRect.height);
+          touched.add(trackId);
+        }
+      }
+      for (const trackId of touched) this._refreshVideoLevels(trackId);
+    });
+    return this._resizeObserver;
+  }
+
+  _levelsEnabled() {
+    return this.videoLevels.length > 0 && this._videoLevelsSupported;
+  }
+
+  _topVideoLevel() {
+    const top = this.videoLevels.length - 1;
+    return this.maxVideoLevel === null ? top : Math.min(top, this.maxVideoLevel);
+  }
+
+  // What this client wants for `trackId`: the explicit level, else the
+  // tallest attached element's; without either, the device class's top
+  // level for a visible (or pinned) track and the smallest level for one
+  // that is only prefetched (it is not on screen; the page flip that shows
+  // it attaches its tile, which asks for more).
+  // `viewport` may be passed in by callers that ask for many tracks at once.
+  _wantedVideoLevel(trackId, viewport = null) {
+    if (!this._levelsEnabled()) return null;
+    const top = this._topVideoLevel();
+    const view = this._videoViews.get(trackId);
+    if (view && view.explicitLevel !== null) return Math.min(view.explicitLevel, top);
+    if (view && view.elements.size > 0) {
+      const cssHeight = Math.max(...view.elements.values());
+      const ratio = globalThis.devicePixelRatio || 1;
+      return levelForHeight(this.videoLevels, cssHeight * ratio, top);
+    }
+    const { visible, prefetch } = viewport || this.viewport;
+    if (!this._pinned.has(trackId) && !visible.includes(trackId) && prefetch.includes(trackId)) return 0;
+    return top;
+  }
+
+  // Sends `setVideoLevel` for every bound video subscription (of `trackId`,
+  // or all) whose wanted level differs from the one the server has. A
+  // subscription whose offer is still in flight is left alone: its answer
+  // calls this again, so the server never hears of a mid before it is bound.
+  _refreshVideoLevels(trackId) {
+    if (!this._levelsEnabled() || this.state !== 'joined') return;
+    let viewport = null;
+    for (const sub of this._subscriptions.values()) {
+      if (sub.kind !== 'video' || !sub.bound || (trackId !== undefined && sub.trackId !== trackId)) continue;
+      viewport = viewport || this.viewport;
+      const level = this._wantedVideoLevel(sub.trackId, viewport);
+      if (level === null || level === sub.level) continue;
+      sub.level = level;
+      this._sendVideoLevel(sub, level);
+    }
+  }
+
+  _sendVideoLevel(sub, level) {
+    const now = Date.now();
+    for (const [id, request] of this._levelRequests) {
+      if (now - request.sentAt > LEVEL_REQUEST_MEMORY_MS) this._levelRequests.delete(id);
+    }
+    const id = this._nextRequestId++;
+    try {
+      this._send({ type: 'setVideoLevel', id, mid: sub.mid, level });
+    } catch (err) {
+      return; // the socket is gone; the teardown follows
+    }
+    this._levelRequests.set(id, { mid: sub.mid, trackId: sub.trackId, level, sentAt: now });
+    this._emit('videoLevel', { trackId: sub.trackId, mid: sub.mid, level, height: this.videoLevels[level] });
+  }
+
+  // `setVideoLevel` has no reply unless it fails.
+  _onVideoLevelError(msg) {
+    const request = this._levelRequests.get(msg.id);
+    this._levelRequests.delete(msg.id);
+    if (msg.code === 'unknown_type') {
+      // A server without simulcast levels: stop asking.
+      this._videoLevelsSupported = false;
+      console.warn('myriad: the server does not take setVideoLevel; video levels are off');
+      return;
+    }
+    const stillBound = [...this._subscriptions.values()].some((s) => s.mid === request.mid && s.trackId === request.trackId);
+    if (msg.code === 'unknown_mid' && !stillBound) return; // unsubscribed meanwhile: nothing to fix
+    console.warn(`myriad: setVideoLevel ${request.level} on mid ${request.mid} failed: ${msg.code} ${msg.message || ''}`);
+    this._emit('error', { code: msg.code, message: msg.message, mid: request.mid, trackId: request.trackId });
+  }
+
+  // -------------------------------------------------------------- tier plans
+
+  // A `tierPlan` for one of our simulcast mids: only the newest version is
+  // applied, and plans are applied one at a time (two setParameters() calls
+  // in flight would race on the sender's transaction id).
+  _onTierPlan(msg) {
+    if (this.state !== 'joined' || typeof msg.mid !== 'string' || !Array.isArray(msg.encodings)) return;
+    const version = Number.isFinite(msg.version) ? msg.version : null;
+    const last = this._tierPlanVersions.get(msg.mid);
+    if (version !== null && last !== undefined && last !== null && version <= last) return;
+    this._tierPlanVersions.set(msg.mid, version);
+    this._pendingTierPlans.set(msg.mid, { mid: msg.mid, version, encodings: msg.encodings });
+    this._applyTierPlans();
+  }
+
+  _publicationByMid(mid) {
+    for (const publication of this.publications.values()) if (publication.mid === mid) return publication;
+    return null;
+  }
+
+  // Drains the pending plans. A plan for a mid whose answer is not applied
+  // yet waits: _applyAnswer() calls this again once the publication exists.
+  async _applyTierPlans() {
+    if (this._applyingTierPlans) return;
+    this._applyingTierPlans = true;
+    try {
+      while (this.state === 'joined') {
+        let next = null;
+        for (const plan of this._pendingTierPlans.values()) {
+          const publication = this._publicationByMid(plan.mid);
+          if (publication) {
+            next = { plan, publication };
+            break;
+          }
+        }
+        if (!next) break;
+        this._pendingTierPlans.delete(next.plan.mid);
+        await this._applyTierPlan(next.publication, next.plan);
+      }
+    } finally {
+      this._applyingTierPlans = false;
+    }
+  }
+
+  async _applyTierPlan(publication, plan) {
+    const { sender } = publication.transceiver;
+    let error = null;
+    // A renegotiation between getParameters() and setParameters() changes the
+    // transaction id (InvalidModificationError): read the parameters again once.
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const parameters = sender.getParameters();
+      const encodings = parameters.encodings || [];
+      encodings.forEach((encoding, index) => {
+        const wanted = plan.encodings.find((e) => e && e.rid !== undefined && e.rid === encoding.rid)
+          || (encoding.rid === undefined ? plan.encodings[index] : undefined);
+        if (!wanted) return; // a rid the plan does not name keeps its settings
+        if (wanted.active === false) {
+          encoding.active = false;
+          return;
+        }
+        encoding.active = true;
+        if (Number.isFinite(wanted.scaleResolutionDownBy)) encoding.scaleResolutionDownBy = Math.max(1, wanted.scaleResolutionDownBy);
+        if (Number.isFinite(wanted.maxBitrate) && wanted.maxBitrate > 0) encoding.maxBitrate = Math.round(wanted.maxBitrate);
+        if (Number.isFinite(wanted.maxFramerate) && wanted.maxFramerate > 0) encoding.maxFramerate = wanted.maxFramerate;
+      });
+      try {
+        await sender.setParameters(parameters);
+        error = null;
+        break;
+      } catch (err) {
+        error = err;
+        if (!err || err.name !== 'InvalidModificationError') break;
+      }
+    }
+    if (error) console.warn(`myriad: tier plan ${plan.version} for mid ${plan.mid} not applied`, error);
+    publication.tierPlan = {
+      version: plan.version, encodings: plan.encodings, applied: !error, error: error ? String(error.message || error) : null,
+    };
+    this._emit('tierPlan', { mid: plan.mid, trackId: publication.trackId, ...publication.tierPlan });
+  }
+
   // ------------------------------------------------------------ negotiation
 
   _createPeerConnection() {
@@ -779,7 +1191,7 @@ export class MyriadClient extends EventTarget {
     sub.stream = event.streams && event.streams[0] ? event.streams[0] : new MediaStream([event.track]);
     if (sub.kind === 'audio') this._playAudio(sub, event.track);
     this._emit('trackSubscribed', {
-      participantId: sub.participantId, trackId: sub.trackId, kind: sub.kind, track: sub.track, stream: sub.stream,
+      participantId: sub.participantId, trackId: sub.trackId, kind: sub.kind, track: sub.track, stream: sub.stream, mid: sub.mid,
     });
   }
 
@@ -859,16 +1271,21 @@ export class MyriadClient extends EventTarget {
       if (bound.has(trackId)) continue;
       const { participantId, kind } = this._tracksById.get(trackId);
       const transceiver = pc.addTransceiver(kind, { direction: 'recvonly' });
+      // level: what the server was told this subscription wants (in the
+      // subscribe entry, then setVideoLevel); bound: the answer accepted it.
       const sub = {
         trackId, participantId, kind, mid: null, announced: false, track: null, stream: null, element: null,
+        level: null, bound: false,
       };
       this._subscriptions.set(transceiver, sub);
       newSubscriptions.push({ transceiver, sub });
     }
 
     const newPublications = publishes.map((pub) => {
-      const transceiver = pc.addTransceiver(pub.track, { direction: 'sendonly', streams: [pub.stream] });
-      if (pub.track.kind === 'video') preferVp8(transceiver);
+      const init = { direction: 'sendonly', streams: [pub.stream] };
+      if (pub.simulcast) init.sendEncodings = SIMULCAST_ENCODINGS.map((encoding) => ({ ...encoding }));
+      const transceiver = pc.addTransceiver(pub.track, init);
+      if (pub.track.kind === 'video') preferCodec(transceiver, pub.videoCodec);
       return { ...pub, transceiver };
     });
 
@@ -884,7 +1301,7 @@ export class MyriadClient extends EventTarget {
       for (const pub of newPublications) {
         // Kept: a transceiver the answer rejects is stopped and loses its mid.
         pub.mid = pub.transceiver.mid;
-        publish[pub.mid] = pub.priority ? { source: pub.source, priority: true } : { source: pub.source };
+        publish[pub.mid] = this._publishEntry(pub);
       }
       const slots = {};
       for (const receiver of newSlots) {
@@ -892,10 +1309,14 @@ export class MyriadClient extends EventTarget {
         slots[receiver.mid] = receiver.slot;
       }
       const subscribe = {};
+      const viewport = this.viewport;
       for (const { transceiver, sub } of newSubscriptions) {
         sub.mid = transceiver.mid;
         // The track may have been unpublished while the offer was built.
-        if (this._subscriptions.has(transceiver)) subscribe[transceiver.mid] = sub.trackId;
+        if (!this._subscriptions.has(transceiver)) continue;
+        const level = sub.kind === 'video' ? this._wantedVideoLevel(sub.trackId, viewport) : null;
+        sub.level = level;
+        subscribe[transceiver.mid] = level === null ? sub.trackId : { trackId: sub.trackId, level };
       }
 
       const message = { type: 'offer', sdp: pc.localDescription.sdp };
@@ -973,10 +1394,21 @@ export class MyriadClient extends EventTarget {
         pub.reject(new MyriadError(code, message));
         continue;
       }
-      const publication = { trackId, mid, kind: pub.track.kind, source: pub.source, track: pub.track, transceiver: pub.transceiver };
+      const publication = {
+        trackId,
+        mid,
+        kind: pub.track.kind,
+        source: pub.source,
+        track: pub.track,
+        transceiver: pub.transceiver,
+        simulcast: pub.simulcast ? SIMULCAST_ENCODINGS.map((e) => e.rid) : null,
+        tierPlan: null,
+      };
       this.publications.set(trackId, publication);
       pub.resolve(publication);
     }
+    // Plans that arrived before this answer was applied.
+    if (this._pendingTierPlans.size > 0) this._applyTierPlans();
 
     for (const receiver of newSlots) {
       if (!rejected.has(receiver.mid) && !warnings.has(receiver.mid)) continue;
@@ -996,6 +1428,26 @@ export class MyriadClient extends EventTarget {
       this._refusedTrackIds.add(sub.trackId);
       this._emit('subscriptionRejected', { trackId: sub.trackId, mid: sub.mid });
     }
+    for (const { transceiver, sub } of newSubscriptions) {
+      if (this._subscriptions.has(transceiver)) sub.bound = true;
+    }
+    // Levels that changed while the offer was in flight.
+    this._refreshVideoLevels();
+  }
+
+  // The `publish` entry of a new sendonly m-line (docs/protocol.md `offer`).
+  _publishEntry(pub) {
+    const entry = { source: pub.source };
+    if (pub.priority) entry.priority = true;
+    if (pub.track.kind === 'video') {
+      if (pub.simulcast) entry.tiers = SIMULCAST_ENCODINGS.length;
+      const settings = typeof pub.track.getSettings === 'function' ? pub.track.getSettings() : {};
+      if (Number.isInteger(settings.width) && Number.isInteger(settings.height) && settings.width > 0 && settings.height > 0) {
+        entry.width = settings.width;
+        entry.height = settings.height;
+      }
+    }
+    return entry;
   }
 
   _rejectPendingPublishes(err) {
@@ -1043,6 +1495,12 @@ export class MyriadClient extends EventTarget {
       this._emit('connectionStateChange', { state: 'closed', iceConnectionState: 'closed' });
     }
     this.publications.clear();
+    this._pendingTierPlans.clear();
+    this._tierPlanVersions.clear();
+    this._levelRequests.clear();
+    if (this._resizeObserver) this._resizeObserver.disconnect();
+    this._resizeObserver = null;
+    this._videoViews.clear();
     this.participants.clear();
     this._tracksById.clear();
     this._pinned.clear();

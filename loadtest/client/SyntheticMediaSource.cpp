@@ -4,8 +4,21 @@
 
 #include "rtp/RtpHeaderExtensions.h"
 #include "rtp/RtpPacketBuilder.h"
+#include "rtp/Vp8PayloadDescriptor.h"
 
 namespace myriad::loadtest {
+namespace {
+
+constexpr uint16_t kMaxVp8Dimension = 0x3FFF;
+// RFC 6386 9.1: the frame tag's first_part_size has 19 bits.
+constexpr uint32_t kMaxFirstPartitionSize = (1u << 19) - 1;
+constexpr std::array<uint8_t, 3> kVp8StartCode{0x9D, 0x01, 0x2A};
+
+void WriteLittleEndian(uint8_t* out, uint32_t value, size_t size) {
+  for (size_t i = 0; i < size; ++i) out[i] = static_cast<uint8_t>(value >> (8 * i));
+}
+
+}  // namespace
 
 SyntheticMediaSource::SyntheticMediaSource(Config config)
     : config_(std::move(config)),
@@ -17,6 +30,13 @@ SyntheticMediaSource::SyntheticMediaSource(Config config)
   if (config_.framesPerSecond == 0) config_.framesPerSecond = 30;
   if (config_.packetsPerFrame == 0) config_.packetsPerFrame = 1;
   if (config_.packetTimeMs == 0) config_.packetTimeMs = 20;
+  // RFC 6386 9.1: 14-bit dimensions; a key frame always codes a picture.
+  config_.width = std::clamp<uint16_t>(config_.width, 1, kMaxVp8Dimension);
+  config_.height = std::clamp<uint16_t>(config_.height, 1, kMaxVp8Dimension);
+  nextWidth_ = config_.width;
+  nextHeight_ = config_.height;
+  pictureId_ = config_.firstPictureId & rtp::Vp8PayloadDescriptor::kMaxPictureId15Bit;
+  tl0PicIdx_ = config_.firstTl0PicIdx;
 }
 
 uint32_t SyntheticMediaSource::TimestampOf(uint64_t packetIndex) const {
@@ -48,25 +68,101 @@ std::span<uint8_t> SyntheticMediaSource::NextPacket(std::span<uint8_t> buffer,
   return Build(buffer, transportSequence, sendTimeUs, payloadHeader);
 }
 
+void SyntheticMediaSource::SetResolution(uint16_t width, uint16_t height) {
+  width = std::clamp<uint16_t>(width, 1, kMaxVp8Dimension);
+  height = std::clamp<uint16_t>(height, 1, kMaxVp8Dimension);
+  if (width == nextWidth_ && height == nextHeight_) return;
+  nextWidth_ = width;
+  nextHeight_ = height;
+  RequestKeyFrame();
+}
+
 void SyntheticMediaSource::SetAudioLevel(uint8_t level, bool voiceActivity) {
   config_.audioLevel = std::min<uint8_t>(level, 127);
   config_.voiceActivity = voiceActivity;
 }
 
+void SyntheticMediaSource::StartFrameIfDue() {
+  if (!Vp8() || packetIndex_ % config_.packetsPerFrame != 0) return;
+  // Idempotent per packet index: a packet that did not fit is built again.
+  if (frameStartIndex_ == packetIndex_ && keyFramesStarted_ != 0) return;
+  if (keyFramesStarted_ != 0) {
+    pictureId_ = (pictureId_ + 1) & rtp::Vp8PayloadDescriptor::kMaxPictureId15Bit;
+    ++tl0PicIdx_;  // every frame is a base-layer (TID 0) frame
+    ++framesSinceKey_;
+  }
+  frameStartIndex_ = packetIndex_;
+  const bool periodic =
+      config_.keyFrameIntervalFrames != 0 && framesSinceKey_ >= config_.keyFrameIntervalFrames;
+  frameIsKey_ = keyFramesStarted_ == 0 || keyFrameRequested_ || periodic;
+  if (frameIsKey_) {
+    // A new size takes effect with the key frame that codes it.
+    config_.width = nextWidth_;
+    config_.height = nextHeight_;
+    framesSinceKey_ = 0;
+    keyFrameRequested_ = false;
+    ++keyFramesStarted_;
+  }
+}
+
+size_t SyntheticMediaSource::Vp8PrefixSize() const {
+  if (!Vp8()) return 0;
+  if (packetIndex_ % config_.packetsPerFrame != 0) return kVp8DescriptorSize;
+  return kVp8DescriptorSize + (frameIsKey_ ? kVp8KeyFrameHeaderSize : kVp8FrameTagSize);
+}
+
+void SyntheticMediaSource::WriteVp8Prefix(size_t payloadSize) {
+  const bool firstOfFrame = packetIndex_ % config_.packetsPerFrame == 0;
+  rtp::Vp8PayloadDescriptor::Fields fields;
+  // RFC 7741 4.2: S and PID 0 mark the start of the frame (partition 0).
+  fields.startOfPartition = firstOfFrame;
+  fields.hasPictureId = true;
+  fields.pictureIdIs15Bit = true;
+  fields.pictureId = pictureId_;
+  // L comes with T (RFC 7741 4.2); TID 0: no temporal scalability.
+  fields.hasTl0PicIdx = true;
+  fields.tl0PicIdx = tl0PicIdx_;
+  fields.hasTid = true;
+  rtp::Vp8PayloadDescriptor::Serialize(fields,
+                                       std::span<uint8_t>(payload_).first(kVp8DescriptorSize));
+  if (!firstOfFrame) return;
+  // RFC 6386 9.1 frame tag, little endian: P (0 = key frame), version 0,
+  // show_frame 1, first_part_size (here what follows in this packet).
+  const size_t chunkSize = frameIsKey_ ? kVp8KeyFrameHeaderSize : kVp8FrameTagSize;
+  const uint32_t firstPartitionSize = static_cast<uint32_t>(
+      std::min<size_t>(payloadSize - kVp8DescriptorSize - chunkSize, kMaxFirstPartitionSize));
+  const uint32_t frameTag = (frameIsKey_ ? 0u : 1u) | (1u << 4) | (firstPartitionSize << 5);
+  uint8_t* chunk = payload_.data() + kVp8DescriptorSize;
+  WriteLittleEndian(chunk, frameTag, kVp8FrameTagSize);
+  if (!frameIsKey_) return;
+  // Start code, then 14-bit width and height with scale 0 (no upscaling).
+  std::copy(kVp8StartCode.begin(), kVp8StartCode.end(), chunk + 3);
+  WriteLittleEndian(chunk + 6, config_.width, 2);
+  WriteLittleEndian(chunk + 8, config_.height, 2);
+}
+
 std::span<uint8_t> SyntheticMediaSource::Build(std::span<uint8_t> buffer,
                                                uint16_t transportSequence, int64_t sendTimeUs,
                                                std::span<const uint8_t> header) {
-  if (header.size() > payload_.size()) return {};
+  StartFrameIfDue();
+  const size_t prefixSize = Vp8PrefixSize();
+  if (prefixSize + header.size() > payload_.size()) return {};
   std::uniform_int_distribution<size_t> sizes(config_.minPayloadSize, config_.maxPayloadSize);
-  const size_t payloadSize = std::max(sizes(random_), header.size());
-  std::copy(header.begin(), header.end(), payload_.begin());
+  const size_t payloadSize = std::max(sizes(random_), prefixSize + header.size());
+  if (prefixSize != 0) WriteVp8Prefix(payloadSize);
+  std::copy(header.begin(), header.end(), payload_.begin() + static_cast<ptrdiff_t>(prefixSize));
+  const size_t noiseStart = prefixSize + header.size();
   if (config_.randomPayload) {
-    for (size_t i = header.size(); i < payloadSize; i += 4) {
+    for (size_t i = noiseStart; i < payloadSize; i += 4) {
       const uint32_t word = random_();
       for (size_t j = 0; j < 4 && i + j < payloadSize; ++j) {
         payload_[i + j] = static_cast<uint8_t>(word >> (8 * j));
       }
     }
+  } else if (prefixSize != 0) {
+    // Headers move with the frame type: no stale key frame bytes as filler.
+    std::fill(payload_.begin() + static_cast<ptrdiff_t>(noiseStart),
+              payload_.begin() + static_cast<ptrdiff_t>(payloadSize), uint8_t{0});
   }
 
   std::array<uint8_t, rtp::kTransportSequenceNumberSize> transportCc{};
@@ -110,8 +206,17 @@ std::span<uint8_t> SyntheticMediaSource::Build(std::span<uint8_t> buffer,
 }
 
 void SyntheticMediaSource::Skip(uint16_t count) {
+  if (Vp8()) {
+    // Frames that start in the gap are lost, not missing: they still move
+    // the picture ids and the key frame schedule on.
+    for (uint16_t i = 0; i < count; ++i) {
+      StartFrameIfDue();
+      ++packetIndex_;
+    }
+  } else {
+    packetIndex_ += count;
+  }
   sequenceNumber_ = static_cast<uint16_t>(sequenceNumber_ + count);
-  packetIndex_ += count;
 }
 
 std::optional<int64_t> SyntheticMediaSource::ReadSendTime(std::span<const uint8_t> payload) {
@@ -119,6 +224,30 @@ std::optional<int64_t> SyntheticMediaSource::ReadSendTime(std::span<const uint8_
   uint64_t value = 0;
   for (size_t i = 0; i < kSendTimeSize; ++i) value = (value << 8) | payload[i];
   return static_cast<int64_t>(value);
+}
+
+std::optional<size_t> SyntheticMediaSource::PayloadHeaderOffset(std::span<const uint8_t> payload,
+                                                                bool vp8) {
+  if (!vp8) return 0;
+  // Parse needs a mutable view; a copy of the leading bytes keeps the
+  // caller's payload const.
+  std::array<uint8_t, kVp8DescriptorSize + 1> head{};
+  const size_t copied = std::min(payload.size(), head.size());
+  std::copy_n(payload.begin(), copied, head.begin());
+  const auto descriptor = rtp::Vp8PayloadDescriptor::Parse(std::span<uint8_t>(head.data(), copied));
+  if (!descriptor) return std::nullopt;
+  size_t offset = descriptor->DescriptorSize();
+  if (descriptor->StartOfPartition() && descriptor->PartitionIndex() == 0) {
+    offset += descriptor->IsKeyFrame() ? kVp8KeyFrameHeaderSize : kVp8FrameTagSize;
+  }
+  if (offset > payload.size()) return std::nullopt;
+  return offset;
+}
+
+std::span<const uint8_t> SyntheticMediaSource::PayloadHeader(std::span<const uint8_t> payload,
+                                                             bool vp8) {
+  const auto offset = PayloadHeaderOffset(payload, vp8);
+  return offset ? payload.subspan(*offset) : std::span<const uint8_t>();
 }
 
 }  // namespace myriad::loadtest

@@ -20,6 +20,14 @@ namespace myriad::loadtest {
 // frame every `packetsPerFrame` packets, audio one `packetTimeMs` per packet.
 // A caller that paces packets at that rate gets timestamps that match real
 // time.
+//
+// With Config::vp8, video payloads are shaped like a VP8 encoder's so that a
+// server can find key frames, learn the resolution and rewrite picture ids
+// (simulcast switching): every payload leads with an RFC 7741 4.2 payload
+// descriptor, and the first packet of a frame continues with the RFC 6386
+// 9.1 uncompressed data chunk (the 3-byte frame tag; on a key frame also
+// the start code and the coded size). The send time or the caller's header
+// follows those bytes (PayloadHeaderOffset says where); the rest is noise.
 class SyntheticMediaSource {
  public:
   struct Config {
@@ -52,9 +60,28 @@ class SyntheticMediaSource {
     // until SetAudioLevel changes them.
     uint8_t audioLevel = 30;
     bool voiceActivity = true;
+    // Video only: VP8 payloads (see above), `width` x `height` in the key
+    // frame headers (1..16383, RFC 6386 9.1; GetConfig() has the size in
+    // use, which SetResolution changes). The first frame is a key frame,
+    // then every `keyFrameIntervalFrames`-th frame after the last one (0:
+    // only on RequestKeyFrame).
+    bool vp8 = false;
+    uint16_t width = 1280;
+    uint16_t height = 720;
+    uint32_t keyFrameIntervalFrames = 0;
+    // The first frame's 15-bit PictureID and 8-bit TL0PICIDX; both grow by
+    // one per frame (every frame is in the base temporal layer).
+    uint16_t firstPictureId = 0;
+    uint8_t firstTl0PicIdx = 0;
   };
 
   static constexpr size_t kSendTimeSize = 8;
+  // VP8 mode: the payload descriptor (RFC 7741 4.2) with X, I (15-bit
+  // PictureID), L and T (TL0PICIDX, TID 0); the frame tag of an interframe
+  // and the whole uncompressed chunk of a key frame (RFC 6386 9.1).
+  static constexpr size_t kVp8DescriptorSize = 6;
+  static constexpr size_t kVp8FrameTagSize = 3;
+  static constexpr size_t kVp8KeyFrameHeaderSize = 10;
 
   explicit SyntheticMediaSource(Config config);
 
@@ -76,19 +103,50 @@ class SyntheticMediaSource {
   // RFC 3551 4.1: the next audio packet starts a talk spurt (marker bit).
   void MarkTalkSpurt() { markNext_ = true; }
 
+  // VP8 mode: the next frame that starts is a key frame (what an encoder
+  // does for a PLI, RFC 4585 6.3.1). Requests before it starts coalesce.
+  void RequestKeyFrame() { keyFrameRequested_ = true; }
+  // VP8 mode: the picture size of the next frames (clamped to 1..16383). A
+  // VP8 stream changes size only at a key frame (RFC 6386 9.1), so a change
+  // also requests one; the frame in progress keeps its size.
+  void SetResolution(uint16_t width, uint16_t height);
+
   // Consumes `count` sequence numbers (and their media time) without
-  // producing packets: a loss before the network.
+  // producing packets: a loss before the network. Frames that start in the
+  // gap still count (picture ids, key frame schedule).
   void Skip(uint16_t count);
 
   uint16_t NextSequenceNumber() const { return sequenceNumber_; }
   uint64_t PacketsProduced() const { return produced_; }
+  // VP8 mode: key frames started so far (produced or skipped), and the
+  // PictureID of the frame the last packet belonged to.
+  uint64_t KeyFramesStarted() const { return keyFramesStarted_; }
+  uint16_t CurrentPictureId() const { return pictureId_; }
   const Config& GetConfig() const { return config_; }
 
-  // The send time a packet of this source carries in its payload.
+  // The send time a packet of this source carries in its payload, at the
+  // start of the payload header (see PayloadHeaderOffset).
   static std::optional<int64_t> ReadSendTime(std::span<const uint8_t> payload);
+  // Where the payload header (send time or the caller's header) starts in a
+  // payload of a source whose Config::vp8 is `vp8`: 0 without VP8; with VP8
+  // after the payload descriptor, and on the first packet of a frame after
+  // the frame tag (interframe) or the key frame header. nullopt when a VP8
+  // payload is too short for what its descriptor announces.
+  static std::optional<size_t> PayloadHeaderOffset(std::span<const uint8_t> payload, bool vp8);
+  // The payload from that offset on; empty when there is none.
+  static std::span<const uint8_t> PayloadHeader(std::span<const uint8_t> payload, bool vp8);
 
  private:
   uint32_t TimestampOf(uint64_t packetIndex) const;
+  bool Vp8() const { return config_.video && config_.vp8; }
+  // VP8 mode: at the first packet index of a frame (produced or skipped),
+  // moves the picture ids on and decides whether the frame is a key frame.
+  void StartFrameIfDue();
+  // VP8 mode: the bytes before the payload header in the next packet.
+  size_t Vp8PrefixSize() const;
+  // Writes the VP8 descriptor (and frame tag / key frame header) of the
+  // next packet, `payloadSize` bytes long, into payload_.
+  void WriteVp8Prefix(size_t payloadSize);
   std::span<uint8_t> Build(std::span<uint8_t> buffer, uint16_t transportSequence,
                            int64_t sendTimeUs, std::span<const uint8_t> header);
 
@@ -98,6 +156,16 @@ class SyntheticMediaSource {
   uint64_t packetIndex_ = 0;  // produced and skipped
   uint64_t produced_ = 0;
   bool markNext_ = false;
+  // VP8 mode.
+  uint16_t pictureId_ = 0;
+  uint8_t tl0PicIdx_ = 0;
+  bool frameIsKey_ = false;
+  bool keyFrameRequested_ = false;
+  uint32_t framesSinceKey_ = 0;
+  uint64_t keyFramesStarted_ = 0;
+  uint64_t frameStartIndex_ = 0;  // packet index of the current frame's start
+  uint16_t nextWidth_ = 0;        // SetResolution, for the next key frame
+  uint16_t nextHeight_ = 0;
   std::array<uint8_t, 1500> payload_{};
 };
 

@@ -6,6 +6,10 @@
 #include <boost/asio/ip/address.hpp>
 #include <sstream>
 
+#include "rtp/Fir.h"
+#include "rtp/Pli.h"
+#include "rtp/RtcpCompound.h"
+#include "rtp/RtcpHeader.h"
 #include "rtp/RtpHeaderExtensions.h"
 #include "signaling/SessionDescription.h"
 
@@ -20,6 +24,11 @@ std::string StringField(const nlohmann::json& message, const char* name) {
 uint64_t UnsignedField(const nlohmann::json& message, const char* name) {
   const auto it = message.find(name);
   return it != message.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
+}
+
+double NumberField(const nlohmann::json& message, const char* name) {
+  const auto it = message.find(name);
+  return it != message.end() && it->is_number() ? it->get<double>() : 0;
 }
 
 std::string ErrorText(const nlohmann::json& reply) {
@@ -141,6 +150,15 @@ void WebRtcClient::Join(const std::string& room, const std::string& name, Callba
                              }
                              participantId_ = StringField(*reply, "participantId");
                              audioSlots_ = static_cast<int>(UnsignedField(*reply, "audioSlots"));
+                             videoLevels_.clear();
+                             if (const auto levels = reply->find("videoLevels");
+                                 levels != reply->end() && levels->is_array()) {
+                               for (const auto& level : *levels) {
+                                 if (level.is_number_integer()) {
+                                   videoLevels_.push_back(level.get<int>());
+                                 }
+                               }
+                             }
                              rosterVersion_ = UnsignedField(*reply, "rosterVersion");
                              ApplySnapshot(*reply);
                              if (!options_.fetchFullRoster) return done("");
@@ -245,7 +263,11 @@ void WebRtcClient::Publish(const PublishRequest& request, Callback done) {
     }
     track.ssrc = track.simulcast.empty() ? line.ssrc : track.simulcast.front().ssrc;
     track.rtxSsrc = line.rtxSsrc;
-    negotiation.publish[line.mid] = Json{{"source", "camera"}};
+    Json info{{"source", "camera"}};
+    if (request.videoTiers > 0) info["tiers"] = request.videoTiers;
+    if (request.videoWidth > 0) info["width"] = request.videoWidth;
+    if (request.videoHeight > 0) info["height"] = request.videoHeight;
+    negotiation.publish[line.mid] = std::move(info);
     negotiation.mids.push_back(line.mid);
     added.push_back(line);
     addedTracks.push_back(track);
@@ -283,6 +305,19 @@ void WebRtcClient::BindAudioSlots(Callback done) {
 }
 
 void WebRtcClient::Subscribe(const std::string& trackId, Callback done) {
+  AddSubscription(trackId, -1, std::move(done));
+}
+
+void WebRtcClient::SubscribeVideo(const std::string& trackId, int level, Callback done) {
+  const auto remote = remoteTracks_.find(trackId);
+  if (remote != remoteTracks_.end() && remote->second.kind != "video") {
+    return done("not a video track: " + trackId);
+  }
+  if (level < 0) return done("negative video level");
+  AddSubscription(trackId, level, std::move(done));
+}
+
+void WebRtcClient::AddSubscription(const std::string& trackId, int videoLevel, Callback done) {
   const auto remote = remoteTracks_.find(trackId);
   if (remote == remoteTracks_.end()) return done("unknown track " + trackId);
   OfferMediaLine line;
@@ -290,16 +325,32 @@ void WebRtcClient::Subscribe(const std::string& trackId, Callback done) {
   line.kind = remote->second.kind;
   line.direction = OfferMediaLine::Direction::kRecvOnly;
   Negotiation negotiation;
-  negotiation.subscribe[line.mid] = trackId;
+  // docs/protocol.md: a bare trackId, or the object form with the level.
+  negotiation.subscribe[line.mid] =
+      videoLevel < 0 ? Json(trackId) : Json{{"trackId", trackId}, {"level", videoLevel}};
   negotiation.mids.push_back(line.mid);
-  negotiation.prepare = [this, line, trackId](Negotiation&) {
+  negotiation.prepare = [this, line, trackId, videoLevel](Negotiation&) {
     MediaTrack track;
     track.trackId = trackId;
+    track.videoLevel = videoLevel;
     AddLine(line, track);
     return std::string();
   };
   negotiation.done = std::move(done);
   Enqueue(std::move(negotiation));
+}
+
+bool WebRtcClient::SetVideoLevel(const std::string& trackId, int level) {
+  if (!signaling_.IsOpen() || trackId.empty()) return false;
+  for (auto& track : tracks_) {
+    if (track.sending || !track.active || track.trackId != trackId || track.kind != "video") {
+      continue;
+    }
+    track.videoLevel = level;
+    signaling_.Send(Json{{"type", "setVideoLevel"}, {"mid", track.mid}, {"level", level}});
+    return true;
+  }
+  return false;
 }
 
 void WebRtcClient::Unsubscribe(const std::string& trackId, Callback done) {
@@ -559,6 +610,8 @@ void WebRtcClient::OnServerMessage(const Json& message) {
     ApplyRoster(message);
   } else if (type == "speakers") {
     ApplySpeakers(message);
+  } else if (type == "tierPlan") {
+    ApplyTierPlan(message);
   } else if (type == "left") {
     left_ = true;
     leftReason_ = StringField(message, "reason");
@@ -631,12 +684,89 @@ void WebRtcClient::ApplySpeakers(const Json& message) {
   if (onSpeakers_) onSpeakers_(speakers_, arrival);
 }
 
+void WebRtcClient::ApplyTierPlan(const Json& message) {
+  ++tierPlansReceived_;
+  TierPlan plan;
+  plan.mid = StringField(message, "mid");
+  plan.version = UnsignedField(message, "version");
+  plan.receivedAt = Clock::now();
+  const auto kept = tierPlans_.find(plan.mid);
+  // docs/protocol.md: apply only the newest plan of a track.
+  if (plan.mid.empty() || (kept != tierPlans_.end() && kept->second.version >= plan.version)) {
+    return;
+  }
+  if (const auto encodings = message.find("encodings");
+      encodings != message.end() && encodings->is_array()) {
+    for (const auto& entry : *encodings) {
+      if (!entry.is_object()) continue;
+      TierPlanEncoding encoding;
+      encoding.rid = StringField(entry, "rid");
+      const auto active = entry.find("active");
+      encoding.active = active != entry.end() && active->is_boolean() && active->get<bool>();
+      encoding.scaleResolutionDownBy = NumberField(entry, "scaleResolutionDownBy");
+      encoding.maxBitrate = static_cast<uint64_t>(std::max(0.0, NumberField(entry, "maxBitrate")));
+      encoding.maxFramerate = NumberField(entry, "maxFramerate");
+      plan.encodings.push_back(std::move(encoding));
+    }
+  }
+  tierPlans_[plan.mid] = std::move(plan);
+}
+
+const WebRtcClient::TierPlan* WebRtcClient::TierPlanFor(const std::string& mid) const {
+  const auto it = tierPlans_.find(mid);
+  return it == tierPlans_.end() ? nullptr : &it->second;
+}
+
+const WebRtcClient::TierPlanEncoding* WebRtcClient::TierPlan::Encoding(
+    const std::string& rid) const {
+  for (const auto& encoding : encodings) {
+    if (encoding.rid == rid) return &encoding;
+  }
+  return nullptr;
+}
+
+size_t WebRtcClient::TierPlan::ActiveCount() const {
+  return static_cast<size_t>(std::count_if(encodings.begin(), encodings.end(),
+                                           [](const auto& encoding) { return encoding.active; }));
+}
+
 void WebRtcClient::SetRtpHandler(std::function<void(rtp::RtpPacket&)> handler) {
   transport_->SetRtpHandler(std::move(handler));
 }
 
 void WebRtcClient::SetRtcpHandler(std::function<void(std::span<uint8_t>)> handler) {
-  transport_->SetRtcpHandler(std::move(handler));
+  onRtcp_ = std::move(handler);
+  InstallRtcpHandler();
+}
+
+void WebRtcClient::SetKeyFrameRequestHandler(std::function<void(uint32_t mediaSsrc)> handler) {
+  onKeyFrameRequest_ = std::move(handler);
+  InstallRtcpHandler();
+}
+
+void WebRtcClient::InstallRtcpHandler() {
+  if (!onKeyFrameRequest_) {
+    // As before key frame requests were looked for: straight to the caller.
+    transport_->SetRtcpHandler(onRtcp_);
+    return;
+  }
+  transport_->SetRtcpHandler([this](std::span<uint8_t> datagram) {
+    if (const auto compound = rtp::RtcpCompound::Parse(datagram)) {
+      for (const rtp::RtcpHeader header : *compound) {
+        if (header.PacketType() != rtp::RtcpHeader::kPayloadFeedback) continue;
+        if (header.CountOrFormat() == rtp::RtcpHeader::kFmtPli) {
+          if (const auto pli = rtp::Pli::Parse(header.Packet())) {
+            onKeyFrameRequest_(pli->MediaSsrc());
+          }
+        } else if (header.CountOrFormat() == rtp::RtcpHeader::kFmtFir) {
+          if (const auto fir = rtp::Fir::Parse(header.Packet())) {
+            for (size_t i = 0; i < fir->EntryCount(); ++i) onKeyFrameRequest_(fir->EntryAt(i).ssrc);
+          }
+        }
+      }
+    }
+    if (onRtcp_) onRtcp_(datagram);
+  });
 }
 
 const WebRtcClient::MediaTrack* WebRtcClient::PublishedTrack(const std::string& kind) const {

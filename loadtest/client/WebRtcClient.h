@@ -79,6 +79,13 @@ class WebRtcClient {
     // Simulcast (RFC 8853): the video is sent as one RTP stream per rid
     // (RFC 8851), lowest quality first by convention. Empty: one stream.
     std::vector<std::string> videoRids = {};
+    // The video's `publish` entry (docs/protocol.md "Simulcast tiers"): how
+    // many encodings we can produce and the capture size; 0 leaves a field
+    // out (the server then assumes one tier per rid, and learns the size
+    // from the stream).
+    int videoTiers = 0;
+    int videoWidth = 0;
+    int videoHeight = 0;
   };
 
   // One simulcast stream of a published video m-line.
@@ -113,6 +120,29 @@ class WebRtcClient {
     bool prefetch = false;
     // Published video with simulcast: one entry per rid, in offer order.
     std::vector<SimulcastStream> simulcast;
+    // Received video: the level (index into VideoLevels()) last asked for
+    // in `subscribe` or with SetVideoLevel; -1 = none stated (the top).
+    int videoLevel = -1;
+  };
+
+  // One entry of a `tierPlan`: what to encode on one rid.
+  struct TierPlanEncoding {
+    std::string rid;
+    bool active = false;
+    double scaleResolutionDownBy = 1;  // 0 when the plan leaves it out
+    uint64_t maxBitrate = 0;           // bit/s, 0 when left out
+    double maxFramerate = 0;           // 0 when left out
+  };
+
+  // The newest `tierPlan` for one of our simulcast video mids.
+  struct TierPlan {
+    std::string mid;
+    uint64_t version = 0;
+    std::vector<TierPlanEncoding> encodings;  // in the offer's rid order
+    Clock::time_point receivedAt;
+    // The entry for `rid`, or nullptr.
+    const TierPlanEncoding* Encoding(const std::string& rid) const;
+    size_t ActiveCount() const;
   };
 
   struct RemoteTrack {
@@ -157,6 +187,13 @@ class WebRtcClient {
   // roster page or a `roster` batch) and negotiates; SubscribedTrack() then
   // has the SSRCs.
   void Subscribe(const std::string& trackId, Callback done);
+  // The same for a video track, stating the level wanted (an index into
+  // VideoLevels(); docs/protocol.md "Simulcast tiers").
+  void SubscribeVideo(const std::string& trackId, int level, Callback done);
+  // `setVideoLevel` for the active m-line receiving `trackId`. The server
+  // does not reply (errors arrive as `error` events); false when no active
+  // m-line receives the track or the signalling is closed.
+  bool SetVideoLevel(const std::string& trackId, int level);
   // Stops the m-line receiving `trackId` (port 0) and negotiates.
   void Unsubscribe(const std::string& trackId, Callback done);
   // The video wall: one negotiation that subscribes the tracks of both lists
@@ -179,6 +216,9 @@ class WebRtcClient {
   bool IsConnected() const { return transport_ && transport_->IsConnected(); }
   // `audioSlots` from `joined` (0 before).
   int AudioSlots() const { return audioSlots_; }
+  // `videoLevels` from `joined`: the ladder's heights, smallest first
+  // (empty before, or from a server without simulcast tiers).
+  const std::vector<int>& VideoLevels() const { return videoLevels_; }
   // The roster version applied last (`joined`, then every newer batch).
   uint64_t RosterVersion() const { return rosterVersion_; }
   // False while roster pages are left to fetch.
@@ -214,6 +254,12 @@ class WebRtcClient {
       std::function<void(const std::vector<SpeakerSlot>&, Clock::time_point)> handler) {
     onSpeakers_ = std::move(handler);
   }
+  // The newest `tierPlan` per published mid (a plan with a version not
+  // above the one kept is ignored, as docs/protocol.md asks), and how many
+  // arrived in all.
+  const std::map<std::string, TierPlan>& TierPlans() const { return tierPlans_; }
+  const TierPlan* TierPlanFor(const std::string& mid) const;
+  uint64_t TierPlansReceived() const { return tierPlansReceived_; }
   // Every server-initiated message (events, `left`), in arrival order
   // (unless Options::recordEvents is off).
   const std::vector<Json>& Events() const { return events_; }
@@ -227,6 +273,10 @@ class WebRtcClient {
   bool SendRtcp(std::span<const uint8_t> compound) { return transport_->SendRtcp(compound); }
   void SetRtpHandler(std::function<void(rtp::RtpPacket&)> handler);
   void SetRtcpHandler(std::function<void(std::span<uint8_t>)> handler);
+  // Called with the media SSRC of every PLI (RFC 4585 6.3.1) and every FIR
+  // entry (RFC 5104 4.3.1) that arrives, before the RTCP handler sees the
+  // compound: where a publisher answers with a key frame.
+  void SetKeyFrameRequestHandler(std::function<void(uint32_t mediaSsrc)> handler);
   // Our SSRC as the sender of RTCP feedback (NACK, PLI, receiver reports).
   uint32_t RtcpSsrc() const { return rtcpSsrc_; }
 
@@ -260,6 +310,9 @@ class WebRtcClient {
   void ApplySnapshot(const Json& message);
   void ApplyRoster(const Json& message);
   void ApplySpeakers(const Json& message);
+  void ApplyTierPlan(const Json& message);
+  void AddSubscription(const std::string& trackId, int videoLevel, Callback done);
+  void InstallRtcpHandler();
   void FetchNextRosterPage(Callback done);
   void Enqueue(Negotiation negotiation);
   void NegotiateNext();
@@ -286,6 +339,7 @@ class WebRtcClient {
   bool left_ = false;
   std::string leftReason_;
   int audioSlots_ = 0;
+  std::vector<int> videoLevels_;
   uint64_t rosterVersion_ = 0;
   std::string rosterNext_;
   std::vector<OfferMediaLine> lines_;
@@ -298,6 +352,10 @@ class WebRtcClient {
   std::map<std::string, RemoteTrack> remoteTracks_;
   std::vector<SpeakerSlot> speakers_;
   std::function<void(const std::vector<SpeakerSlot>&, Clock::time_point)> onSpeakers_;
+  std::map<std::string, TierPlan> tierPlans_;
+  uint64_t tierPlansReceived_ = 0;
+  std::function<void(std::span<uint8_t>)> onRtcp_;
+  std::function<void(uint32_t)> onKeyFrameRequest_;
   std::vector<Json> events_;
   std::function<void(const Json&)> onEvent_;
   std::deque<Negotiation> negotiations_;

@@ -2,6 +2,10 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
 #include "rtp/Fir.h"
 #include "rtp/GenericNack.h"
 #include "rtp/Pli.h"
@@ -15,6 +19,7 @@
 #include "server/Metrics.h"
 #include "server/Worker.h"
 #include "server/room/Publication.h"
+#include "server/room/PublishedStream.h"
 #include "server/room/Room.h"
 #include "server/room/Subscription.h"
 
@@ -38,7 +43,6 @@ uint64_t ToNtp(std::chrono::system_clock::time_point t) {
   return (seconds << 32) | fraction;
 }
 
-constexpr auto kFeedbackInterval = std::chrono::milliseconds(50);
 constexpr auto kReportInterval = std::chrono::milliseconds(1000);
 
 }  // namespace
@@ -58,7 +62,6 @@ Participant::Participant(std::string id, std::string name,
           now)),
       rtcpSsrc_(RandomSsrc()),
       transportSequence_(static_cast<uint16_t>(RandomSsrc())),
-      lastFeedback_(now),
       lastReports_(now) {
   Metrics::Instance().participants().Increment();
 }
@@ -72,8 +75,8 @@ Participant::~Participant() {
 
 Publication& Participant::AddPublication(std::unique_ptr<Publication> publication) {
   Publication& added = *publication;
-  if (added.MediaSsrc() != 0) publicationsBySsrc_[added.MediaSsrc()] = &added;
-  if (added.RtxSsrc() != 0) publicationsBySsrc_[added.RtxSsrc()] = &added;
+  if (added.MediaSsrc() != 0) publicationsBySsrc_[added.MediaSsrc()] = {&added, 0, false};
+  if (added.RtxSsrc() != 0) publicationsBySsrc_[added.RtxSsrc()] = {&added, 0, true};
   publications_[added.Mid()] = std::move(publication);
   return added;
 }
@@ -82,7 +85,7 @@ void Participant::RemovePublication(const std::string& mid) {
   const auto it = publications_.find(mid);
   if (it == publications_.end()) return;
   std::erase_if(publicationsBySsrc_,
-                [&](const auto& entry) { return entry.second == it->second.get(); });
+                [&](const auto& entry) { return entry.second.publication == it->second.get(); });
   publications_.erase(it);
 }
 
@@ -90,6 +93,7 @@ Subscription& Participant::AddSubscription(std::unique_ptr<Subscription> subscri
   Subscription& added = *subscription;
   subscriptionsBySsrc_[added.Ssrc()] = &added;
   if (added.RtxSsrc() != 0) subscriptionsBySsrc_[added.RtxSsrc()] = &added;
+  if (added.IsSimulcast()) ++simulcastSubscriptions_;
   if (added.IsAudioSlot()) {
     const auto index = static_cast<size_t>(added.Slot());
     if (slots_.size() <= index) slots_.resize(index + 1, nullptr);
@@ -115,6 +119,7 @@ void Participant::RemoveSubscription(const std::string& mid) {
   if (it == subscriptions_.end()) return;
   std::erase_if(subscriptionsBySsrc_,
                 [&](const auto& entry) { return entry.second == it->second.get(); });
+  if (it->second->IsSimulcast()) --simulcastSubscriptions_;
   if (it->second->IsAudioSlot()) {
     slots_[static_cast<size_t>(it->second->Slot())] = nullptr;
     --slotCount_;
@@ -155,72 +160,86 @@ void Participant::OnTransportClosed(std::string_view reason) {
   });
 }
 
-Publication* Participant::RoutePublication(rtp::RtpPacket& packet, bool& isRtx) {
-  isRtx = false;
+std::optional<Participant::SsrcRoute> Participant::RoutePublication(rtp::RtpPacket& packet) {
   const auto it = publicationsBySsrc_.find(packet.Ssrc());
-  if (it != publicationsBySsrc_.end()) {
-    isRtx = it->second->RtxSsrc() == packet.Ssrc();
-    return it->second;
-  }
+  if (it != publicationsBySsrc_.end()) return it->second;
   // An SSRC the offer did not announce (simulcast, or a browser that omits
-  // a=ssrc): bind it through the mid header extension (RFC 8843 15).
+  // a=ssrc): bind it through the mid header extension (RFC 8843 15) and,
+  // for a simulcast track, the rid or repaired-rid extension (RFC 8852 3).
   for (auto& [mid, publication] : publications_) {
     const uint8_t midId = publication->MidId();
     if (midId == 0) continue;
     const auto value = rtp::ReadStringExtension(packet.GetExtension(midId));
     if (value != mid) continue;
     const uint8_t rridId = publication->RepairedRidId();
-    const bool repaired = rridId != 0 && !packet.GetExtension(rridId).empty();
+    const auto repairedRid =
+        rridId != 0 ? rtp::ReadStringExtension(packet.GetExtension(rridId)) : std::string_view();
     const auto rtxPt = publication->Describe().codec.rtxPayloadType;
-    if (repaired || (rtxPt && packet.PayloadType() == *rtxPt)) {
-      if (publication->RtxSsrc() != 0) return nullptr;
-      publication->SetRtxSsrc(packet.Ssrc());
-      isRtx = true;
-    } else {
-      if (publication->MediaSsrc() != 0) return nullptr;  // simulcast layers: later issue
-      publication->SetMediaSsrc(packet.Ssrc());
+    const bool rtx = !repairedRid.empty() || (rtxPt && packet.PayloadType() == *rtxPt);
+    int stream = 0;
+    if (publication->IsSimulcast()) {
+      const uint8_t ridId = publication->RidId();
+      const auto rid = !repairedRid.empty() ? repairedRid
+                       : ridId != 0         ? rtp::ReadStringExtension(packet.GetExtension(ridId))
+                                            : std::string_view();
+      stream = publication->StreamIndexForRid(rid);
+      if (stream < 0) return std::nullopt;
     }
-    publicationsBySsrc_[packet.Ssrc()] = publication.get();
-    return publication.get();
+    PublishedStream& target = publication->Stream(static_cast<size_t>(stream));
+    if (rtx) {
+      if (target.RtxSsrc() != 0) return std::nullopt;
+      target.SetRtxSsrc(packet.Ssrc());
+    } else {
+      if (target.MediaSsrc() != 0) return std::nullopt;  // one SSRC per stream
+      target.SetMediaSsrc(packet.Ssrc());
+    }
+    const SsrcRoute route{publication.get(), static_cast<uint32_t>(stream), rtx};
+    publicationsBySsrc_[packet.Ssrc()] = route;
+    return route;
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 void Participant::OnRtpPacket(rtp::RtpPacket& packet, Clock::time_point now) {
-  bool isRtx = false;
-  Publication* publication = RoutePublication(packet, isRtx);
-  if (!publication) {
+  const auto route = RoutePublication(packet);
+  if (!route) {
     Metrics::Instance().CountDrop(DropReason::kUnknownSsrc);
     return;
   }
-  RecordTransportSequence(packet, *publication, now);
-  if (isRtx) {
+  Publication* publication = route->publication;
+  const PublishedStream& stream = publication->Stream(route->stream);
+  RecordTransportSequence(packet, *publication, stream.MediaSsrc(), now);
+  if (route->rtx) {
     // Padding-only RTX packets are bandwidth probes, not media (RFC 4588
     // payloads start with the 2-byte original sequence number).
     if (packet.PayloadSize() < 2) return;
+    // An RTX stream whose media stream has not been seen cannot be unwrapped.
+    if (stream.MediaSsrc() == 0) return;
     const auto& codec = publication->Describe().codec;
-    auto original = rtp::RtxToOriginalInPlace(packet, codec.payloadType, publication->MediaSsrc());
+    auto original = rtp::RtxToOriginalInPlace(packet, codec.payloadType, stream.MediaSsrc());
     if (!original) {
       Metrics::Instance().CountDrop(DropReason::kMalformedRtp);
       return;
     }
     if (original->PayloadSize() == 0) return;
-    publication->OnRtpPacket(*original, now);
+    publication->OnRtpPacket(route->stream, *original, now);
     return;
   }
   if (packet.PayloadSize() == 0) return;  // padding-only probe
-  publication->OnRtpPacket(packet, now);
+  publication->OnRtpPacket(route->stream, packet, now);
 }
 
 void Participant::RecordTransportSequence(const rtp::RtpPacket& packet,
-                                          const Publication& publication, Clock::time_point now) {
+                                          const Publication& publication, uint32_t mediaSsrc,
+                                          Clock::time_point now) {
   const uint8_t id = publication.TransportSequenceId();
   if (id == 0) return;
   const auto sequence = rtp::ReadTransportSequenceNumber(packet.GetExtension(id));
   if (!sequence) return;
   const int64_t arrivalUs =
       std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
-  if (!feedback_) feedback_.emplace(rtcpSsrc_, publication.MediaSsrc());
+  if (!feedback_) feedback_.emplace(rtcpSsrc_, mediaSsrc != 0 ? mediaSsrc : packet.Ssrc());
+  feedbackPacer_.OnPacket(packet.Size());
   if (feedback_->AddReceivedPacket(*sequence, arrivalUs) ==
       rtp::TransportCcFeedbackBuilder::AddResult::kFeedbackFull) {
     // The pending feedback cannot take this packet (delta too large, too
@@ -245,14 +264,17 @@ void Participant::SendPli(uint32_t mediaSsrc) {
 void Participant::SendNacks(Clock::time_point now) {
   std::array<uint16_t, 64> lost{};
   for (auto& [mid, publication] : publications_) {
-    const size_t count = publication->CollectNacks(now, rttMs_, lost);
-    if (count == 0 || publication->MediaSsrc() == 0) continue;
-    rtp::GenericNack::Fields fields;
-    fields.senderSsrc = rtcpSsrc_;
-    fields.mediaSsrc = publication->MediaSsrc();
-    fields.lostSequenceNumbers = std::span<const uint16_t>(lost.data(), count);
-    const size_t length = rtp::GenericNack::Serialize(fields, rtcpBuffer_);
-    if (length > 0 && SendRtcp(length)) Metrics::Instance().nacks_sent().Increment();
+    for (size_t stream = 0; stream < publication->StreamCount(); ++stream) {
+      const size_t count = publication->CollectNacks(stream, now, rttMs_, lost);
+      const uint32_t ssrc = publication->Stream(stream).MediaSsrc();
+      if (count == 0 || ssrc == 0) continue;
+      rtp::GenericNack::Fields fields;
+      fields.senderSsrc = rtcpSsrc_;
+      fields.mediaSsrc = ssrc;
+      fields.lostSequenceNumbers = std::span<const uint16_t>(lost.data(), count);
+      const size_t length = rtp::GenericNack::Serialize(fields, rtcpBuffer_);
+      if (length > 0 && SendRtcp(length)) Metrics::Instance().nacks_sent().Increment();
+    }
   }
 }
 
@@ -263,20 +285,23 @@ void Participant::SendReports(Clock::time_point now) {
   std::array<rtp::ReportBlock::Fields, 31> blocks{};
   size_t count = 0;
   for (auto& [mid, publication] : publications_) {
-    if (count == blocks.size() || publication->MediaSsrc() == 0) continue;
-    const auto report = publication->Statistics().MakeReport();
-    if (!report) continue;
-    auto& block = blocks[count++];
-    block.sourceSsrc = publication->MediaSsrc();
-    block.fractionLost = report->fractionLost;
-    block.cumulativeLost = report->cumulativeLost;
-    block.extendedHighestSequenceNumber = report->extendedHighestSequence;
-    block.jitter = report->jitter;
-    if (const auto& sr = publication->LastSenderReport()) {
-      block.lastSenderReport = static_cast<uint32_t>(sr->ntpTimestamp >> 16);
-      const auto delayUs =
-          std::chrono::duration_cast<std::chrono::microseconds>(now - sr->receivedAt).count();
-      block.delaySinceLastSenderReport = static_cast<uint32_t>(delayUs * 65536 / 1'000'000);
+    for (size_t index = 0; index < publication->StreamCount(); ++index) {
+      PublishedStream& stream = publication->Stream(index);
+      if (count == blocks.size() || stream.MediaSsrc() == 0) continue;
+      const auto report = stream.Statistics().MakeReport();
+      if (!report) continue;
+      auto& block = blocks[count++];
+      block.sourceSsrc = stream.MediaSsrc();
+      block.fractionLost = report->fractionLost;
+      block.cumulativeLost = report->cumulativeLost;
+      block.extendedHighestSequenceNumber = report->extendedHighestSequence;
+      block.jitter = report->jitter;
+      if (const auto& sr = stream.LastSenderReport()) {
+        block.lastSenderReport = static_cast<uint32_t>(sr->ntpTimestamp >> 16);
+        const auto delayUs =
+            std::chrono::duration_cast<std::chrono::microseconds>(now - sr->receivedAt).count();
+        block.delaySinceLastSenderReport = static_cast<uint32_t>(delayUs * 65536 / 1'000'000);
+      }
     }
   }
   if (count > 0) {
@@ -315,8 +340,9 @@ void Participant::OnRtcpPacket(std::span<uint8_t> compound, Clock::time_point no
         const auto report = rtp::SenderReport::Parse(packet);
         if (!report) break;
         const auto it = publicationsBySsrc_.find(report->SenderSsrc());
-        if (it != publicationsBySsrc_.end() && it->second->MediaSsrc() == report->SenderSsrc()) {
-          it->second->OnSenderReport(report->NtpTimestamp(), report->RtpTimestamp(), now);
+        if (it != publicationsBySsrc_.end() && !it->second.rtx) {
+          it->second.publication->OnSenderReport(report->SenderSsrc(), report->NtpTimestamp(),
+                                                 report->RtpTimestamp(), now);
         }
         break;
       }
@@ -362,15 +388,55 @@ void Participant::OnRtcpPacket(std::span<uint8_t> compound, Clock::time_point no
 void Participant::OnTick(Clock::time_point now) {
   transport_->OnTick(now);
   if (!transport_->IsConnected()) return;
-  if (now - lastFeedback_ >= kFeedbackInterval) {
-    lastFeedback_ = now;
-    SendTransportFeedback();
-  }
+  const int64_t nowMs =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  if (feedbackPacer_.IsDue(nowMs)) SendTransportFeedback();
   SendNacks(now);
   if (now - lastReports_ >= kReportInterval) {
     lastReports_ = now;
     SendReports(now);
   }
+  for (auto& [mid, publication] : publications_) {
+    if (!publication->IsSimulcast()) continue;
+    if (const auto plan = publication->UpdatePlan(nowMs)) SendTierPlan(*publication, *plan);
+  }
+  if (simulcastSubscriptions_ > 0) {
+    for (auto& [mid, subscription] : subscriptions_) subscription->OnTick(now);
+  }
+}
+
+void Participant::SendTierPlan(const Publication& publication, const simulcast::TierPlan& plan) {
+  const auto& ladder = publication.Planner()->Ladder();
+  int source = publication.SourceHeight();
+  if (source <= 0) source = ladder.Level(ladder.LevelCount() - 1).height;
+  nlohmann::json encodings = nlohmann::json::array();
+  const auto& rids = publication.Describe().rids;
+  const auto& ridLevels = publication.RidLevels();
+  int topRid = -1;
+  for (size_t i = 0; i < ridLevels.size(); ++i) {
+    if (ridLevels[i] >= 0) topRid = static_cast<int>(i);
+  }
+  for (size_t i = 0; i < rids.size(); ++i) {
+    if (i >= ridLevels.size() || ridLevels[i] < 0) {
+      encodings.push_back({{"rid", rids[i]}, {"active", false}});
+      continue;
+    }
+    const auto& level = ladder.Level(ridLevels[i]);
+    // The top tier may use the level's full bitrate; lower ones their
+    // target (simulcast::SimulcastLadder::LevelSpec).
+    const bool top = static_cast<int>(i) == topRid;
+    const double scale =
+        std::max(1.0, std::round(1000.0 * source / std::max(1, level.height)) / 1000.0);
+    encodings.push_back({{"rid", rids[i]},
+                         {"active", true},
+                         {"scaleResolutionDownBy", scale},
+                         {"maxBitrate", top ? level.maxBitrateBps : level.targetBitrateBps},
+                         {"maxFramerate", level.maxFramerate}});
+  }
+  peer_->Send(nlohmann::json{{"type", "tierPlan"},
+                             {"mid", publication.Mid()},
+                             {"version", plan.version},
+                             {"encodings", std::move(encodings)}});
 }
 
 }  // namespace myriad::server::room

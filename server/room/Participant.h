@@ -9,9 +9,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "congestion/TransportFeedbackPacer.h"
 #include "rtp/TransportCcFeedbackBuilder.h"
 #include "server/transport/WebRtcTransport.h"
 #include "signaling/SignalingPeer.h"
+#include "simulcast/TierPlan.h"
 
 namespace myriad::server {
 class Worker;
@@ -90,9 +92,18 @@ class Participant : public transport::WebRtcTransport::Listener {
   void OnRtpPacket(rtp::RtpPacket& packet, Clock::time_point now) override;
   void OnRtcpPacket(std::span<uint8_t> compound, Clock::time_point now) override;
 
-  Publication* RoutePublication(rtp::RtpPacket& packet, bool& isRtx);
+  // Where an incoming SSRC goes: a publication's stream, media or RTX.
+  struct SsrcRoute {
+    Publication* publication = nullptr;
+    uint32_t stream = 0;
+    bool rtx = false;
+  };
+  std::optional<SsrcRoute> RoutePublication(rtp::RtpPacket& packet);
+  // Tells this participant, as a publisher, what to encode on a simulcast
+  // track (docs/protocol.md `tierPlan`).
+  void SendTierPlan(const Publication& publication, const simulcast::TierPlan& plan);
   void RecordTransportSequence(const rtp::RtpPacket& packet, const Publication& publication,
-                               Clock::time_point now);
+                               uint32_t mediaSsrc, Clock::time_point now);
   void SendTransportFeedback();
   void SendNacks(Clock::time_point now);
   void SendReports(Clock::time_point now);
@@ -106,7 +117,8 @@ class Participant : public transport::WebRtcTransport::Listener {
   std::unique_ptr<transport::WebRtcTransport> transport_;
   std::map<std::string, std::unique_ptr<Publication>> publications_;
   std::map<std::string, std::unique_ptr<Subscription>> subscriptions_;
-  std::unordered_map<uint32_t, Publication*> publicationsBySsrc_;  // media and RTX ssrcs
+  std::unordered_map<uint32_t, SsrcRoute> publicationsBySsrc_;  // media and RTX ssrcs
+  size_t simulcastSubscriptions_ = 0;
   std::unordered_map<uint32_t, Subscription*> subscriptionsBySsrc_;
   std::vector<Subscription*> slots_;  // by slot index
   size_t slotCount_ = 0;
@@ -115,7 +127,7 @@ class Participant : public transport::WebRtcTransport::Listener {
   // Created with the first media SSRC seen: receivers route transport-wide
   // feedback to their sending RTP module by that SSRC.
   std::optional<rtp::TransportCcFeedbackBuilder> feedback_;
-  Clock::time_point lastFeedback_;
+  congestion::TransportFeedbackPacer feedbackPacer_;
   Clock::time_point lastReports_;
   uint64_t nextAnswerVersion_ = 1;
   int64_t rttMs_ = 100;

@@ -1,12 +1,19 @@
 #include "server/room/Publication.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "rtp/BigEndian.h"
+#include "rtp/H264PayloadInfo.h"
+#include "rtp/H264SequenceParameterSet.h"
 #include "rtp/RtpHeaderExtensions.h"
+#include "rtp/Vp8KeyFrameHeader.h"
+#include "rtp/Vp8PayloadDescriptor.h"
 #include "server/Metrics.h"
 #include "server/room/Participant.h"
 #include "server/room/Subscription.h"
+#include "simulcast/LayerSelector.h"
+#include "simulcast/RidAssignment.h"
 
 namespace myriad::server::room {
 namespace {
@@ -19,21 +26,69 @@ constexpr size_t kVideoBufferPackets = 1024;
 constexpr size_t kAudioBufferPackets = 64;
 constexpr size_t kAudioPacketSize = 512;
 
+bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) ==
+           std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+simulcast::TierPlanner::SubscriberId IdOf(const Subscription& subscription) {
+  return reinterpret_cast<uintptr_t>(&subscription);
+}
+
+int64_t SteadyNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
-Publication::Publication(Participant& owner, Description description)
+Publication::Publication(Participant& owner, Description description,
+                         const simulcast::SimulcastLadder& ladder,
+                         simulcast::TierPlanner::Options plannerOptions)
     : owner_(owner),
       description_(std::move(description)),
-      buffer_(std::make_unique<congestion::RtpRetransmissionBuffer>(
-          description_.kind == "video" ? kVideoBufferPackets : kAudioBufferPackets,
-          description_.kind == "video" ? congestion::RtpRetransmissionBuffer::kMaxPacketSize
-                                       : kAudioPacketSize)),
-      statistics_(description_.codec.clockRate == 0 ? 90000 : description_.codec.clockRate),
+      isVideo_(description_.kind == "video"),
       transportSequenceId_(ExtensionId(rtp::kTransportWideCcExtensionUri)),
       midId_(ExtensionId(rtp::kMidExtensionUri)),
-      repairedRidId_(ExtensionId(rtp::kRepairedRtpStreamIdExtensionUri)) {}
+      repairedRidId_(ExtensionId(rtp::kRepairedRtpStreamIdExtensionUri)),
+      ridId_(ExtensionId(rtp::kRtpStreamIdExtensionUri)) {
+  isVp8_ = EqualsIgnoringCase(description_.codec.name, "VP8");
+  isH264_ = EqualsIgnoringCase(description_.codec.name, "H264");
+  const size_t packets = isVideo_ ? kVideoBufferPackets : kAudioBufferPackets;
+  const size_t packetSize =
+      isVideo_ ? congestion::RtpRetransmissionBuffer::kMaxPacketSize : kAudioPacketSize;
+  const uint32_t clockRate = description_.codec.clockRate;
+  // Simulcast needs the rid extension to tell the streams apart (RFC 8852)
+  // and a codec whose key frames the server can find; otherwise only the
+  // first stream is forwarded, as without simulcast.
+  const bool simulcast = isVideo_ && description_.rids.size() >= 2 && ridId_ != 0 &&
+                         (isVp8_ || isH264_) &&
+                         description_.rids.size() <= simulcast::TierPlanner::kMaxTiers;
+  if (simulcast) {
+    for (const auto& rid : description_.rids) {
+      streams_.push_back(
+          std::make_unique<PublishedStream>(rid, packets, packetSize, clockRate, 0, 0));
+    }
+    planner_ = std::make_unique<simulcast::TierPlanner>(ladder, plannerOptions);
+    const int rids = static_cast<int>(description_.rids.size());
+    planner_->SetTierBudget(description_.tierBudget > 0 ? std::min(description_.tierBudget, rids)
+                                                        : rids);
+    if (description_.captureHeight > 0) {
+      planner_->SetSourceLevel(ladder.NearestLevelAtMost(description_.captureHeight));
+    }
+    Metrics::Instance().SimulcastTracks(0).Increment();
+  } else {
+    streams_.push_back(std::make_unique<PublishedStream>(
+        "", packets, packetSize, clockRate, description_.mediaSsrc, description_.rtxSsrc));
+  }
+  if (planner_) ridLevels_.assign(streams_.size(), -1);
+}
 
 Publication::~Publication() {
+  if (planner_) Metrics::Instance().SimulcastTracks(planner_->Current().levels.size()).Decrement();
   // Subscriptions outlive nothing of ours: tell them the source is gone.
   for (Subscription* subscription : subscribers_) subscription->OnPublicationGone();
 }
@@ -45,10 +100,25 @@ uint8_t Publication::ExtensionId(std::string_view uri) const {
   return 0;
 }
 
-void Publication::AddSubscriber(Subscription& subscription) {
-  if (std::find(subscribers_.begin(), subscribers_.end(), &subscription) == subscribers_.end()) {
-    subscribers_.push_back(&subscription);
+int Publication::StreamIndexForRid(std::string_view rid) const {
+  for (size_t i = 0; i < streams_.size(); ++i) {
+    if (streams_[i]->Rid() == rid) return static_cast<int>(i);
   }
+  return -1;
+}
+
+uint64_t Publication::PacketsReceived() const {
+  uint64_t total = 0;
+  for (const auto& stream : streams_) total += stream->Statistics().PacketsReceived();
+  return total;
+}
+
+void Publication::AddSubscriber(Subscription& subscription) {
+  if (std::find(subscribers_.begin(), subscribers_.end(), &subscription) != subscribers_.end()) {
+    return;
+  }
+  subscribers_.push_back(&subscription);
+  if (planner_) SetDemand(subscription, subscription.VideoLevel(), SteadyNowMs());
 }
 
 void Publication::RemoveSubscriber(Subscription& subscription) {
@@ -58,6 +128,70 @@ void Publication::RemoveSubscriber(Subscription& subscription) {
   if (it == subscribers_.end()) return;
   *it = subscribers_.back();
   subscribers_.pop_back();
+  if (planner_) planner_->SetDemand(IdOf(subscription), std::nullopt, SteadyNowMs());
+}
+
+void Publication::SetDemand(Subscription& subscription, std::optional<int> level, int64_t nowMs) {
+  if (!planner_) return;
+  planner_->SetDemand(IdOf(subscription), level, nowMs);
+  const auto served = planner_->LevelForSubscriber(IdOf(subscription));
+  subscription.SetTierPlan(ActiveStreamMask(),
+                           served ? StreamForLevel(*served) : simulcast::LayerSelector::kNoTier);
+}
+
+uint32_t Publication::ActiveStreamMask() const {
+  uint32_t mask = 0;
+  for (size_t i = 0; i < ridLevels_.size(); ++i) {
+    if (ridLevels_[i] >= 0) mask |= 1U << i;
+  }
+  return mask;
+}
+
+int Publication::StreamForLevel(int level) const {
+  int best = -1;
+  int bestLevel = 0;
+  for (size_t i = 0; i < ridLevels_.size(); ++i) {
+    if (ridLevels_[i] < 0) continue;
+    // What actually arrives: the size of the stream's latest key frame.
+    const int height = streams_[i]->Height();
+    const int actual = height > 0 ? planner_->Ladder().NearestLevelAtMost(height) : ridLevels_[i];
+    const int distance = std::abs(actual - level);
+    const int bestDistance = std::abs(bestLevel - level);
+    if (best < 0 || distance < bestDistance || (distance == bestDistance && actual < bestLevel)) {
+      best = static_cast<int>(i);
+      bestLevel = actual;
+    }
+  }
+  return best;
+}
+
+std::optional<simulcast::TierPlan> Publication::UpdatePlan(int64_t nowMs) {
+  if (!planner_) return std::nullopt;
+  const size_t tiersBefore = planner_->Current().levels.size();
+  auto plan = planner_->Update(nowMs);
+  if (!plan) return std::nullopt;
+  auto& metrics = Metrics::Instance();
+  metrics.SimulcastTracks(tiersBefore).Decrement();
+  metrics.SimulcastTracks(plan->levels.size()).Increment();
+  metrics.simulcast_plan_changes().Increment();
+  ridLevels_ = simulcast::RidAssignment::Assign(ridLevels_, plan->levels);
+  ApplyPlanToSubscribers();
+  return plan;
+}
+
+void Publication::ApplyPlanToSubscribers() {
+  const uint32_t available = ActiveStreamMask();
+  for (Subscription* subscription : subscribers_) {
+    const auto served = planner_->LevelForSubscriber(IdOf(*subscription));
+    subscription->SetTierPlan(available,
+                              served ? StreamForLevel(*served) : simulcast::LayerSelector::kNoTier);
+  }
+}
+
+int Publication::SourceHeight() const {
+  int height = description_.captureHeight;
+  for (const auto& stream : streams_) height = std::max(height, stream->Height());
+  return height;
 }
 
 void Publication::SetAudioLevelListener(AudioLevelListener* listener, uint32_t audioSourceId) {
@@ -66,27 +200,78 @@ void Publication::SetAudioLevelListener(AudioLevelListener* listener, uint32_t a
   audioLevelId_ = ExtensionId(rtp::kAudioLevelExtensionUri);
 }
 
-void Publication::OnRtpPacket(const rtp::RtpPacket& packet, Clock::time_point now) {
+bool Publication::InspectVideo(size_t stream, const rtp::RtpPacket& packet) {
+  int width = 0;
+  int height = 0;
+  if (isVp8_) {
+    const auto descriptor = rtp::Vp8PayloadDescriptor::Parse(packet.Payload());
+    if (!descriptor || !descriptor->IsKeyFrame()) return false;
+    // RFC 6386 9.1: the key frame header follows the 3-byte frame tag.
+    if (const auto header = rtp::Vp8KeyFrameHeader::Parse(descriptor->Payload())) {
+      width = header->Width();
+      height = header->Height();
+    }
+  } else if (isH264_) {
+    const auto info = rtp::H264PayloadInfo::Parse(packet.Payload());
+    if (!info || !info->IsKeyFrameStart()) return false;
+    if (!info->Sps().empty()) {
+      if (const auto sps = rtp::H264SequenceParameterSet::Parse(info->Sps())) {
+        width = static_cast<int>(sps->Width());
+        height = static_cast<int>(sps->Height());
+      }
+    }
+  } else {
+    return false;
+  }
+  if (height > 0 && streams_[stream]->SetResolution(width, height)) {
+    // Signalling-rate work: a stream's size changes at a key frame, rarely.
+    UpdateSourceLevel();
+    if (!ridLevels_.empty()) ApplyPlanToSubscribers();
+  }
+  return true;
+}
+
+void Publication::UpdateSourceLevel() {
+  const int source = SourceHeight();
+  if (planner_ && source > 0)
+    planner_->SetSourceLevel(planner_->Ladder().NearestLevelAtMost(source));
+}
+
+void Publication::OnRtpPacket(size_t streamIndex, const rtp::RtpPacket& packet,
+                              Clock::time_point now) {
+  PublishedStream& stream = *streams_[streamIndex];
   const int64_t nowMs = ToMs(now);
   const uint16_t seq = packet.SequenceNumber();
   // Browsers probe bandwidth by resending old packets over RTX; a packet we
   // already hold is a duplicate: not news for statistics or subscribers.
-  const auto stored = buffer_->Get(seq).packet;
+  const auto stored = stream.Buffer().Get(seq).packet;
   if (!stored.empty() && TimestampOf(stored) == packet.Timestamp()) return;
-  statistics_.OnPacket(
+  stream.Statistics().OnPacket(
       seq, packet.Timestamp(),
       std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count());
   Metrics::Instance().CountIn(IsVideo() ? PacketKind::kVideo : PacketKind::kAudio, packet.Size());
   if (description_.nackEnabled) {
-    if (nacks_.OnPacket(seq, nowMs).keyFrameNeeded) RequestKeyFrame(now);
+    if (stream.Nacks().OnPacket(seq, nowMs).keyFrameNeeded) RequestKeyFrame(streamIndex, now);
   }
-  buffer_->Store(seq, packet.Data(), nowMs);
+  stream.Buffer().Store(seq, packet.Data(), nowMs);
+  stream.SetLastPacketMs(nowMs);
   if (audioLevelListener_ && audioLevelId_ != 0) {
     // RFC 6464 3: the level of this packet's audio in -dBov; ranked before
     // forwarding so a new loudest speaker is heard from the next tick on.
     if (const auto level = rtp::ReadAudioLevel(packet.GetExtension(audioLevelId_))) {
       audioLevelListener_->OnAudioLevel(audioSourceId_, level->level, nowMs);
     }
+  }
+  if (planner_) {
+    // Every packet of every tier reaches every subscriber's layer selector:
+    // it forwards one tier and watches the others for key frames and
+    // silence.
+    const bool keyFrameStart = InspectVideo(streamIndex, packet);
+    const int tier = static_cast<int>(streamIndex);
+    for (Subscription* subscription : subscribers_) {
+      subscription->ForwardSimulcast(packet, streamIndex, tier, keyFrameStart, now);
+    }
+    return;
   }
   for (Subscription* subscription : subscribers_) subscription->ForwardRtp(packet, now);
 }
@@ -97,40 +282,38 @@ uint32_t Publication::TimestampOf(std::span<const uint8_t> storedPacket) {
   return storedPacket.size() < 8 ? 0 : rtp::ReadBigEndian32(storedPacket.data() + 4);
 }
 
-std::span<const uint8_t> Publication::StoredPacket(uint16_t sequenceNumber) const {
-  return buffer_->Get(sequenceNumber).packet;
+std::span<const uint8_t> Publication::StoredPacket(size_t stream, uint16_t sequenceNumber) const {
+  if (stream >= streams_.size()) return {};
+  return streams_[stream]->Buffer().Get(sequenceNumber).packet;
 }
 
-void Publication::RequestKeyFrame(Clock::time_point now) {
-  if (!IsVideo()) return;
-  if (lastKeyFrameRequest_ && now - *lastKeyFrameRequest_ < kKeyFrameRequestInterval) {
-    // Coalesce: one request goes out when the interval has passed.
-    keyFrameRequestPending_ = true;
-    Metrics::Instance().keyframe_requests_throttled().Increment();
+void Publication::RequestKeyFrame(size_t streamIndex, Clock::time_point now) {
+  if (!IsVideo() || streamIndex >= streams_.size()) return;
+  PublishedStream& stream = *streams_[streamIndex];
+  if (stream.RequestKeyFrame(now, kKeyFrameRequestInterval) ==
+      PublishedStream::KeyFrameRequestResult::kCoalesced) {
+    if (stream.MediaSsrc() != 0) Metrics::Instance().keyframe_requests_throttled().Increment();
     return;
   }
-  if (description_.mediaSsrc == 0) {
-    keyFrameRequestPending_ = true;
-    return;
-  }
-  lastKeyFrameRequest_ = now;
-  keyFrameRequestPending_ = false;
-  owner_.SendPli(description_.mediaSsrc);
+  owner_.SendPli(stream.MediaSsrc());
 }
 
-void Publication::OnSenderReport(uint64_t ntpTimestamp, uint32_t rtpTimestamp,
+void Publication::OnSenderReport(uint32_t ssrc, uint64_t ntpTimestamp, uint32_t rtpTimestamp,
                                  Clock::time_point now) {
-  lastSenderReport_ = SenderReportInfo{ntpTimestamp, rtpTimestamp, now};
+  for (auto& stream : streams_) {
+    if (stream->MediaSsrc() == ssrc) stream->SetSenderReport({ntpTimestamp, rtpTimestamp, now});
+  }
 }
 
-size_t Publication::CollectNacks(Clock::time_point now, int64_t rttMs, std::span<uint16_t> out) {
+size_t Publication::CollectNacks(size_t streamIndex, Clock::time_point now, int64_t rttMs,
+                                 std::span<uint16_t> out) {
+  PublishedStream& stream = *streams_[streamIndex];
   // A coalesced key frame request goes out once its interval has passed.
-  if (keyFrameRequestPending_ &&
-      (!lastKeyFrameRequest_ || now - *lastKeyFrameRequest_ >= kKeyFrameRequestInterval)) {
-    RequestKeyFrame(now);
+  if (IsVideo() && stream.TakeDueKeyFrameRequest(now, kKeyFrameRequestInterval)) {
+    owner_.SendPli(stream.MediaSsrc());
   }
   if (!description_.nackEnabled) return 0;
-  return nacks_.Collect(ToMs(now), rttMs, out);
+  return stream.Nacks().Collect(ToMs(now), rttMs, out);
 }
 
 }  // namespace myriad::server::room

@@ -7,20 +7,30 @@
 #include <string>
 #include <vector>
 
-#include "congestion/NackGenerator.h"
-#include "congestion/ReceiveStatistics.h"
-#include "congestion/RtpRetransmissionBuffer.h"
 #include "rtp/RtpPacket.h"
+#include "server/room/PublishedStream.h"
 #include "signaling/SessionDescription.h"
+#include "simulcast/TierPlanner.h"
 
 namespace myriad::server::room {
 
 class Participant;
 class Subscription;
 
-// A track one participant publishes: the incoming stream (and its RTX
-// stream), its retransmission buffer and reception statistics, and the
-// subscriptions that receive it. Parse once, fan out per subscriber.
+// A track one participant publishes: its incoming streams (one, or one per
+// simulcast rid, each with its RTX stream, retransmission buffer and
+// reception statistics), and the subscriptions that receive it. Parse once,
+// fan out per subscriber.
+//
+// A simulcast video track (two or more rids) also has a TierPlanner: the
+// levels its subscribers want decide what the publisher encodes
+// (docs/protocol.md "Simulcast tiers"). Each planned level is assigned a
+// rid, keeping every level that stays planned on the rid it had, so a
+// re-plan never makes the publisher re-encode a surviving stream at
+// another size (an encoder restart that would stall its viewers). The
+// layer selectors' tier index is the rid's position; a subscriber gets the
+// stream whose real picture size (from its key frames) is nearest to the
+// level the plan serves it with.
 class Publication {
  public:
   using Clock = std::chrono::steady_clock;
@@ -36,6 +46,12 @@ class Publication {
     uint32_t rtxSsrc = 0;
     bool nackEnabled = false;
     bool priority = false;  // audio that always gets a slot (docs/protocol.md)
+    // Simulcast (RFC 8853): the rids the publisher sends, ascending in size;
+    // empty or one rid: no simulcast.
+    std::vector<std::string> rids;
+    int tierBudget = 0;     // encodings the publisher can produce; 0: one per rid
+    int captureHeight = 0;  // declared by the publisher; 0: unknown
+    int captureWidth = 0;
   };
 
   // Where an audio publication reports the RFC 6464 level of each packet:
@@ -46,7 +62,9 @@ class Publication {
     virtual void OnAudioLevel(uint32_t audioSourceId, uint8_t level, int64_t nowMs) = 0;
   };
 
-  Publication(Participant& owner, Description description);
+  // `ladder` and `plannerOptions` matter only for a simulcast track.
+  Publication(Participant& owner, Description description, const simulcast::SimulcastLadder& ladder,
+              simulcast::TierPlanner::Options plannerOptions);
   ~Publication();
   Publication(const Publication&) = delete;
   Publication& operator=(const Publication&) = delete;
@@ -57,11 +75,26 @@ class Publication {
   const std::string& Source() const { return description_.source; }
   const Description& Describe() const { return description_; }
   Participant& Owner() { return owner_; }
-  bool IsVideo() const { return description_.kind == "video"; }
-  uint32_t MediaSsrc() const { return description_.mediaSsrc; }
-  uint32_t RtxSsrc() const { return description_.rtxSsrc; }
-  void SetMediaSsrc(uint32_t ssrc) { description_.mediaSsrc = ssrc; }
-  void SetRtxSsrc(uint32_t ssrc) { description_.rtxSsrc = ssrc; }
+  bool IsVideo() const { return isVideo_; }
+  // The first stream's SSRCs (the only stream without simulcast).
+  uint32_t MediaSsrc() const { return streams_.front()->MediaSsrc(); }
+  uint32_t RtxSsrc() const { return streams_.front()->RtxSsrc(); }
+
+  // Incoming streams, in the order of the offer's rids (one without
+  // simulcast). Never empty.
+  size_t StreamCount() const { return streams_.size(); }
+  PublishedStream& Stream(size_t index) { return *streams_[index]; }
+  const PublishedStream& Stream(size_t index) const { return *streams_[index]; }
+  // The stream of a rid, or -1.
+  int StreamIndexForRid(std::string_view rid) const;
+  // The LayerSelector tier index of a stream is its position: rids are
+  // listed in ascending size and planned levels are assigned in order.
+  int StreamOfTier(int tier) const {
+    return tier >= 0 && static_cast<size_t>(tier) < streams_.size() ? tier : -1;
+  }
+  // The ladder level each rid is asked to encode, -1 = paused (simulcast
+  // only; empty before the first plan).
+  const std::vector<int>& RidLevels() const { return ridLevels_; }
   // The publisher's header-extension id for a URI, 0 when not negotiated.
   uint8_t ExtensionId(std::string_view uri) const;
   // Ids read for every packet, looked up once: transport-wide-cc, and the
@@ -69,6 +102,7 @@ class Publication {
   uint8_t TransportSequenceId() const { return transportSequenceId_; }
   uint8_t MidId() const { return midId_; }
   uint8_t RepairedRidId() const { return repairedRidId_; }
+  uint8_t RidId() const { return ridId_; }
   bool IsPriority() const { return description_.priority; }
 
   // Makes this audio publication a candidate for the room's audio slots:
@@ -80,54 +114,81 @@ class Publication {
   void RemoveSubscriber(Subscription& subscription);
   const std::vector<Subscription*>& Subscribers() const { return subscribers_; }
 
-  // A media packet of this track (already unwrapped if it came over RTX).
-  void OnRtpPacket(const rtp::RtpPacket& packet, Clock::time_point now);
+  // A media packet of stream `stream` of this track (already unwrapped if it
+  // came over RTX).
+  void OnRtpPacket(size_t stream, const rtp::RtpPacket& packet, Clock::time_point now);
 
-  // A stored packet for a subscriber's NACK; empty when gone.
-  std::span<const uint8_t> StoredPacket(uint16_t sequenceNumber) const;
+  // A stored packet of `stream` for a subscriber's NACK; empty when gone.
+  std::span<const uint8_t> StoredPacket(size_t stream, uint16_t sequenceNumber) const;
   // The RTP timestamp of a packet StoredPacket returned (non-empty).
   static uint32_t TimestampOf(std::span<const uint8_t> storedPacket);
 
-  // A subscriber needs a key frame. Requests are coalesced: at most one PLI
-  // per kKeyFrameRequestInterval reaches the publisher.
-  void RequestKeyFrame(Clock::time_point now);
+  // A subscriber needs a key frame of `stream`. Requests are coalesced per
+  // stream: at most one PLI per kKeyFrameRequestInterval reaches the
+  // publisher, whatever the number of subscribers asking.
+  void RequestKeyFrame(size_t stream, Clock::time_point now);
   static constexpr auto kKeyFrameRequestInterval = std::chrono::milliseconds(300);
 
-  // Sender report from the publisher: maps RTP time to wall clock for the
-  // reports we send subscribers, and LSR/DLSR for our reports (RFC 3550 6.4).
-  void OnSenderReport(uint64_t ntpTimestamp, uint32_t rtpTimestamp, Clock::time_point now);
-  struct SenderReportInfo {
-    uint64_t ntpTimestamp = 0;
-    uint32_t rtpTimestamp = 0;
-    Clock::time_point receivedAt;
-  };
-  const std::optional<SenderReportInfo>& LastSenderReport() const { return lastSenderReport_; }
+  // Sender report from the publisher for one of its SSRCs: maps RTP time to
+  // wall clock for the reports we send subscribers, and LSR/DLSR for our
+  // reports (RFC 3550 6.4).
+  void OnSenderReport(uint32_t ssrc, uint64_t ntpTimestamp, uint32_t rtpTimestamp,
+                      Clock::time_point now);
+  using SenderReportInfo = PublishedStream::SenderReportInfo;
 
-  // Periodic work from the participant's tick: NACKs for our losses.
-  size_t CollectNacks(Clock::time_point now, int64_t rttMs, std::span<uint16_t> out);
-  congestion::ReceiveStatistics& Statistics() { return statistics_; }
-  uint64_t PacketsReceived() const { return statistics_.PacketsReceived(); }
+  // Periodic work from the participant's tick: NACKs for our losses on
+  // `stream`, and coalesced key frame requests that are due.
+  size_t CollectNacks(size_t stream, Clock::time_point now, int64_t rttMs, std::span<uint16_t> out);
+  uint64_t PacketsReceived() const;
+
+  // Simulcast planning; null without simulcast.
+  simulcast::TierPlanner* Planner() { return planner_.get(); }
+  const simulcast::TierPlanner* Planner() const { return planner_.get(); }
+  bool IsSimulcast() const { return planner_ != nullptr; }
+  // A subscriber's wanted ladder level changed (nullopt: it left). Its
+  // wanted tier follows at once from the current plan.
+  void SetDemand(Subscription& subscription, std::optional<int> level, int64_t nowMs);
+  // Re-plans if due: the new plan, after every subscriber's tiers follow
+  // it; nullopt when nothing changed.
+  std::optional<simulcast::TierPlan> UpdatePlan(int64_t nowMs);
+  // The capture height the plan scales from: the declared one, or the
+  // largest picture seen.
+  int SourceHeight() const;
 
  private:
   static int64_t ToMs(Clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
   }
 
+  // Reads the picture size from a key frame of `stream` (VP8 frame header,
+  // H.264 SPS); true when the packet starts a key frame.
+  bool InspectVideo(size_t stream, const rtp::RtpPacket& packet);
+  // Keeps the planner's source level at the largest picture seen.
+  void UpdateSourceLevel();
+  // The active stream serving ladder level `level`: the one whose real size
+  // (or, before its first key frame, its assigned level) is nearest, of two
+  // equally near the smaller; -1 with none active.
+  int StreamForLevel(int level) const;
+  uint32_t ActiveStreamMask() const;
+  // Pushes the active streams and each subscriber's wanted stream.
+  void ApplyPlanToSubscribers();
+
   Participant& owner_;
   Description description_;
+  bool isVideo_;
+  bool isH264_ = false;
+  bool isVp8_ = false;
   std::vector<Subscription*> subscribers_;
-  std::unique_ptr<congestion::RtpRetransmissionBuffer> buffer_;
-  congestion::NackGenerator nacks_;
-  congestion::ReceiveStatistics statistics_;
-  std::optional<SenderReportInfo> lastSenderReport_;
-  std::optional<Clock::time_point> lastKeyFrameRequest_;
-  bool keyFrameRequestPending_ = false;
+  std::vector<std::unique_ptr<PublishedStream>> streams_;
+  std::vector<int> ridLevels_;
+  std::unique_ptr<simulcast::TierPlanner> planner_;
   AudioLevelListener* audioLevelListener_ = nullptr;
   uint32_t audioSourceId_ = 0;
   uint8_t audioLevelId_ = 0;  // the publisher's id of the audio-level extension
   uint8_t transportSequenceId_ = 0;
   uint8_t midId_ = 0;
   uint8_t repairedRidId_ = 0;
+  uint8_t ridId_ = 0;
 };
 
 }  // namespace myriad::server::room

@@ -153,11 +153,16 @@ void Room::Join(const std::string& participantId, const signaling::JoinRequest& 
   participants_.emplace(participantId, std::move(participant));
 
   std::string next;
+  nlohmann::json videoLevels = nlohmann::json::array();
+  for (const auto& level : worker_.Config().simulcast.ladder.Levels()) {
+    videoLevels.push_back(level.height);
+  }
   nlohmann::json reply{{"type", "joined"},
                        {"participantId", participantId},
                        {"room", name_},
                        {"audioSlots", limits_.audioSlots},
                        {"rosterVersion", roster_.Version()},
+                       {"videoLevels", std::move(videoLevels)},
                        {"participants", RosterPage(&joined, "", next)}};
   if (!next.empty()) reply["rosterNext"] = next;
   if (!requestId.is_null()) reply["id"] = requestId;
@@ -227,7 +232,7 @@ void Room::HandleOffer(const std::string& participantId, const signaling::OfferR
       ssrc = participant->AllocateSsrc();
     } else if (auto wanted = request.subscribe.find(section.mid);
                wanted != request.subscribe.end()) {
-      source = FindPublication(wanted->second);
+      source = FindPublication(wanted->second.trackId);
       if (!source || &source->Owner() == participant || source->Kind() != section.kind) {
         rejected.push_back(section.mid);
         continue;
@@ -310,6 +315,14 @@ void Room::HandleOffer(const std::string& participantId, const signaling::OfferR
       description.extensions = media.extensions;
       description.nackEnabled = media.nack;
       description.priority = info != request.publish.end() && info->second.priority;
+      if (media.kind == "video") {
+        for (const auto& rid : media.remoteRids) description.rids.push_back(rid.id);
+        if (info != request.publish.end()) {
+          description.tierBudget = info->second.tiers;
+          description.captureWidth = info->second.width;
+          description.captureHeight = info->second.height;
+        }
+      }
       for (const auto& group : media.remoteSsrcGroups) {
         if (group.semantics == "FID" && group.ssrcs.size() == 2) {
           description.mediaSsrc = group.ssrcs[0];
@@ -319,8 +332,9 @@ void Room::HandleOffer(const std::string& participantId, const signaling::OfferR
       if (description.mediaSsrc == 0 && !media.remoteSsrcs.empty()) {
         description.mediaSsrc = media.remoteSsrcs[0];
       }
-      auto& publication = participant->AddPublication(
-          std::make_unique<Publication>(*participant, std::move(description)));
+      auto& publication = participant->AddPublication(std::make_unique<Publication>(
+          *participant, std::move(description), worker_.Config().simulcast.ladder,
+          worker_.Config().simulcast.PlannerOptions()));
       newTracks[media.mid] = publication.TrackId();
       published.push_back(&publication);
       if (publication.Kind() == "audio") AddAudioSource(publication, Clock::now());
@@ -362,6 +376,12 @@ void Room::HandleOffer(const std::string& participantId, const signaling::OfferR
       description.transportCcId =
           FindExtension(media.extensions, rtp::kTransportWideCcExtensionUri);
       description.clockRate = media.codec.clockRate;
+      if (const auto wanted = request.subscribe.find(media.mid);
+          wanted != request.subscribe.end() && wanted->second.level) {
+        description.videoLevel =
+            std::min(*wanted->second.level, worker_.Config().simulcast.ladder.LevelCount() - 1);
+      }
+      description.selectorOptions = worker_.Config().simulcast.SelectorOptions();
       auto& subscription = participant->AddSubscription(std::make_unique<Subscription>(
           *participant, &source, std::move(description), RandomSeed()));
       // A new receiver can only start decoding at a key frame.
@@ -384,6 +404,32 @@ void Room::HandleOffer(const std::string& participantId, const signaling::OfferR
     participant->speakersChanged = true;
   }
   if (worker_.Config().rooms.rosterBatchIntervalMs == 0) FlushRoster();
+}
+
+void Room::HandleSetVideoLevel(const std::string& participantId,
+                               const signaling::SetVideoLevelRequest& request,
+                               const nlohmann::json& requestId, signaling::SignalingPeer& peer) {
+  Participant* participant = FindParticipant(participantId);
+  if (!participant) {
+    SendError(peer, requestId, "not_joined", "not a participant of this room");
+    return;
+  }
+  const auto& ladder = worker_.Config().simulcast.ladder;
+  if (request.level >= ladder.LevelCount()) {
+    SendError(peer, requestId, "bad_message",
+              "\"level\" must be below " + std::to_string(ladder.LevelCount()));
+    return;
+  }
+  const auto it = participant->Subscriptions().find(request.mid);
+  if (it == participant->Subscriptions().end() || it->second->IsAudioSlot() ||
+      !it->second->Source() || !it->second->Source()->IsVideo()) {
+    SendError(peer, requestId, "unknown_mid",
+              "mid \"" + request.mid + "\" receives no video track");
+    return;
+  }
+  // A track without simulcast has one size; the level is kept for when it
+  // matters and changes nothing now.
+  it->second->SetVideoLevel(request.level, ToMs(Clock::now()));
 }
 
 void Room::HandleRosterPage(const std::string& participantId,

@@ -48,6 +48,10 @@ class Room : public Publication::AudioLevelListener {
             const nlohmann::json& requestId, const std::shared_ptr<signaling::SignalingPeer>& peer);
   void HandleOffer(const std::string& participantId, const signaling::OfferRequest& request,
                    const nlohmann::json& requestId, signaling::SignalingPeer& peer);
+  // A subscriber's wanted simulcast level on one of its video mids.
+  void HandleSetVideoLevel(const std::string& participantId,
+                           const signaling::SetVideoLevelRequest& request,
+                           const nlohmann::json& requestId, signaling::SignalingPeer& peer);
   void HandleRosterPage(const std::string& participantId,
                         const signaling::RosterPageRequest& request,
                         const nlohmann::json& requestId, signaling::SignalingPeer& peer);

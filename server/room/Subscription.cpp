@@ -5,6 +5,7 @@
 
 #include "rtp/RtpHeaderExtensions.h"
 #include "rtp/RtxPacket.h"
+#include "rtp/Vp8PayloadDescriptor.h"
 #include "server/Metrics.h"
 #include "server/room/Participant.h"
 #include "server/room/Publication.h"
@@ -18,7 +19,16 @@ Subscription::Subscription(Participant& subscriber, Publication* publication,
       description_(std::move(description)),
       rewriter_(seed),
       rtxSequence_(static_cast<uint16_t>(seed >> 32)) {
-  rewriter_.SwitchSource(sourceId_, 0);
+  if (publication_ && publication_->IsSimulcast() && !IsAudioSlot()) {
+    // The layer selector starts the stream at the first key frame of the
+    // wanted tier (ForwardSimulcast); until then nothing is forwarded.
+    simulcast_ = std::make_unique<SimulcastState>(description_.selectorOptions);
+    simulcast_->vp8 = publication_->Describe().codec.name == "VP8" ||
+                      publication_->Describe().codec.name == "vp8";
+    sourceId_ = 0;
+  } else {
+    rewriter_.SwitchSource(sourceId_, 0);
+  }
   if (publication_) {
     if (IsAudioSlot()) {
       description_.extensionMap =
@@ -68,15 +78,95 @@ void Subscription::SwitchSource(Publication* next, Clock::time_point now) {
 }
 
 Subscription::~Subscription() {
+  CountForwardedTier(-1);
   if (publication_) publication_->RemoveSubscriber(*this);
 }
 
-void Subscription::OnPublicationGone() { publication_ = nullptr; }
+void Subscription::OnPublicationGone() {
+  CountForwardedTier(-1);
+  publication_ = nullptr;
+}
+
+int Subscription::VideoLevel() const {
+  return description_.videoLevel >= 0 ? description_.videoLevel
+                                      : simulcast::SimulcastLadder::kMaxLevels - 1;
+}
+
+void Subscription::SetVideoLevel(int level, int64_t nowMs) {
+  description_.videoLevel = level;
+  if (publication_ && simulcast_) publication_->SetDemand(*this, VideoLevel(), nowMs);
+}
+
+void Subscription::SetTierPlan(uint32_t availableTiers, int wantedTier) {
+  if (!simulcast_) return;
+  simulcast_->selector.SetAvailableTiers(availableTiers);
+  simulcast_->selector.SetWantedTier(wantedTier);
+}
+
+bool Subscription::StepDown() { return simulcast_ && simulcast_->selector.StepDown(); }
+bool Subscription::StepUp() { return simulcast_ && simulcast_->selector.StepUp(); }
+
+int Subscription::CurrentTier() const {
+  return simulcast_ ? simulcast_->selector.CurrentTier() : -1;
+}
+
+void Subscription::CountForwardedTier(int tier) {
+  if (!simulcast_ || simulcast_->forwardedTier == tier) return;
+  auto& metrics = Metrics::Instance();
+  if (simulcast_->forwardedTier >= 0) {
+    metrics.SimulcastSubscribers(simulcast_->forwardedTier).Decrement();
+  }
+  if (tier >= 0) metrics.SimulcastSubscribers(tier).Increment();
+  simulcast_->forwardedTier = tier;
+}
+
+void Subscription::OnTick(Clock::time_point now) {
+  if (!simulcast_ || !publication_) return;
+  const auto nowMs =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const auto tier = simulcast_->selector.KeyFrameRequest(nowMs);
+  if (!tier) return;
+  const int stream = publication_->StreamOfTier(*tier);
+  if (stream < 0) return;
+  Metrics::Instance().simulcast_switch_keyframe_requests().Increment();
+  publication_->RequestKeyFrame(static_cast<size_t>(stream), now);
+}
+
+void Subscription::ForwardSimulcast(const rtp::RtpPacket& packet, size_t stream, int tier,
+                                    bool keyFrameStart, Clock::time_point now) {
+  auto& state = *simulcast_;
+  const auto nowMs =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const int previousTier = state.selector.CurrentTier();
+  const auto decision = state.selector.OnPacket(tier, keyFrameStart, nowMs);
+  if (!decision.forward) {
+    if (state.selector.CurrentTier() == simulcast::LayerSelector::kNoTier) CountForwardedTier(-1);
+    return;
+  }
+  if (decision.switched) {
+    // A new segment of the outgoing stream: the low bits name the stream, the
+    // rest counts switches, so NACKs of an earlier segment find their packet.
+    sourceId_ = (((sourceId_ >> 3) + 1) << 3) | static_cast<uint32_t>(stream);
+    rewriter_.SwitchSource(sourceId_, decision.timestampDelta);
+    state.pictureIds.SwitchSource(sourceId_);
+    auto& metrics = Metrics::Instance();
+    if (previousTier == simulcast::LayerSelector::kNoTier) {
+      metrics.SimulcastSwitches(TierSwitch::kStart).Increment();
+    } else {
+      metrics.SimulcastSwitches(tier > previousTier ? TierSwitch::kUp : TierSwitch::kDown)
+          .Increment();
+    }
+    CountForwardedTier(tier);
+  }
+  // The selector's tier is the stream's index, so a forwarded packet is of
+  // the stream the current segment carries.
+  ForwardRtp(packet, now);
+}
 
 void Subscription::ForwardRtp(const rtp::RtpPacket& packet, Clock::time_point now) {
   const auto header = rewriter_.Rewrite(packet.SequenceNumber(), packet.Timestamp());
   if (!header) return;  // older than where this subscription started
-  if (Send(packet.Data(), false, *header)) {
+  if (Send(packet.Data(), false, *header, sourceId_)) {
     sentAny_ = true;
     lastForwardedAt_ = now;
     timestampOffset_ = header->timestamp - packet.Timestamp();
@@ -86,7 +176,7 @@ void Subscription::ForwardRtp(const rtp::RtpPacket& packet, Clock::time_point no
 }
 
 bool Subscription::Send(std::span<const uint8_t> source, bool retransmission,
-                        const rtp::RtpStreamRewriter::Header& header) {
+                        const rtp::RtpStreamRewriter::Header& header, uint32_t sourceId) {
   std::span<uint8_t> buffer = subscriber_.SendBuffer();
   if (source.size() + subscriber_.TrailerRoom() > buffer.size()) return false;
   std::memcpy(buffer.data(), source.data(), source.size());
@@ -97,6 +187,11 @@ bool Subscription::Send(std::span<const uint8_t> source, bool retransmission,
   out->SetSequenceNumber(header.sequenceNumber);
   out->SetTimestamp(header.timestamp);
   out->RemapExtensionIds(description_.extensionMap);
+  if (simulcast_ && simulcast_->vp8) {
+    // RFC 7741 4.2: PictureID and TL0PICIDX continue across tier switches.
+    auto descriptor = rtp::Vp8PayloadDescriptor::Parse(out->Payload());
+    if (descriptor && !simulcast_->pictureIds.Rewrite(*descriptor, sourceId)) return false;
+  }
   if (description_.transportCcId != 0) {
     rtp::WriteTransportSequenceNumber(out->GetExtension(description_.transportCcId),
                                       subscriber_.NextTransportSequence());
@@ -123,10 +218,11 @@ void Subscription::Retransmit(uint16_t ourSequenceNumber) {
   if (!publication_) return;
   const auto incoming = rewriter_.ToIncoming(ourSequenceNumber);
   // A packet of an earlier speaker of an audio slot is not in the current
-  // source's buffer.
-  const auto stored = incoming && incoming->sourceId == sourceId_
-                          ? publication_->StoredPacket(incoming->sequenceNumber)
-                          : std::span<const uint8_t>();
+  // source's buffer; one of an earlier simulcast tier is in its stream's.
+  const bool known = incoming && (simulcast_ || incoming->sourceId == sourceId_);
+  const auto stored = known ? publication_->StoredPacket(StreamOfSource(incoming->sourceId),
+                                                         incoming->sequenceNumber)
+                            : std::span<const uint8_t>();
   if (stored.size() < 12) {
     Metrics::Instance().retransmissions_missed().Increment();
     return;
@@ -137,17 +233,31 @@ void Subscription::Retransmit(uint16_t ourSequenceNumber) {
     Metrics::Instance().retransmissions_missed().Increment();
     return;
   }
-  if (Send(stored, true, *header)) Metrics::Instance().retransmissions().Increment();
+  if (Send(stored, true, *header, incoming->sourceId)) {
+    Metrics::Instance().retransmissions().Increment();
+  }
 }
 
 void Subscription::RequestKeyFrame(Clock::time_point now) {
-  if (publication_) publication_->RequestKeyFrame(now);
+  if (!publication_) return;
+  if (!simulcast_) {
+    publication_->RequestKeyFrame(0, now);
+    return;
+  }
+  // The stream being forwarded, or the one the selector waits for.
+  int stream = -1;
+  if (simulcast_->selector.CurrentTier() != simulcast::LayerSelector::kNoTier) {
+    stream = static_cast<int>(StreamOfSource(sourceId_));
+  } else if (simulcast_->selector.TargetTier() != simulcast::LayerSelector::kNoTier) {
+    stream = publication_->StreamOfTier(simulcast_->selector.TargetTier());
+  }
+  if (stream >= 0) publication_->RequestKeyFrame(static_cast<size_t>(stream), now);
 }
 
 std::optional<Subscription::SenderReportFields> Subscription::MakeSenderReport(
     Clock::time_point now, uint64_t nowNtp) const {
   if (!publication_ || !sentAny_) return std::nullopt;
-  const auto& report = publication_->LastSenderReport();
+  const auto& report = publication_->Stream(StreamOfSource(sourceId_)).LastSenderReport();
   if (!report) return std::nullopt;
   // Extrapolate the publisher's RTP clock to now and shift it by our
   // timestamp offset, so the receiver's lip sync sees our stream's clock.

@@ -3,6 +3,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,6 +11,8 @@
 #include "rtp/RtpPacket.h"
 #include "rtp/RtpStreamRewriter.h"
 #include "signaling/SessionDescription.h"
+#include "simulcast/LayerSelector.h"
+#include "simulcast/Vp8PictureIdRewriter.h"
 
 namespace myriad::server::room {
 
@@ -40,6 +43,10 @@ class Subscription {
     // The extensions this subscriber negotiated on the mid, to remap a new
     // source's extension ids after a switch.
     std::vector<signaling::SdpExtension> subscriberExtensions;
+    // The ladder level this subscriber wants of a simulcast video track
+    // (docs/protocol.md "Simulcast tiers"); -1: the top level.
+    int videoLevel = -1;
+    simulcast::LayerSelector::Options selectorOptions;
   };
 
   // Publisher extension ids -> subscriber extension ids, by URI. mid, rid
@@ -77,6 +84,29 @@ class Subscription {
   // sequence number (house rule 7: parse once, rewrite per subscriber).
   void ForwardRtp(const rtp::RtpPacket& packet, Clock::time_point now);
 
+  // A packet of stream `stream` (ranked `tier`) of a simulcast track: the
+  // layer selector decides whether it is forwarded, and switches tiers only
+  // at a key frame (`keyFrameStart`), rewriting sequence number, timestamp
+  // and VP8 picture ids so the decoder sees one continuous stream.
+  void ForwardSimulcast(const rtp::RtpPacket& packet, size_t stream, int tier, bool keyFrameStart,
+                        Clock::time_point now);
+  // The wanted ladder level (simulcast only): the top level when unset.
+  int VideoLevel() const;
+  void SetVideoLevel(int level, int64_t nowMs);
+  // From the publication's plan: the tiers being sent (bit t = tier t) and
+  // the tier that serves this subscriber's level.
+  void SetTierPlan(uint32_t availableTiers, int wantedTier);
+  // One tier down / up (bandwidth and device limits, issue 5): see
+  // simulcast::LayerSelector::StepDown and StepUp. False: nothing changed
+  // (or not a simulcast subscription).
+  bool StepDown();
+  bool StepUp();
+  // The tier being forwarded, or -1 (also for a plain subscription).
+  int CurrentTier() const;
+  bool IsSimulcast() const { return simulcast_ != nullptr; }
+  // Periodic work: key frame requests while a tier switch is pending.
+  void OnTick(Clock::time_point now);
+
   // Answers a NACK for one of *our* sequence numbers from the publication's
   // buffer, over RTX when negotiated (RFC 4588).
   void Retransmit(uint16_t ourSequenceNumber);
@@ -94,10 +124,25 @@ class Subscription {
   std::optional<SenderReportFields> MakeSenderReport(Clock::time_point now, uint64_t nowNtp) const;
 
  private:
+  // Per-subscriber state of a simulcast track, allocated only for one.
+  struct SimulcastState {
+    explicit SimulcastState(simulcast::LayerSelector::Options options) : selector(options) {}
+    simulcast::LayerSelector selector;
+    simulcast::Vp8PictureIdRewriter pictureIds;
+    bool vp8 = false;
+    int forwardedTier = -1;  // as counted in the subscribers-per-tier gauge
+  };
+  // Sends a rewritten copy; `sourceId` is the rewriter source the packet
+  // belongs to (for the VP8 picture id rewrite).
   bool Send(std::span<const uint8_t> packet, bool retransmission,
-            const rtp::RtpStreamRewriter::Header& header);
+            const rtp::RtpStreamRewriter::Header& header, uint32_t sourceId);
+  // The publication stream a rewriter source id carried.
+  size_t StreamOfSource(uint32_t sourceId) const { return simulcast_ ? sourceId & kStreamMask : 0; }
+  void CountForwardedTier(int tier);
+  static constexpr uint32_t kStreamMask = 7;
   // Each source this subscription carried gets a new rewriter source id, so
-  // a NACK for a packet of an earlier speaker is recognised as such.
+  // a NACK for a packet of an earlier speaker is recognised as such. For a
+  // simulcast track the low bits (kStreamMask) name the publication stream.
   uint32_t sourceId_ = 1;
   Clock::time_point lastForwardedAt_{};
 
@@ -110,6 +155,7 @@ class Subscription {
   uint32_t timestampOffset_ = 0;  // ours = publisher's + offset, for sender reports
   uint32_t packetsSent_ = 0;
   uint32_t octetsSent_ = 0;
+  std::unique_ptr<SimulcastState> simulcast_;
 };
 
 }  // namespace myriad::server::room

@@ -47,6 +47,10 @@ check "--check-config rejects unknown key" 1 'unknown key "http.prot"' -- "$BIN"
 echo '{"http": {"port": "80"}}' >"$TMP/type.json"
 check "wrong type" 1 '"http.port" must be an integer, got string' -- "$BIN" --config "$TMP/type.json"
 
+echo '{"simulcast": {"ladder": [{"height": 360, "width": 640, "target_kbps": 500, "max_kbps": 700, "max_fps": 30}, {"height": 180, "width": 320, "target_kbps": 150, "max_kbps": 200, "max_fps": 15}]}}' >"$TMP/ladder.json"
+check "--check-config rejects a bad simulcast ladder" 1 '"simulcast\.ladder\[1\]\.height" must be greater than the previous level' -- "$BIN" --check-config "$TMP/ladder.json"
+one_line "bad simulcast ladder is one line" "$BIN" --check-config "$TMP/ladder.json"
+
 echo '{"http": ' >"$TMP/broken.json"
 check "invalid JSON" 1 'invalid JSON' -- "$BIN" --config "$TMP/broken.json"
 check "missing file" 1 'cannot read config file' -- "$BIN" --config "$TMP/nope.json"

@@ -103,6 +103,8 @@ TEST_CASE("Help text lists the options and every environment variable", "[config
   CHECK(help.find("MYRIAD_HTTP_PORT") != std::string::npos);
   CHECK(help.find("MYRIAD_ROOM_OVERRIDES") != std::string::npos);
   CHECK(help.find("room_overrides") != std::string::npos);
+  // The one option without a variable says where it is set.
+  CHECK(help.find("simulcast.ladder") != std::string::npos);
 }
 
 TEST_CASE("Version comes from the build", "[config]") {

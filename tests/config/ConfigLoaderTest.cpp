@@ -7,6 +7,7 @@
 
 #include "config/ConfigLoader.h"
 #include "config/ConfigOptionTable.h"
+#include "simulcast/SimulcastLadder.h"
 
 using myriad::config::ConfigLoader;
 using myriad::config::ConfigOption;
@@ -16,6 +17,7 @@ using myriad::config::ConfigValueKind;
 using myriad::config::RoomLimits;
 using myriad::config::RoomOverride;
 using myriad::config::ServerConfig;
+using myriad::simulcast::SimulcastLadder;
 using Environment = std::map<std::string, std::string>;
 
 namespace {
@@ -285,6 +287,8 @@ TEST_CASE("Environment variables override every option, after the file", "[confi
           expected =
               option.getInteger(ServerConfig{}) == option.maximum ? option.minimum : option.maximum;
           if (option.Path() == "media.port_base") expected = 40000;
+          // Its maximum would exceed the default simulcast.max_delay_ms.
+          if (option.Path() == "simulcast.debounce_ms") expected = 0;
           text = expected.dump();
           break;
         case ConfigValueKind::String:
@@ -503,4 +507,238 @@ TEST_CASE("Bad MYRIAD_ROOM_OVERRIDES values are one-line errors naming the varia
         "unknown environment variable MYRIAD_ROOM_OVERRIDE");
   CHECK(ErrorOf("{}", {{"MYRIAD_ROOMS_OVERRIDES", "{}"}}) ==
         "unknown environment variable MYRIAD_ROOMS_OVERRIDES");
+}
+
+namespace {
+
+// One simulcast.ladder entry as JSON text.
+std::string Level(int height, int width, int targetKbps, int maxKbps, int maxFps) {
+  return nlohmann::json{{"height", height},
+                        {"width", width},
+                        {"target_kbps", targetKbps},
+                        {"max_kbps", maxKbps},
+                        {"max_fps", maxFps}}
+      .dump();
+}
+
+// A config file setting only simulcast.ladder to the JSON text `ladder`.
+std::string WithLadder(const std::string& ladder) {
+  return R"({"simulcast": {"ladder": )" + ladder + "}}";
+}
+
+// A valid ladder of `count` levels, 100 pixels apart.
+std::string LadderOf(int count) {
+  std::string ladder = "[";
+  for (int i = 1; i <= count; ++i) {
+    if (i > 1) ladder += ", ";
+    ladder += Level(i * 100, i * 160, i * 100, i * 150, 30);
+  }
+  return ladder + "]";
+}
+
+}  // namespace
+
+TEST_CASE("config/myriad.json writes out exactly the default simulcast ladder", "[config]") {
+  const std::string path = std::string(MYRIAD_SOURCE_DIR) + "/config/myriad.json";
+  std::ifstream file(path, std::ios::binary);
+  REQUIRE(file.good());
+  const auto json = nlohmann::json::parse(file);
+  // The file sets the ladder rather than leaving it to the defaults...
+  REQUIRE(json["simulcast"]["ladder"].is_array());
+  CHECK(json["simulcast"]["ladder"].size() ==
+        static_cast<size_t>(SimulcastLadder::Default().LevelCount()));
+  // ... and the ladder it sets is the built-in one, level by level.
+  const ConfigResult result = ConfigLoader::Load(path, {});
+  INFO(result.error);
+  REQUIRE(result.config.has_value());
+  CHECK(result.config->simulcast.ladder == SimulcastLadder::Default());
+  const ServerConfig fromLadderOnly = ConfigOf(WithLadder(json["simulcast"]["ladder"].dump()));
+  CHECK(fromLadderOnly.simulcast.ladder == SimulcastLadder::Default());
+}
+
+TEST_CASE("A simulcast.ladder in the file replaces the default ladder as a whole", "[config]") {
+  const ServerConfig config = ConfigOf(R"({"simulcast": {"ladder": [
+      {"height": 180, "width": 320, "target_kbps": 150, "max_kbps": 200, "max_fps": 15},
+      {"max_fps": 30, "max_kbps": 2500, "target_kbps": 1500, "width": 1280, "height": 720},
+      {"height": 1080, "width": 1440, "target_kbps": 4000, "max_kbps": 4000, "max_fps": 24}
+    ]}})");
+  const SimulcastLadder& ladder = config.simulcast.ladder;
+  REQUIRE(ladder.LevelCount() == 3);
+  CHECK(ladder.Level(0) == SimulcastLadder::LevelSpec{.height = 180,
+                                                      .width = 320,
+                                                      .targetBitrateBps = 150000,
+                                                      .maxBitrateBps = 200000,
+                                                      .maxFramerate = 15});
+  // Keys in any order; kbps become bps.
+  CHECK(ladder.Level(1) == SimulcastLadder::LevelSpec{.height = 720,
+                                                      .width = 1280,
+                                                      .targetBitrateBps = 1500000,
+                                                      .maxBitrateBps = 2500000,
+                                                      .maxFramerate = 30});
+  // The width is free (4:3 here); target may equal max.
+  CHECK(ladder.Level(2) == SimulcastLadder::LevelSpec{.height = 1080,
+                                                      .width = 1440,
+                                                      .targetBitrateBps = 4000000,
+                                                      .maxBitrateBps = 4000000,
+                                                      .maxFramerate = 24});
+  // The section's other options keep their defaults.
+  ServerConfig expected;
+  expected.simulcast.ladder = ladder;
+  CHECK(config == expected);
+
+  // One level and kMaxLevels levels are both fine, as are the ends of each range.
+  CHECK(ConfigOf(WithLadder(LadderOf(1))).simulcast.ladder.LevelCount() == 1);
+  CHECK(ConfigOf(WithLadder(LadderOf(10))).simulcast.ladder.LevelCount() == 10);
+  const SimulcastLadder extremes =
+      ConfigOf(WithLadder("[" + Level(1, 1, 1, 1, 1) + ", " +
+                          Level(16383, 16383, 1000000, 1000000, 240) + "]"))
+          .simulcast.ladder;
+  REQUIRE(extremes.LevelCount() == 2);
+  CHECK(extremes.Level(1) == SimulcastLadder::LevelSpec{.height = 16383,
+                                                        .width = 16383,
+                                                        .targetBitrateBps = 1000000000,
+                                                        .maxBitrateBps = 1000000000,
+                                                        .maxFramerate = 240});
+}
+
+TEST_CASE("Bad simulcast ladders are one-line errors naming the entry and problem", "[config]") {
+  struct Case {
+    const char* name;
+    std::string ladder;
+    std::string error;
+  };
+  const std::string valid = Level(180, 320, 150, 200, 15);
+  const std::vector<Case> cases = {
+      {"decreasing heights", "[" + Level(360, 640, 500, 700, 30) + ", " + valid + "]",
+       R"("simulcast.ladder[1].height" must be greater than the previous level's height (360), got 180)"},
+      {"equal heights", "[" + valid + ", " + Level(180, 240, 100, 100, 30) + "]",
+       R"("simulcast.ladder[1].height" must be greater than the previous level's height (180), got 180)"},
+      {"zero width", "[" + valid + ", " + Level(360, 0, 500, 700, 30) + "]",
+       R"("simulcast.ladder[1].width" must be between 1 and 16383, got 0)"},
+      {"zero height", "[" + Level(0, 320, 150, 200, 15) + "]",
+       R"("simulcast.ladder[0].height" must be between 1 and 16383, got 0)"},
+      {"negative height", "[" + Level(-90, 160, 38, 50, 15) + "]",
+       R"("simulcast.ladder[0].height" must be between 1 and 16383, got -90)"},
+      {"height too large", "[" + Level(16384, 320, 150, 200, 15) + "]",
+       R"("simulcast.ladder[0].height" must be between 1 and 16383, got 16384)"},
+      {"zero bitrate", "[" + Level(180, 320, 0, 200, 15) + "]",
+       R"("simulcast.ladder[0].target_kbps" must be between 1 and 1000000, got 0)"},
+      {"bitrate too large", "[" + Level(180, 320, 150, 1000001, 15) + "]",
+       R"("simulcast.ladder[0].max_kbps" must be between 1 and 1000000, got 1000001)"},
+      {"zero frame rate", "[" + Level(180, 320, 150, 200, 0) + "]",
+       R"("simulcast.ladder[0].max_fps" must be between 1 and 240, got 0)"},
+      {"target above max", "[" + valid + ", " + Level(360, 640, 800, 700, 30) + "]",
+       R"("simulcast.ladder[1].target_kbps" must be at most its max_kbps (700), got 800)"},
+      {"11 levels", LadderOf(11), R"("simulcast.ladder" must have 1 to 10 levels, got 11)"},
+      {"empty", "[]", R"("simulcast.ladder" must have 1 to 10 levels, got 0)"},
+      {"not an array", valid, R"("simulcast.ladder" must be an array, got object)"},
+      {"null", "null", R"("simulcast.ladder" must be an array, got null)"},
+      {"entry not an object", "[" + valid + ", 360]",
+       R"("simulcast.ladder[1]" must be an object, got integer)"},
+      {"string value",
+       R"([{"height": "180", "width": 320, "target_kbps": 150, "max_kbps": 200, "max_fps": 15}])",
+       R"("simulcast.ladder[0].height" must be an integer, got string)"},
+      {"fractional value",
+       R"([{"height": 180, "width": 320, "target_kbps": 150, "max_kbps": 200, "max_fps": 29.97}])",
+       R"("simulcast.ladder[0].max_fps" must be an integer, got non-integer number)"},
+      {"huge value",
+       R"([{"height": 180, "width": 18446744073709551615, "target_kbps": 150, "max_kbps": 200,)"
+       R"( "max_fps": 15}])",
+       R"("simulcast.ladder[0].width" must be between 1 and 16383, got 18446744073709551615)"},
+      {"missing key", R"([{"height": 180, "width": 320, "target_kbps": 150, "max_kbps": 200}])",
+       R"("simulcast.ladder[0].max_fps" must be set)"},
+      {"unknown key",
+       R"([{"height": 180, "width": 320, "target_kbps": 150, "max_kbps": 200, "fps": 15}])",
+       R"(unknown key "simulcast.ladder[0].fps")"},
+  };
+  for (const Case& testCase : cases) {
+    INFO(testCase.name);
+    CHECK(ErrorOf(WithLadder(testCase.ladder)) == testCase.error);
+  }
+
+  CHECK(ErrorOf(R"({"simulcast": {"levels": []}})") == R"(unknown key "simulcast.levels")");
+  CHECK(ErrorOf(R"({"simulcast": []})") == R"("simulcast" must be an object, got array)");
+
+  const TemporaryFile file("bad-ladder.json", WithLadder("[]"));
+  RequireError(
+      ConfigLoader::Load(file.Path(), {}),
+      "config file \"" + file.Path() + R"(": "simulcast.ladder" must have 1 to 10 levels, got 0)");
+}
+
+TEST_CASE("simulcast scalars are range-checked, in the file and the environment", "[config]") {
+  struct Bound {
+    const char* key;
+    std::int64_t minimum;
+    std::int64_t maximum;
+  };
+  for (const Bound& bound :
+       {Bound{"debounce_ms", 0, 10000}, Bound{"max_delay_ms", 0, 60000},
+        Bound{"hysteresis_subscribers", 0, 100}, Bound{"keyframe_retry_ms", 50, 10000},
+        Bound{"stale_after_ms", 100, 60000}}) {
+    INFO(bound.key);
+    const std::string path = "simulcast." + std::string(bound.key);
+    const std::string range = " must be between " + std::to_string(bound.minimum) + " and " +
+                              std::to_string(bound.maximum) + ", got ";
+    for (const std::int64_t bad : {bound.minimum - 1, bound.maximum + 1}) {
+      CHECK(ErrorOf(R"({"simulcast": {")" + std::string(bound.key) + "\": " + std::to_string(bad) +
+                    "}}") == "\"" + path + "\"" + range + std::to_string(bad));
+    }
+    const ConfigOption* option = ConfigOptionTable::Find("simulcast", bound.key);
+    REQUIRE(option != nullptr);
+    CHECK(ErrorOf("{}", {{option->EnvironmentVariable(), std::to_string(bound.maximum + 1)}}) ==
+          "environment variable " + option->EnvironmentVariable() + range +
+              std::to_string(bound.maximum + 1));
+    // Both ends are accepted, with the other of debounce_ms and max_delay_ms set so that
+    // max_delay_ms >= debounce_ms holds.
+    const std::string other = bound.key == std::string("max_delay_ms")
+                                  ? R"("debounce_ms": 0, ")"
+                                  : R"("max_delay_ms": 60000, ")";
+    for (const std::int64_t good : {bound.minimum, bound.maximum}) {
+      const ServerConfig config = ConfigOf(R"({"simulcast": {)" + other + std::string(bound.key) +
+                                           "\": " + std::to_string(good) + "}}");
+      CHECK(option->getInteger(config) == good);
+    }
+  }
+  CHECK(ErrorOf(R"({"simulcast": {"debounce_ms": "300"}})") ==
+        R"("simulcast.debounce_ms" must be an integer, got string)");
+}
+
+TEST_CASE("simulcast.max_delay_ms must be at least simulcast.debounce_ms", "[config]") {
+  CHECK(ErrorOf(R"({"simulcast": {"debounce_ms": 300, "max_delay_ms": 200}})") ==
+        R"("simulcast.max_delay_ms" must be at least "simulcast.debounce_ms" (300), got 200)");
+  // Checked after the environment is applied, whichever source set which value.
+  CHECK(ErrorOf("{}", {{"MYRIAD_SIMULCAST_DEBOUNCE_MS", "1500"}}) ==
+        R"("simulcast.max_delay_ms" must be at least "simulcast.debounce_ms" (1500), got 1000)");
+  CHECK(ErrorOf(R"({"simulcast": {"max_delay_ms": 5000}})",
+                {{"MYRIAD_SIMULCAST_MAX_DELAY_MS", "299"}}) ==
+        R"("simulcast.max_delay_ms" must be at least "simulcast.debounce_ms" (300), got 299)");
+  const ServerConfig equal =
+      ConfigOf(R"({"simulcast": {"debounce_ms": 700, "max_delay_ms": 700}})");
+  CHECK(equal.simulcast.PlannerOptions().debounceMs == 700);
+  CHECK(equal.simulcast.PlannerOptions().maxDelayMs == 700);
+  CHECK(ConfigOf(R"({"simulcast": {"debounce_ms": 0, "max_delay_ms": 0}})").simulcast.maxDelayMs ==
+        0);
+}
+
+TEST_CASE("Environment variables override the simulcast scalars, not the ladder", "[config]") {
+  const std::string file = R"({"simulcast": {"ladder": )" + LadderOf(2) +
+                           R"(, "debounce_ms": 100, "stale_after_ms": 2000}})";
+  const ServerConfig config = ConfigOf(file, {{"MYRIAD_SIMULCAST_DEBOUNCE_MS", "250"},
+                                              {"MYRIAD_SIMULCAST_HYSTERESIS_SUBSCRIBERS", "3"},
+                                              {"MYRIAD_SIMULCAST_KEYFRAME_RETRY_MS", "800"}});
+  CHECK(config.simulcast.debounceMs == 250);
+  CHECK(config.simulcast.hysteresisSubscribers == 3);
+  CHECK(config.simulcast.keyFrameRetryMs == 800);
+  CHECK(config.simulcast.staleAfterMs == 2000);  // from the file
+  CHECK(config.simulcast.maxDelayMs == 1000);    // default
+  CHECK(config.simulcast.ladder.LevelCount() == 2);
+  CHECK(config.simulcast.SelectorOptions().keyFrameRetryMs == 800);
+
+  CHECK(ErrorOf("{}", {{"MYRIAD_SIMULCAST_DEBOUNCE_MS", "3e2"}}) ==
+        R"(environment variable MYRIAD_SIMULCAST_DEBOUNCE_MS must be an integer, got "3e2")");
+  CHECK(ErrorOf("{}", {{"MYRIAD_SIMULCAST_LADDER", LadderOf(1)}}) ==
+        "environment variable MYRIAD_SIMULCAST_LADDER is not supported: \"simulcast.ladder\" is "
+        "set in the config file only");
+  CHECK(ErrorOf("{}", {{"MYRIAD_SIMULCAST_DEBOUNCE", "300"}}) ==
+        "unknown environment variable MYRIAD_SIMULCAST_DEBOUNCE");
 }

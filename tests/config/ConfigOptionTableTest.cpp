@@ -7,12 +7,14 @@
 
 #include "config/ConfigLoader.h"
 #include "config/ConfigOptionTable.h"
+#include "config/SimulcastSettings.h"
 
 using myriad::config::ConfigLoader;
 using myriad::config::ConfigOption;
 using myriad::config::ConfigOptionTable;
 using myriad::config::ConfigValueKind;
 using myriad::config::ServerConfig;
+using myriad::config::SimulcastSettings;
 
 namespace {
 
@@ -55,7 +57,7 @@ TEST_CASE("Option table rows are unique and have the accessors their kind needs"
       CHECK(option.setString != nullptr);
     }
   }
-  CHECK(paths.size() == 14);
+  CHECK(paths.size() == 19);
 }
 
 TEST_CASE("Integer options hold both ends of their range without truncation", "[config]") {
@@ -97,9 +99,15 @@ TEST_CASE("config/myriad.json sets every option, to its default", "[config]") {
   // room_overrides, the option outside the table, is there and empty.
   REQUIRE(json.contains(std::string(ServerConfig::kRoomOverridesKey)));
   CHECK(json[std::string(ServerConfig::kRoomOverridesKey)] == nlohmann::json::object());
+  // simulcast.ladder, the other key outside the table, is written out in full (see the
+  // ConfigLoader test comparing it with SimulcastLadder::Default()).
+  const std::string simulcast(SimulcastSettings::kSection);
+  const std::string ladder(SimulcastSettings::kLadderKey);
+  REQUIRE(json.contains(simulcast));
+  CHECK(json[simulcast][ladder] == ServerConfig{}.ToJson()[simulcast][ladder]);
   size_t keys = 0;
   for (const auto& [section, body] : json.items()) keys += body.size();
-  CHECK(keys == ConfigOptionTable::Options().size());
+  CHECK(keys == ConfigOptionTable::Options().size() + 1);
   for (const ConfigOption& option : ConfigOptionTable::Options()) {
     INFO(option.Path());
     CHECK(json.contains(std::string(option.section)));
@@ -124,6 +132,11 @@ TEST_CASE("config/README.md documents every option and its environment variable"
   CHECK(readme.find("`" + std::string(ServerConfig::kRoomOverridesVariable) + "`") !=
         std::string::npos);
   for (const auto& field : ServerConfig::RoomOverrideFields()) {
+    INFO(field.key);
+    CHECK(readme.find("`" + std::string(field.key) + "`") != std::string::npos);
+  }
+  CHECK(readme.find("`simulcast.ladder`") != std::string::npos);
+  for (const auto& field : SimulcastSettings::LevelFields()) {
     INFO(field.key);
     CHECK(readme.find("`" + std::string(field.key) + "`") != std::string::npos);
   }

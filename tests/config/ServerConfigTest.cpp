@@ -4,11 +4,36 @@
 
 #include "config/ConfigLoader.h"
 #include "config/ServerConfig.h"
+#include "simulcast/SimulcastLadder.h"
 
 using myriad::config::ConfigLoader;
 using myriad::config::RoomLimits;
 using myriad::config::RoomOverride;
 using myriad::config::ServerConfig;
+using myriad::simulcast::SimulcastLadder;
+using LevelSpec = SimulcastLadder::LevelSpec;
+
+namespace {
+
+// A two-level ladder unlike the default.
+SimulcastLadder SmallLadder() {
+  const auto ladder = SimulcastLadder::Create({
+      {.height = 240,
+       .width = 320,
+       .targetBitrateBps = 200000,
+       .maxBitrateBps = 250000,
+       .maxFramerate = 20},
+      {.height = 480,
+       .width = 640,
+       .targetBitrateBps = 900000,
+       .maxBitrateBps = 900000,
+       .maxFramerate = 25},
+  });
+  REQUIRE(ladder.has_value());
+  return *ladder;
+}
+
+}  // namespace
 
 TEST_CASE("ServerConfig defaults are the documented design defaults", "[config]") {
   const ServerConfig config;
@@ -26,6 +51,12 @@ TEST_CASE("ServerConfig defaults are the documented design defaults", "[config]"
   CHECK(config.rooms.rosterBatchIntervalMs == 100);
   CHECK(config.rooms.rosterPageSize == 500);
   CHECK(config.log.level == "info");
+  CHECK(config.simulcast.ladder == SimulcastLadder::Default());
+  CHECK(config.simulcast.debounceMs == 300);
+  CHECK(config.simulcast.maxDelayMs == 1000);
+  CHECK(config.simulcast.hysteresisSubscribers == 1);
+  CHECK(config.simulcast.keyFrameRetryMs == 500);
+  CHECK(config.simulcast.staleAfterMs == 1000);
   CHECK(config.roomOverrides.empty());
 }
 
@@ -34,6 +65,8 @@ TEST_CASE("ServerConfig::ToJson lists every option with its configured value", "
   config.http.port = 9000;
   config.media.announcedAddress = "203.0.113.5";
   config.log.level = "debug";
+  config.simulcast.ladder = SmallLadder();
+  config.simulcast.hysteresisSubscribers = 4;
 
   const nlohmann::json expected = {
       {"http", {{"listen_address", "127.0.0.1"}, {"port", 9000}, {"web_root", ""}}},
@@ -50,6 +83,23 @@ TEST_CASE("ServerConfig::ToJson lists every option with its configured value", "
         {"roster_batch_interval_ms", 100},
         {"roster_page_size", 500}}},
       {"log", {{"level", "debug"}}},
+      {"simulcast",
+       {{"ladder",
+         {{{"height", 240},
+           {"width", 320},
+           {"target_kbps", 200},
+           {"max_kbps", 250},
+           {"max_fps", 20}},
+          {{"height", 480},
+           {"width", 640},
+           {"target_kbps", 900},
+           {"max_kbps", 900},
+           {"max_fps", 25}}}},
+        {"debounce_ms", 300},
+        {"max_delay_ms", 1000},
+        {"hysteresis_subscribers", 4},
+        {"keyframe_retry_ms", 500},
+        {"stale_after_ms", 1000}}},
       {"room_overrides", nlohmann::json::object()},
   };
   CHECK(config.ToJson() == expected);
@@ -81,6 +131,12 @@ TEST_CASE("ServerConfig::ToJson round-trips through the loader", "[config]") {
   config.rooms.rosterBatchIntervalMs = 10;
   config.rooms.rosterPageSize = 10000;
   config.log.level = "off";
+  config.simulcast.ladder = SmallLadder();
+  config.simulcast.debounceMs = 0;
+  config.simulcast.maxDelayMs = 60000;
+  config.simulcast.hysteresisSubscribers = 100;
+  config.simulcast.keyFrameRetryMs = 50;
+  config.simulcast.staleAfterMs = 60000;
   config.roomOverrides["town-hall"] = {5000, std::nullopt, 5};
   config.roomOverrides["panel"] = {std::nullopt, 4, std::nullopt};
   config.roomOverrides["a.b_c-1"] = {1, 1, 1};

@@ -53,7 +53,9 @@ describe('browser feedback through Myriad', () => {
 
   it('a 720p publisher\'s bandwidth estimate and its camera encoder target reach 1 Mbps within 10 s of its first video packet', { timeout: 60000 }, async () => {
     publisher = await browser.newParticipantPage(`${server.url}/index.html?room=${room}&name=Pub&autojoin=1`, 'Pub');
-    subscriber = await browser.newParticipantPage(`${server.url}/index.html?room=${room}&name=Sub&autojoin=1`, 'Sub');
+    // A 720-pixel tile: the subscriber asks for 720p, so the plan lets the
+    // publisher's top encoding use a 720p bitrate (a small tile would cap it).
+    subscriber = await browser.newParticipantPage(`${server.url}/index.html?room=${room}&name=Sub&autojoin=1&tileHeight=720`, 'Sub');
     await pollUntil(async () => (await feedbackStats(publisher)).videoBytesSent > 0,
       { timeoutMs: 20000, description: 'the publisher to send video' });
     const start = Date.now();

@@ -2,7 +2,9 @@
 # Browser end-to-end tests: installs playwright-core (no browser download; the
 # tests drive Debian's /usr/bin/chromium) and runs every *.test.mjs with node's
 # test runner, one file at a time. Set MYRIAD_BIN to the server binary
-# (default: build/myriad in the repository).
+# (default: build/myriad in the repository). Arguments name test files to run
+# instead of all of them (relative to this directory), e.g.
+#   tests/e2e/run.sh simulcast.test.mjs
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -14,7 +16,11 @@ else
 fi
 
 shopt -s nullglob
-tests=(./*.test.mjs)
+if (( $# > 0 )); then
+  tests=("$@")
+else
+  tests=(./*.test.mjs)
+fi
 if (( ${#tests[@]} == 0 )); then
   echo "no e2e test files found" >&2
   exit 1

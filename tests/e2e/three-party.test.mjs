@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { inboundFrom, launchBrowser, outboundVideoSize, pollUntil, rtpStats } from './lib/browser.mjs';
+import { closeAndReport, inboundFrom, launchBrowser, outboundVideoSize, pollUntil, rtpStats } from './lib/browser.mjs';
 import { startServer } from './lib/server.mjs';
 
 const JOIN_TIMEOUT_MS = 20000;
@@ -124,17 +124,7 @@ describe('three-party call through Myriad', { timeout: 600000 }, () => {
   });
 
   after(async () => {
-    if (browser) await browser.close().catch(() => {});
-    if (server) {
-      const exit = await server.stop();
-      if (failed) {
-        console.error(`\nmyriad log: ${server.logPath} (exit ${JSON.stringify(exit)})`);
-        console.error(await server.logTail(80));
-        if (browser) console.error(`\nbrowser console:\n${browser.consoleLog.slice(-80).join('\n')}`);
-      } else {
-        await server.cleanup();
-      }
-    }
+    await closeAndReport({ browser, server, failed, lines: 80 });
   });
 
   step('the demo page loads without console errors', async () => {

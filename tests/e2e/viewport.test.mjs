@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { launchBrowser, pollUntil, rtpStats } from './lib/browser.mjs';
+import { closeAndReport, launchBrowser, pollUntil, rtpStats } from './lib/browser.mjs';
 import { startServer } from './lib/server.mjs';
 
 const room = `vp-${process.pid}-${Date.now().toString(36)}`;
@@ -122,17 +122,7 @@ describe('video viewport: pages, prefetch and one renegotiation per flip', { tim
   });
 
   after(async () => {
-    if (browser) await browser.close().catch(() => {});
-    if (server) {
-      const exit = await server.stop();
-      if (failed) {
-        console.error(`\nmyriad log: ${server.logPath} (exit ${JSON.stringify(exit)})`);
-        console.error(await server.logTail(60));
-        if (browser) console.error(`\nbrowser console:\n${browser.consoleLog.slice(-60).join('\n')}`);
-      } else {
-        await server.cleanup();
-      }
-    }
+    await closeAndReport({ browser, server, failed, lines: 60 });
   });
 
   step('three publishers join with their cameras', async () => {

@@ -5,9 +5,12 @@
 #include <catch2/catch.hpp>
 #include <vector>
 
+#include "loadtest/client/LoadtestPayload.h"
 #include "loadtest/client/SyntheticMediaSource.h"
 #include "rtp/RtpHeaderExtensions.h"
 #include "rtp/RtpPacket.h"
+#include "rtp/Vp8KeyFrameHeader.h"
+#include "rtp/Vp8PayloadDescriptor.h"
 
 namespace myriad::integration {
 namespace {
@@ -167,6 +170,243 @@ TEST_CASE("SyntheticMediaSource follows the talk level, marks spurts and leads w
   const auto packet = rtp::RtpPacket::Parse(bytes);
   REQUIRE(packet.has_value());
   CHECK(packet->PayloadSize() == 40);
+}
+
+namespace {
+
+SyntheticMediaSource::Config Vp8Config() {
+  auto config = VideoConfig();
+  config.vp8 = true;
+  config.width = 640;
+  config.height = 360;
+  config.firstPictureId = 0x7FFE;  // wraps within the tests
+  config.firstTl0PicIdx = 254;
+  return config;
+}
+
+// What a receiver reads from one VP8-mode packet.
+struct Vp8Packet {
+  std::vector<uint8_t> bytes;
+  uint16_t sequenceNumber = 0;
+  bool marker = false;
+  size_t payloadSize = 0;
+  rtp::Vp8PayloadDescriptor::Fields descriptor;
+  bool keyFrame = false;  // Vp8PayloadDescriptor::IsKeyFrame
+  std::optional<rtp::Vp8KeyFrameHeader> keyFrameHeader;
+  std::optional<size_t> headerOffset;
+  std::optional<loadtest::LoadtestPayload> record;
+};
+
+Vp8Packet NextVp8(SyntheticMediaSource& source, const loadtest::LoadtestPayload& record) {
+  std::array<uint8_t, loadtest::LoadtestPayload::kSize> header{};
+  REQUIRE(record.Serialize(header) == header.size());
+  std::array<uint8_t, 1500> buffer{};
+  const auto bytes = source.NextPacket(buffer, 0, record.sendTimeUs, header);
+  REQUIRE(!bytes.empty());
+  Vp8Packet result;
+  result.bytes.assign(bytes.begin(), bytes.end());
+  auto packet = rtp::RtpPacket::Parse(result.bytes);
+  REQUIRE(packet.has_value());
+  result.sequenceNumber = packet->SequenceNumber();
+  result.marker = packet->Marker();
+  result.payloadSize = packet->PayloadSize();
+  const auto descriptor = rtp::Vp8PayloadDescriptor::Parse(packet->Payload());
+  REQUIRE(descriptor.has_value());
+  result.descriptor = descriptor->ToFields();
+  result.keyFrame = descriptor->IsKeyFrame();
+  result.keyFrameHeader = rtp::Vp8KeyFrameHeader::Parse(descriptor->Payload());
+  result.headerOffset = SyntheticMediaSource::PayloadHeaderOffset(packet->Payload(), true);
+  result.record = loadtest::LoadtestPayload::Parse(
+      SyntheticMediaSource::PayloadHeader(packet->Payload(), true));
+  return result;
+}
+
+// The PictureID of frame `frame` from Vp8Config's first one, modulo 2^15.
+uint16_t PictureIdOf(uint64_t frame) { return static_cast<uint16_t>((0x7FFE + frame) & 0x7FFF); }
+
+}  // namespace
+
+TEST_CASE("SyntheticMediaSource in VP8 mode writes RFC 7741 descriptors and a key frame header",
+          "[client]") {
+  SyntheticMediaSource source(Vp8Config());
+  loadtest::LoadtestPayload record;
+  record.stream = 2;
+  record.publisherIndex = 17;
+  // Four frames of three packets: a key frame, then interframes.
+  for (uint64_t i = 0; i < 12; ++i) {
+    INFO("packet " << i);
+    const uint64_t frame = i / 3;
+    const bool first = i % 3 == 0;
+    record.sendTimeUs = static_cast<int64_t>(1'000'000 + i);
+    const Vp8Packet packet = NextVp8(source, record);
+    CHECK(packet.sequenceNumber == static_cast<uint16_t>(65534 + i));
+    CHECK(packet.marker == (i % 3 == 2));  // RFC 7741 4.1: last packet of the frame
+    // X with I (15 bits), L and T (TID 0), S and PID 0 only where the frame starts.
+    CHECK(packet.descriptor.startOfPartition == first);
+    CHECK(packet.descriptor.partitionIndex == 0);
+    CHECK(packet.descriptor.hasPictureId);
+    CHECK(packet.descriptor.pictureIdIs15Bit);
+    CHECK(packet.descriptor.pictureId == PictureIdOf(frame));
+    CHECK(packet.descriptor.hasTl0PicIdx);
+    CHECK(packet.descriptor.tl0PicIdx == static_cast<uint8_t>(254 + frame));
+    CHECK(packet.descriptor.hasTid);
+    CHECK(packet.descriptor.tid == 0);
+    CHECK(!packet.descriptor.nonReference);
+    CHECK(packet.keyFrame == (i == 0));
+    REQUIRE(packet.keyFrameHeader.has_value() == (i == 0));
+    if (packet.keyFrameHeader) {
+      CHECK(packet.keyFrameHeader->Width() == 640);
+      CHECK(packet.keyFrameHeader->Height() == 360);
+      CHECK(packet.keyFrameHeader->HorizontalScale() == 0);
+      CHECK(packet.keyFrameHeader->VerticalScale() == 0);
+      CHECK(packet.keyFrameHeader->Version() == 0);
+      CHECK(packet.keyFrameHeader->ShowFrame());
+      // first_part_size: what follows the 10-byte chunk in this packet.
+      CHECK(packet.keyFrameHeader->FirstPartitionSize() == packet.payloadSize - 6 - 10);
+    }
+    if (first && i != 0) {
+      // An interframe's tag: P = 1 (RFC 6386 9.1).
+      CHECK((packet.bytes[packet.bytes.size() - packet.payloadSize + 6] & 0x01) == 1);
+    }
+    // The record follows the VP8 bytes: descriptor, then the key frame header
+    // (10 bytes) or an interframe's frame tag (3 bytes) on a frame's first packet.
+    const size_t expectedOffset = 6 + (first ? (i == 0 ? 10 : 3) : 0);
+    CHECK(packet.headerOffset == expectedOffset);
+    REQUIRE(packet.record.has_value());
+    CHECK(*packet.record == record);
+  }
+  CHECK(source.KeyFramesStarted() == 1);
+  CHECK(source.CurrentPictureId() == PictureIdOf(3));
+}
+
+TEST_CASE("SyntheticMediaSource in VP8 mode leads with the send time after the VP8 bytes",
+          "[client]") {
+  auto config = Vp8Config();
+  config.packetsPerFrame = 2;
+  SyntheticMediaSource source(config);
+  for (int64_t i = 0; i < 4; ++i) {
+    INFO("packet " << i);
+    auto bytes = Next(source, 0, 5'000'000 + i);
+    const auto packet = rtp::RtpPacket::Parse(bytes);
+    REQUIRE(packet.has_value());
+    const auto header = SyntheticMediaSource::PayloadHeader(packet->Payload(), true);
+    CHECK(SyntheticMediaSource::ReadSendTime(header) == 5'000'000 + i);
+    CHECK(packet->PayloadSize() >= 400);
+    CHECK(packet->PayloadSize() <= 1100);
+  }
+  // Without VP8 the header starts the payload; a truncated descriptor has none.
+  const std::vector<uint8_t> plain = {1, 2, 3};
+  CHECK(SyntheticMediaSource::PayloadHeaderOffset(plain, false) == 0u);
+  const std::vector<uint8_t> truncated = {0x90, 0xE0, 0x80};  // X, S; I, L, T announced
+  CHECK(!SyntheticMediaSource::PayloadHeaderOffset(truncated, true).has_value());
+  CHECK(SyntheticMediaSource::PayloadHeader(truncated, true).empty());
+  // A frame start too short for its key frame header.
+  const std::vector<uint8_t> shortKey = {0x10, 0x00, 0x9D, 0x01};
+  CHECK(!SyntheticMediaSource::PayloadHeaderOffset(shortKey, true).has_value());
+}
+
+TEST_CASE(
+    "SyntheticMediaSource in VP8 mode makes key frames at the start, on request and "
+    "periodically",
+    "[client]") {
+  struct Case {
+    const char* name;
+    uint32_t interval;
+    std::vector<uint64_t> requestBeforePacket;  // RequestKeyFrame before these packets
+    std::vector<uint64_t> skipBeforePacket;     // one packet lost before these
+    std::vector<uint64_t> expectedKeyFrames;    // frame numbers
+  };
+  const std::vector<Case> cases = {
+      {"first frame only", 0, {}, {}, {0}},
+      {"a request mid-frame makes the next frame a key frame", 0, {4}, {}, {0, 2}},
+      {"a request at a frame start makes that frame a key frame", 0, {6}, {}, {0, 2}},
+      {"requests before a frame starts coalesce", 0, {4, 5}, {}, {0, 2}},
+      {"periodic", 3, {}, {}, {0, 3, 6}},
+      {"a request restarts the period", 3, {4}, {}, {0, 2, 5}},
+      {"a lost frame start still counts", 0, {4}, {6}, {0}},
+  };
+  for (const auto& test : cases) {
+    SECTION(test.name) {
+      auto config = Vp8Config();
+      config.keyFrameIntervalFrames = test.interval;
+      SyntheticMediaSource source(config);
+      std::vector<uint64_t> keyFrames;
+      uint64_t index = 0;
+      while (index < 24) {  // eight frames of three packets
+        const auto has = [index](const std::vector<uint64_t>& list) {
+          return std::find(list.begin(), list.end(), index) != list.end();
+        };
+        if (has(test.requestBeforePacket)) source.RequestKeyFrame();
+        if (has(test.skipBeforePacket)) {
+          source.Skip(1);
+          ++index;
+          continue;
+        }
+        const Vp8Packet packet = NextVp8(source, loadtest::LoadtestPayload{});
+        const uint64_t frame = index / 3;
+        CHECK(packet.descriptor.pictureId == PictureIdOf(frame));
+        if (packet.keyFrame) {
+          REQUIRE(packet.keyFrameHeader.has_value());
+          CHECK(packet.keyFrameHeader->Width() == 640);
+          keyFrames.push_back(frame);
+        }
+        ++index;
+      }
+      CHECK(keyFrames == test.expectedKeyFrames);
+    }
+  }
+}
+
+TEST_CASE("SyntheticMediaSource without VP8 mode leaves payloads as they were", "[client]") {
+  // Turning VP8 on for audio changes nothing either: it is a video format.
+  auto videoConfig = VideoConfig();
+  SyntheticMediaSource plain(videoConfig);
+  SyntheticMediaSource::Config audioConfig;
+  audioConfig.video = false;
+  audioConfig.seed = 3;
+  SyntheticMediaSource audio(audioConfig);
+  audioConfig.vp8 = true;
+  SyntheticMediaSource audioVp8(audioConfig);
+  for (int i = 0; i < 4; ++i) {
+    auto bytes = Next(plain, 0, 42);
+    const auto packet = rtp::RtpPacket::Parse(bytes);
+    REQUIRE(packet.has_value());
+    CHECK(SyntheticMediaSource::ReadSendTime(packet->Payload()) == 42);
+    CHECK(Next(audio, 0, 42) == Next(audioVp8, 0, 42));
+  }
+}
+
+TEST_CASE("SyntheticMediaSource in VP8 mode changes its size only with a key frame", "[client]") {
+  auto config = Vp8Config();
+  config.packetsPerFrame = 2;
+  SyntheticMediaSource source(config);
+  struct Step {
+    std::optional<std::pair<uint16_t, uint16_t>> resize;  // before the packet
+    bool keyFrame;
+    uint16_t height;  // in the key frame header
+  };
+  const std::vector<Step> steps = {
+      {std::nullopt, true, 360},          // frame 0
+      {std::nullopt, false, 0},           //
+      {std::nullopt, false, 0},           // frame 1
+      {std::pair{320, 180}, false, 0},    // mid-frame: the frame keeps its size
+      {std::nullopt, true, 180},          // frame 2: a key frame at the new size
+      {std::nullopt, false, 0},           //
+      {std::pair{320, 180}, false, 0},    // frame 3: the same size, no key frame
+      {std::nullopt, false, 0},           //
+      {std::pair{0, 20000}, true, 16383}  // frame 4: clamped to RFC 6386's 14 bits
+  };
+  for (size_t i = 0; i < steps.size(); ++i) {
+    INFO("packet " << i);
+    if (steps[i].resize) source.SetResolution(steps[i].resize->first, steps[i].resize->second);
+    const Vp8Packet packet = NextVp8(source, loadtest::LoadtestPayload{});
+    CHECK(packet.keyFrame == steps[i].keyFrame);
+    if (steps[i].keyFrame) {
+      REQUIRE(packet.keyFrameHeader.has_value());
+      CHECK(packet.keyFrameHeader->Height() == steps[i].height);
+    }
+  }
+  CHECK(source.GetConfig().width == 1);
 }
 
 }  // namespace myriad::integration

@@ -2,6 +2,7 @@
 // real server: roster batches and pages, audio slots with `speakers`,
 // priority sources, the viewport, simulcast publishing and answer warnings.
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <catch2/catch.hpp>
@@ -19,6 +20,9 @@
 #include "loadtest/client/RunUntil.h"
 #include "loadtest/client/SyntheticMediaSource.h"
 #include "loadtest/client/WebRtcClient.h"
+#include "rtp/Pli.h"
+#include "rtp/RtcpCompound.h"
+#include "rtp/RtcpHeader.h"
 #include "rtp/RtpPacket.h"
 #include "tests/integration/Await.h"
 #include "tests/integration/InProcessServer.h"
@@ -398,11 +402,29 @@ TEST_CASE("Simulcast publishing sends one stream per rid; limits come back as wa
       context, [&] { return viewer->IsConnected() && camera->IsConnected(); }, kDeadline));
   size_t received = 0;
   viewer->SetRtpHandler([&](rtp::RtpPacket&) { ++received; });
-  SyntheticMediaSource lowStream(low);
+  // Sent as a camera sends: VP8 at a steady pace, with a key frame for every
+  // PLI. A server that switches simulcast streams starts forwarding one at a
+  // key frame of the tier it planned, and asks for one once it has planned.
+  auto lowVp8 = low;
+  lowVp8.vp8 = true;
+  SyntheticMediaSource lowStream(lowVp8);
+  camera->SetKeyFrameRequestHandler([&](uint32_t ssrc) {
+    if (ssrc == lowVp8.ssrc) lowStream.RequestKeyFrame();
+  });
   SentPacketLog sent;
-  for (int i = 0; i < 10; ++i) sent.Produce(*camera, lowStream);
+  boost::asio::steady_timer pace(context);
+  std::function<void()> tick = [&] {
+    sent.Produce(*camera, lowStream);
+    pace.expires_after(10ms);
+    pace.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) tick();
+    });
+  };
+  tick();
   REQUIRE(RunUntil(
-      context, [&] { return received == 10; }, kDeadline));
+      context, [&] { return received >= 10; }, kDeadline));
+  pace.cancel();
+  camera->SetKeyFrameRequestHandler(nullptr);
 
   // max_publishers = 1: the second publisher is refused, with the reason.
   REQUIRE(Await(context, [&](auto done) {
@@ -450,6 +472,66 @@ TEST_CASE("Answers on one transport carry a growing o= session version", "[integ
   CHECK(viewerSecond.second > viewerFirst.second);
   // Each transport counts its own answers.
   CHECK(first.second == viewerFirst.second);
+}
+
+// A publisher answers a subscriber's PLI (RFC 4585 6.3.1), which the server
+// passes on naming the publisher's own SSRC, with a key frame.
+TEST_CASE("The key frame request handler sees forwarded PLIs; the RTCP handler still gets them",
+          "[integration][client]") {
+  InProcessServer server;
+  boost::asio::io_context context;
+  auto camera = Joined(context, server, 1, "keyframes");
+  REQUIRE(Await(context,
+                [&](auto done) { camera->Publish({.audio = false, .video = true}, done); }) == "");
+  const auto published = *camera->PublishedTrack("video");
+  auto viewer = Joined(context, server, 2, "keyframes");
+  REQUIRE(Await(context, [&](auto done) { viewer->Subscribe(published.trackId, done); }) == "");
+  const auto received = *viewer->SubscribedTrack(published.trackId);
+  REQUIRE(RunUntil(
+      context, [&] { return viewer->IsConnected() && camera->IsConnected(); }, kDeadline));
+
+  std::vector<uint32_t> requested;
+  size_t plis = 0;  // as the RTCP handler sees them
+  camera->SetRtcpHandler([&](std::span<uint8_t> datagram) {
+    const auto compound = rtp::RtcpCompound::Parse(datagram);
+    REQUIRE(compound.has_value());
+    for (const rtp::RtcpHeader header : *compound) {
+      plis += header.PacketType() == rtp::RtcpHeader::kPayloadFeedback &&
+              header.CountOrFormat() == rtp::RtcpHeader::kFmtPli;
+    }
+  });
+  camera->SetKeyFrameRequestHandler([&](uint32_t ssrc) { requested.push_back(ssrc); });
+  // Media first, so the server forwards to the viewer.
+  auto config = camera->SourceConfigFor(published, 9);
+  config.vp8 = true;
+  SyntheticMediaSource video(config);
+  size_t arrived = 0;
+  viewer->SetRtpHandler([&](rtp::RtpPacket&) { ++arrived; });
+  SentPacketLog sent;
+  for (int i = 0; i < 6; ++i) sent.Produce(*camera, video);
+  REQUIRE(RunUntil(
+      context, [&] { return arrived == 6; }, kDeadline));
+
+  const size_t before = requested.size();
+  const size_t plisBefore = plis;
+  std::array<uint8_t, rtp::Pli::kSize> pli{};
+  REQUIRE(rtp::Pli::Serialize({viewer->RtcpSsrc(), received.ssrc}, pli) == pli.size());
+  REQUIRE(viewer->SendRtcp(pli));
+  REQUIRE(RunUntil(
+      context, [&] { return requested.size() > before; }, kDeadline));
+  // Every request names the camera's SSRC, never the viewer's.
+  for (const uint32_t ssrc : requested) CHECK(ssrc == published.ssrc);
+  CHECK(plis - plisBefore == requested.size() - before);
+
+  // Without a key frame handler the RTCP handler alone sees the next one
+  // (the server may hold it back for its PLI interval).
+  camera->SetKeyFrameRequestHandler(nullptr);
+  const size_t plisNow = plis;
+  const size_t requestsBefore = requested.size();
+  REQUIRE(viewer->SendRtcp(pli));
+  REQUIRE(RunUntil(
+      context, [&] { return plis > plisNow; }, kDeadline));
+  CHECK(requested.size() == requestsBefore);
 }
 
 }  // namespace myriad::integration

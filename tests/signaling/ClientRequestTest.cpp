@@ -57,7 +57,8 @@ TEST_CASE("offer carries publish and subscribe maps") {
   CHECK(offer.sdp == "v=0");
   CHECK(offer.publish.at("0").source == "camera");
   CHECK(offer.publish.at("1").source.empty());
-  CHECK(offer.subscribe.at("2") == "T1");
+  CHECK(offer.subscribe.at("2").trackId == "T1");
+  CHECK_FALSE(offer.subscribe.at("2").level);
 
   ExpectError(R"({"type":"offer"})", "bad_message");
   ExpectError(R"({"type":"offer","sdp":"v=0","publish":[]})", "bad_message");
@@ -95,6 +96,45 @@ TEST_CASE("offers bind audio slots and flag priority sources") {
   ExpectError(R"({"type":"offer","sdp":"v=0","slots":{"3":1.5}})", "bad_message");
   ExpectError(R"({"type":"offer","sdp":"v=0","slots":{"3":70000}})", "bad_message");
   ExpectError(R"({"type":"offer","sdp":"v=0","publish":{"0":{"priority":"yes"}}})", "bad_message");
+}
+
+TEST_CASE("simulcast fields: publish tiers and size, subscribe levels, setVideoLevel") {
+  const auto request =
+      ExpectRequest(R"({"type":"offer","sdp":"v=0","publish":{"0":{"source":"camera","tiers":3,)"
+                    R"("width":1280,"height":720}},"subscribe":{"2":{"trackId":"T1","level":4},)"
+                    R"("3":{"trackId":"T2"},"4":"T3"}})");
+  const auto& offer = std::get<OfferRequest>(request.body);
+  CHECK(offer.publish.at("0").tiers == 3);
+  CHECK(offer.publish.at("0").width == 1280);
+  CHECK(offer.publish.at("0").height == 720);
+  CHECK(offer.subscribe.at("2") == myriad::signaling::SubscribeInfo{"T1", 4});
+  CHECK(offer.subscribe.at("3") == myriad::signaling::SubscribeInfo{"T2", std::nullopt});
+  CHECK(offer.subscribe.at("4") == myriad::signaling::SubscribeInfo{"T3", std::nullopt});
+
+  const auto level = ExpectRequest(R"({"type":"setVideoLevel","id":9,"mid":"2","level":9})");
+  CHECK(level.id == 9);
+  CHECK(std::get<myriad::signaling::SetVideoLevelRequest>(level.body).mid == "2");
+  CHECK(std::get<myriad::signaling::SetVideoLevelRequest>(level.body).level == 9);
+
+  for (const char* bad : {
+           R"({"type":"offer","sdp":"v=0","publish":{"0":{"tiers":0}}})",
+           R"({"type":"offer","sdp":"v=0","publish":{"0":{"tiers":5}}})",
+           R"({"type":"offer","sdp":"v=0","publish":{"0":{"width":-1}}})",
+           R"({"type":"offer","sdp":"v=0","publish":{"0":{"height":"720"}}})",
+           R"({"type":"offer","sdp":"v=0","publish":{"0":{"height":16385}}})",
+           R"({"type":"offer","sdp":"v=0","subscribe":{"2":{"level":3}}})",
+           R"({"type":"offer","sdp":"v=0","subscribe":{"2":{"trackId":"T1","level":10}}})",
+           R"({"type":"offer","sdp":"v=0","subscribe":{"2":{"trackId":"T1","level":-1}}})",
+           R"({"type":"offer","sdp":"v=0","subscribe":{"2":{"trackId":5}}})",
+           R"({"type":"setVideoLevel","level":3})",
+           R"({"type":"setVideoLevel","mid":"2"})",
+           R"({"type":"setVideoLevel","mid":"2","level":10})",
+           R"({"type":"setVideoLevel","mid":"2","level":2.5})",
+           R"({"type":"setVideoLevel","mid":2,"level":2})",
+       }) {
+    INFO(bad);
+    ExpectError(bad, "bad_message");
+  }
 }
 
 TEST_CASE("rosterPage needs a string cursor") {

@@ -110,6 +110,22 @@ export async function launchBrowser({ microphone = 'fake' } = {}) {
  * Polls `probe` until it returns a truthy value and returns that value, or
  * throws after `timeoutMs` with `description` and the last probe result.
  */
+// Closes the browser and stops the server; after a failure prints the tail
+// of the server's log and of the browser console (kept for a post-mortem),
+// otherwise removes the server's temporary files.
+export async function closeAndReport({ browser, server, failed, lines = 80 }) {
+  if (browser) await browser.close().catch(() => {});
+  if (!server) return;
+  const exit = await server.stop();
+  if (failed) {
+    console.error(`\nmyriad log: ${server.logPath} (exit ${JSON.stringify(exit)})`);
+    console.error(await server.logTail(lines));
+    if (browser) console.error(`\nbrowser console:\n${browser.consoleLog.slice(-lines).join('\n')}`);
+  } else {
+    await server.cleanup();
+  }
+}
+
 export async function pollUntil(probe, { timeoutMs = 30000, intervalMs = 250, description = 'condition' } = {}) {
   const deadline = Date.now() + timeoutMs;
   let last;
@@ -156,6 +172,7 @@ export async function rtpStats(page) {
     const report = await client.pc.getStats();
     const inbound = [];
     const outbound = [];
+    const mimeType = (s) => (s.codecId && report.get(s.codecId) ? report.get(s.codecId).mimeType : undefined);
     report.forEach((s) => {
       if (s.type === 'inbound-rtp') {
         const owner = byTrackId.get(s.trackIdentifier) || {};
@@ -174,6 +191,14 @@ export async function rtpStats(page) {
           frameHeight: s.frameHeight || 0,
           audioLevel: s.audioLevel || 0,
           totalAudioEnergy: s.totalAudioEnergy || 0,
+          mimeType: mimeType(s),
+          keyFramesDecoded: s.keyFramesDecoded || 0,
+          framesDropped: s.framesDropped || 0,
+          freezeCount: s.freezeCount || 0,
+          pliCount: s.pliCount || 0,
+          firCount: s.firCount || 0,
+          nackCount: s.nackCount || 0,
+          decoderImplementation: s.decoderImplementation,
         });
       } else if (s.type === 'outbound-rtp') {
         outbound.push({
@@ -186,6 +211,12 @@ export async function rtpStats(page) {
           frameWidth: s.frameWidth || 0,
           frameHeight: s.frameHeight || 0,
           qualityLimitationReason: s.qualityLimitationReason,
+          // Simulcast: `active` is the encoding's RTCRtpEncodingParameters.active.
+          active: s.active,
+          bytesSent: s.bytesSent || 0,
+          framesSent: s.framesSent || 0,
+          mimeType: mimeType(s),
+          encoderImplementation: s.encoderImplementation,
         });
       }
     });
@@ -200,9 +231,10 @@ export function inboundFrom(stats, participantId, kind) {
 
 /** The sender's outbound video resolution, or null while it has not encoded a frame. */
 export function outboundVideoSize(stats) {
-  const video = stats.outbound.filter((s) => s.kind === 'video' && s.frameWidth > 0);
+  // A simulcast encoding paused by a tier plan keeps reporting its last size.
+  const video = stats.outbound.filter((s) => s.kind === 'video' && s.frameWidth > 0 && s.active !== false);
   if (video.length === 0) return null;
-  // One encoding for now; with simulcast the largest layer is the reference.
+  // With simulcast the largest encoding sent is the reference.
   const largest = video.reduce((a, b) => (a.frameWidth * a.frameHeight >= b.frameWidth * b.frameHeight ? a : b));
   return { width: largest.frameWidth, height: largest.frameHeight };
 }
