@@ -8,7 +8,7 @@ namespace myriad::congestion {
 RtpRetransmissionBuffer::RtpRetransmissionBuffer(size_t capacity, size_t maxPacketSize)
     : slotSize_(maxPacketSize > kMaxPacketSize ? kMaxPacketSize : maxPacketSize),
       slots_(std::bit_ceil(capacity < 1 ? size_t{1} : capacity)),
-      storage_(slots_.size() * slotSize_),
+      storage_(std::make_unique_for_overwrite<uint8_t[]>(slots_.size() * slotSize_)),
       mask_(slots_.size() - 1) {}
 
 void RtpRetransmissionBuffer::Store(uint16_t sequenceNumber, std::span<const uint8_t> packet,
@@ -20,14 +20,14 @@ void RtpRetransmissionBuffer::Store(uint16_t sequenceNumber, std::span<const uin
   slot.sequenceNumber = sequenceNumber;
   slot.length = static_cast<uint16_t>(packet.size());
   slot.storedAtMs = nowMs;
-  std::memcpy(storage_.data() + index * slotSize_, packet.data(), packet.size());
+  std::memcpy(storage_.get() + index * slotSize_, packet.data(), packet.size());
 }
 
 RtpRetransmissionBuffer::Entry RtpRetransmissionBuffer::Get(uint16_t sequenceNumber) const {
   const size_t index = sequenceNumber & mask_;
   const Slot& slot = slots_[index];
   if (!slot.used || slot.sequenceNumber != sequenceNumber) return {};
-  return Entry{std::span<const uint8_t>(storage_.data() + index * slotSize_, slot.length),
+  return Entry{std::span<const uint8_t>(storage_.get() + index * slotSize_, slot.length),
                slot.storedAtMs};
 }
 

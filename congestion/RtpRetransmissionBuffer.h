@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -42,7 +43,10 @@ class RtpRetransmissionBuffer {
   };
   size_t slotSize_;
   std::vector<Slot> slots_;
-  std::vector<uint8_t> storage_;
+  // Not zero-filled: a slot is read only after Store wrote it, and pages of
+  // a stream that never sends (a paused simulcast encoding) are never
+  // touched, so they cost address space, not memory.
+  std::unique_ptr<uint8_t[]> storage_;
   size_t mask_;
 };
 

@@ -63,6 +63,9 @@ struct Scenario {
     // Each viewer moves to the next page this often (0: never); viewers are
     // staggered over the interval.
     double flipEverySeconds = 0;
+    // The video level (docs/protocol.md "Simulcast tiers") visible tiles ask
+    // for, -1 = none stated (the top); prefetched tiles ask for level 0.
+    int videoLevel = -1;
   };
 
   // Room limits handed to a server the tool starts (--spawn-server) as

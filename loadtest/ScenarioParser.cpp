@@ -194,6 +194,7 @@ void ReadScenario(ObjectReader& reader, Scenario& s) {
     viewport.Integral("pageSize", s.viewport.pageSize, 1, 1000);
     viewport.Boolean("prefetchNextPage", s.viewport.prefetchNextPage);
     viewport.Number("flipEverySeconds", s.viewport.flipEverySeconds, 0, 86400);
+    viewport.Integral("videoLevel", s.viewport.videoLevel, -1, 9);
   });
   reader.Object("server", [&s](ObjectReader& server) {
     server.OptionalIntegral("audioSlots", s.server.audioSlots, 0, 64);

@@ -64,6 +64,7 @@ void SimulatedParticipant::StartJoin(int64_t nowUs) {
   options.fetchFullRoster = s.fetchFullRoster || observations_.viewsVideo;
   // Only viewers pick tracks from the roster; the rest need no copy of it.
   options.keepRoster = options.fetchFullRoster;
+  options.viewportVideoLevel = s.viewport.videoLevel;
   // A join storm queues handshakes at the server: generous bounds.
   options.requestTimeout = std::chrono::milliseconds(15000);
   options.transport.connectTimeout = std::chrono::milliseconds(20000);

@@ -57,7 +57,22 @@ ClientTransport::ClientTransport(
       socket_(context),
       checkTimer_(context),
       dtlsTimer_(context),
-      connectTimer_(context) {}
+      connectTimer_(context) {
+  if (options_.addedDelay.count() > 0) {
+    const DelayLine::Options line{options_.addedDelay, options_.delayLineCapacity,
+                                  kMaxDatagramSize};
+    sendDelay_ = std::make_unique<DelayLine>(
+        context, line,
+        [this](std::span<uint8_t> datagram, const Endpoint& to, uint32_t, Clock::time_point) {
+          SendDatagramNow(datagram, to);
+        });
+    receiveDelay_ = std::make_unique<DelayLine>(
+        context, line,
+        [this](std::span<uint8_t> datagram, const Endpoint& from, uint32_t, Clock::time_point now) {
+          Demultiplex(datagram, from, now);
+        });
+  }
+}
 
 ClientTransport::~ClientTransport() {
   alive_.reset();
@@ -222,6 +237,15 @@ void ClientTransport::ReceiveBatch() {
 
 void ClientTransport::OnDatagram(std::span<uint8_t> datagram, const Endpoint& from,
                                  Clock::time_point now) {
+  if (receiveDelay_) {
+    if (!receiveDelay_->Push(datagram, from, 0, now)) ++counters_.delayLineDrops;
+    return;
+  }
+  Demultiplex(datagram, from, now);
+}
+
+void ClientTransport::Demultiplex(std::span<uint8_t> datagram, const Endpoint& from,
+                                  Clock::time_point now) {
   if (state_ == State::kNew || from != remote_.candidate || datagram.empty()) {
     ++counters_.datagramsFromUnknownSources;
     return;
@@ -349,14 +373,23 @@ bool ClientTransport::SendRawDatagram(std::span<const uint8_t> datagram) {
 }
 
 bool ClientTransport::SendDatagram(std::span<const uint8_t> datagram) {
+  if (sendDelay_) {
+    if (sendDelay_->Push(datagram, remote_.candidate, 0, Clock::now())) return true;
+    ++counters_.delayLineDrops;
+    return false;
+  }
+  return SendDatagramNow(datagram, remote_.candidate);
+}
+
+bool ClientTransport::SendDatagramNow(std::span<const uint8_t> datagram, const Endpoint& to) {
   if (sharedLocal_) {
-    if (options_.sharedSocket->Send(*sharedLocal_, remote_.candidate, datagram)) return true;
+    if (options_.sharedSocket->Send(*sharedLocal_, to, datagram)) return true;
     ++counters_.sendFailures;
     return false;
   }
   if (!socket_.is_open()) return false;
   boost::system::error_code ec;
-  socket_.send_to(asio::buffer(datagram.data(), datagram.size()), remote_.candidate, 0, ec);
+  socket_.send_to(asio::buffer(datagram.data(), datagram.size()), to, 0, ec);
   if (ec) {
     ++counters_.sendFailures;
     return false;
@@ -369,6 +402,10 @@ void ClientTransport::Close(bool notifyPeer) {
   if (notifyPeer && dtls_ && dtls_->GetState() == DtlsTransport::State::kConnected) {
     dtls_->Close();
   }
+  // What was sent (the close_notify too) leaves now, before the socket goes;
+  // what is still on its way in is lost with it.
+  if (sendDelay_) sendDelay_->ReleaseAll(Clock::now());
+  if (receiveDelay_) receiveDelay_->Clear();
   srtpInbound_.reset();
   srtpOutbound_.reset();
   checkTimer_.cancel();

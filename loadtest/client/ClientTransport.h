@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 
+#include "loadtest/client/DelayLine.h"
 #include "loadtest/client/MultiAddressUdpSocket.h"
 #include "rtp/RtpPacket.h"
 #include "rtp/StunMessage.h"
@@ -35,6 +36,10 @@ namespace myriad::loadtest {
 // With Options::sharedSocket the transport has no socket of its own: it
 // takes a loopback address on that MultiAddressUdpSocket, whose batches
 // carry its datagrams (the load generator's mode: one socket per thread).
+//
+// With Options::addedDelay every datagram it sends and every one it
+// receives waits that long in a DelayLine (one per direction) first: a
+// network path's latency without the kernel's netem.
 //
 // Runs on one io_context thread. Callbacks run on it and must not destroy
 // the transport.
@@ -62,6 +67,13 @@ class ClientTransport : public server::transport::DtlsTransport::Listener,
     // Not owned; must outlive the transport. localAddress and
     // receiveBufferBytes are then the shared socket's business.
     MultiAddressUdpSocket* sharedSocket = nullptr;
+    // Emulated one-way latency added to every datagram sent and to every
+    // one received (ICE, DTLS, SRTP alike): 25 ms puts the server 50 ms of
+    // round trip away. 0: datagrams go straight through, no line is built.
+    std::chrono::milliseconds addedDelay{0};
+    // Datagrams each direction's delay line holds at once; more are
+    // dropped (Counters::delayLineDrops), like a full router queue.
+    size_t delayLineCapacity = 1024;
   };
 
   struct RemoteParameters {
@@ -89,6 +101,7 @@ class ClientTransport : public server::transport::DtlsTransport::Listener,
     uint64_t stunResponsesAccepted = 0;
     uint64_t stunResponsesRejected = 0;  // unknown transaction, bad integrity
     uint64_t datagramsFromUnknownSources = 0;
+    uint64_t delayLineDrops = 0;  // sent or received, the line was full
   };
 
   // Largest plain RTP/RTCP packet SendRtp/SendRtcp accept.
@@ -155,7 +168,9 @@ class ClientTransport : public server::transport::DtlsTransport::Listener,
 
   void ReceiveNext();
   void ReceiveBatch();
+  // A datagram arrived: into the receive delay line, or on to Demultiplex.
   void OnDatagram(std::span<uint8_t> datagram, const Endpoint& from, Clock::time_point now);
+  void Demultiplex(std::span<uint8_t> datagram, const Endpoint& from, Clock::time_point now);
   void OnStunResponse(const rtp::StunMessage& message, Clock::time_point now);
   void OnSrtp(std::span<uint8_t> datagram);
   void SendCheck(bool nominate);
@@ -163,7 +178,9 @@ class ClientTransport : public server::transport::DtlsTransport::Listener,
   void RescheduleDtlsTimer();
   void SetState(State state);
   void Fail(std::string reason);
+  // To the server candidate: into the send delay line, or SendDatagramNow.
   bool SendDatagram(std::span<const uint8_t> datagram);
+  bool SendDatagramNow(std::span<const uint8_t> datagram, const Endpoint& to);
 
   std::shared_ptr<const server::transport::DtlsCertificate> certificate_;
   std::string localUfrag_;
@@ -205,6 +222,9 @@ class ClientTransport : public server::transport::DtlsTransport::Listener,
   alignas(8) std::array<uint8_t,
                         kMaxPacketSize + server::transport::SrtpSession::kMaxTrailer> sendBuffer_{};
   std::array<uint8_t, 512> stunBuffer_{};
+  // Only with Options::addedDelay.
+  std::unique_ptr<DelayLine> sendDelay_;
+  std::unique_ptr<DelayLine> receiveDelay_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

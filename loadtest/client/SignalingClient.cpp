@@ -1,7 +1,6 @@
 #include "loadtest/client/SignalingClient.h"
 
 #include <boost/asio/buffer.hpp>
-#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/websocket.hpp>
 
 #include "loadtest/client/RecentMessageCache.h"
@@ -12,8 +11,42 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
 
-SignalingClient::SignalingClient(asio::io_context& context)
-    : context_(context), resolver_(context), ws_(context) {}
+SignalingClient::SignalingClient(asio::io_context& context) : SignalingClient(context, Options{}) {}
+
+SignalingClient::SignalingClient(asio::io_context& context, Options options)
+    : context_(context), options_(options), resolver_(context), ws_(context) {
+  BuildDelayLines();
+}
+
+bool SignalingClient::SetAddedDelay(std::chrono::milliseconds delay) {
+  // Rebuilding the lines later would lose or reorder what they hold.
+  if (connectCalled_ || !writeQueue_.empty() || (sendDelay_ && sendDelay_->Size() > 0)) {
+    return false;
+  }
+  options_.addedDelay = delay;
+  sendDelay_.reset();
+  receiveDelay_.reset();
+  BuildDelayLines();
+  return true;
+}
+
+void SignalingClient::BuildDelayLines() {
+  if (options_.addedDelay.count() <= 0) return;
+  // Messages vary in size: no reservation, a slot grows to its largest.
+  const DelayLine::Options line{options_.addedDelay, options_.delayLineCapacity, 0};
+  sendDelay_ = std::make_unique<DelayLine>(
+      context_, line,
+      [this](std::span<uint8_t> bytes, const DelayLine::Endpoint&, uint32_t tag,
+             DelayLine::Clock::time_point) { OnSendDue(static_cast<Delayed>(tag), bytes); });
+  receiveDelay_ = std::make_unique<DelayLine>(
+      context_, line,
+      [this](std::span<uint8_t> bytes, const DelayLine::Endpoint&, uint32_t tag,
+             DelayLine::Clock::time_point) { OnReceived(static_cast<Delayed>(tag), bytes); });
+}
+
+uint64_t SignalingClient::DelayLineDrops() const {
+  return (sendDelay_ ? sendDelay_->Dropped() : 0) + (receiveDelay_ ? receiveDelay_->Dropped() : 0);
+}
 
 SignalingClient::~SignalingClient() {
   alive_.reset();
@@ -24,6 +57,7 @@ SignalingClient::~SignalingClient() {
 
 void SignalingClient::Connect(const std::string& host, uint16_t port, ConnectHandler done,
                               std::chrono::milliseconds timeout) {
+  connectCalled_ = true;
   host_ = host + ":" + std::to_string(port);
   std::weak_ptr<bool> alive = alive_;
   resolver_.async_resolve(
@@ -66,21 +100,39 @@ void SignalingClient::ReadNext() {
   ws_.async_read(readBuffer_, [this, alive](beast::error_code ec, size_t) {
     if (alive.expired()) return;
     if (ec) {
-      OnClosed();
+      // The end of the connection travels behind the messages before it.
+      if (!receiveDelay_ || !receiveDelay_->Push({}, {}, static_cast<uint32_t>(Delayed::kClose),
+                                                 DelayLine::Clock::now())) {
+        OnClosed();
+      }
       return;
     }
-    const bool text = ws_.got_text();
-    std::string data = beast::buffers_to_string(readBuffer_.data());
-    readBuffer_.consume(readBuffer_.size());
-    ++messagesReceived_;
-    if (text) {
-      OnMessage(data);
+    const Delayed what = ws_.got_text() ? Delayed::kText : Delayed::kBinary;
+    const auto data = readBuffer_.cdata();
+    const std::span<const uint8_t> bytes(static_cast<const uint8_t*>(data.data()), data.size());
+    if (receiveDelay_) {
+      receiveDelay_->Push(bytes, {}, static_cast<uint32_t>(what), DelayLine::Clock::now());
     } else {
-      ++unparsableMessages_;  // the protocol has no binary frames
+      OnReceived(what, bytes);
     }
-    if (alive.expired() || !open_) return;
+    if (alive.expired()) return;
+    readBuffer_.consume(readBuffer_.size());
+    if (!open_) return;
     ReadNext();
   });
+}
+
+void SignalingClient::OnReceived(Delayed what, std::span<const uint8_t> bytes) {
+  if (what == Delayed::kClose) {
+    OnClosed();
+    return;
+  }
+  ++messagesReceived_;
+  if (what == Delayed::kText) {
+    OnMessage(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  } else {
+    ++unparsableMessages_;  // the protocol has no binary frames
+  }
 }
 
 namespace {
@@ -144,6 +196,28 @@ void SignalingClient::Request(Json message, std::chrono::milliseconds timeout, R
 }
 
 void SignalingClient::Enqueue(Frame frame) {
+  if (closing_ || closeRequested_) return;
+  if (sendDelay_) {
+    const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(frame.data.data()),
+                                         frame.data.size());
+    sendDelay_->Push(bytes, {},
+                     static_cast<uint32_t>(frame.binary ? Delayed::kBinary : Delayed::kText),
+                     DelayLine::Clock::now());
+    return;
+  }
+  EnqueueNow(std::move(frame));
+}
+
+void SignalingClient::OnSendDue(Delayed what, std::span<const uint8_t> bytes) {
+  if (what == Delayed::kClose) {
+    CloseNow();
+    return;
+  }
+  EnqueueNow(Frame{std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
+                   what == Delayed::kBinary});
+}
+
+void SignalingClient::EnqueueNow(Frame frame) {
   if (closing_) return;
   writeQueue_.push_back(std::move(frame));
   if (open_ && !writing_) WriteNext();
@@ -179,6 +253,17 @@ void SignalingClient::WriteNext() {
 }
 
 void SignalingClient::Close() {
+  if (closing_ || closeRequested_) return;
+  closeRequested_ = true;
+  // Our close goes out behind the messages sent before it.
+  if (sendDelay_ &&
+      sendDelay_->Push({}, {}, static_cast<uint32_t>(Delayed::kClose), DelayLine::Clock::now())) {
+    return;
+  }
+  CloseNow();
+}
+
+void SignalingClient::CloseNow() {
   if (closing_) return;
   closing_ = true;
   if (open_ && !writing_) WriteNext();

@@ -14,7 +14,10 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
+
+#include "loadtest/client/DelayLine.h"
 
 namespace myriad::loadtest {
 
@@ -23,6 +26,12 @@ namespace myriad::loadtest {
 // callback per received message, and requests matched to their replies by
 // "id" with a bounded wait. Single-threaded: every method and callback runs on
 // the io_context's thread. Callbacks must not destroy the client.
+//
+// With an added delay (Options::addedDelay, SetAddedDelay) every message
+// sent and every one received, the close we send and the close we see
+// included, waits that long in a DelayLine per direction, in order: a
+// network path's latency on the signalling (the connection's set-up, TCP
+// and WebSocket handshakes, is not delayed).
 class SignalingClient {
  public:
   using Json = nlohmann::json;
@@ -35,10 +44,24 @@ class SignalingClient {
 
   static constexpr auto kDefaultConnectTimeout = std::chrono::seconds(5);
 
+  struct Options {
+    // Emulated one-way latency on every message sent and received; 0:
+    // messages go straight through, no line is built.
+    std::chrono::milliseconds addedDelay{0};
+    // Messages each direction's line holds at once; more are dropped
+    // (DelayLineDrops()).
+    size_t delayLineCapacity = 4096;
+  };
+
   explicit SignalingClient(boost::asio::io_context& context);
+  SignalingClient(boost::asio::io_context& context, Options options);
   ~SignalingClient();
   SignalingClient(const SignalingClient&) = delete;
   SignalingClient& operator=(const SignalingClient&) = delete;
+
+  // Options::addedDelay for a client someone else built (WebRtcClient's
+  // Signaling()); only before Connect: false, changing nothing, after.
+  bool SetAddedDelay(std::chrono::milliseconds delay);
 
   // Resolves, connects and performs the WebSocket handshake for /rtc.
   void Connect(const std::string& host, uint16_t port, ConnectHandler done,
@@ -65,6 +88,8 @@ class SignalingClient {
   uint64_t MessagesReceived() const { return messagesReceived_; }
   // Text frames that were not a JSON object.
   uint64_t UnparsableMessages() const { return unparsableMessages_; }
+  // Messages the delay lines dropped because they were full.
+  uint64_t DelayLineDrops() const;
 
  private:
   struct Frame {
@@ -75,15 +100,26 @@ class SignalingClient {
     ReplyHandler done;
     std::unique_ptr<boost::asio::steady_timer> timer;
   };
+  // What a delay line item is (DelayLine's tag).
+  enum class Delayed : uint32_t { kText, kBinary, kClose };
 
+  void BuildDelayLines();
   void ReadNext();
+  // A received frame, or the end of the connection (kClose), after its
+  // delay.
+  void OnReceived(Delayed what, std::span<const uint8_t> bytes);
   void OnMessage(const std::string& text);
   void Enqueue(Frame frame);
+  // A frame or our close (kClose), after its delay.
+  void OnSendDue(Delayed what, std::span<const uint8_t> bytes);
+  void EnqueueNow(Frame frame);
+  void CloseNow();
   void WriteNext();
   void OnClosed();
   void FailPending();
 
   boost::asio::io_context& context_;
+  Options options_;
   boost::asio::ip::tcp::resolver resolver_;
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
   boost::beast::flat_buffer readBuffer_;
@@ -96,6 +132,11 @@ class SignalingClient {
   bool open_ = false;
   bool writing_ = false;
   bool closing_ = false;
+  bool connectCalled_ = false;
+  bool closeRequested_ = false;  // Close() was called; with a delay, not yet done
+  // Only with an added delay.
+  std::unique_ptr<DelayLine> sendDelay_;
+  std::unique_ptr<DelayLine> receiveDelay_;
   uint64_t messagesReceived_ = 0;
   uint64_t unparsableMessages_ = 0;
   // Handlers of operations still queued when the client is destroyed check

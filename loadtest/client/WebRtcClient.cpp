@@ -389,7 +389,13 @@ void WebRtcClient::SetViewport(std::vector<std::string> visibleTrackIds,
       const bool keep =
           track.active && (listed(visible, track.trackId) || listed(prefetch, track.trackId));
       if (keep) {
-        track.prefetch = !listed(visible, track.trackId);
+        const bool prefetch = !listed(visible, track.trackId);
+        if (prefetch != track.prefetch) {
+          // A page flip: the track's tile appears or goes off screen.
+          const int level = ViewportLevel(prefetch);
+          if (level >= 0 && track.kind == "video") SetVideoLevel(track.trackId, level);
+        }
+        track.prefetch = prefetch;
         continue;
       }
       lines_[i].stopped = true;
@@ -417,8 +423,11 @@ void WebRtcClient::SetViewport(std::vector<std::string> visibleTrackIds,
       track.trackId = trackId;
       track.viewport = true;
       track.prefetch = !listed(visible, trackId);
+      const int level = line.kind == "video" ? ViewportLevel(track.prefetch) : -1;
+      track.videoLevel = level;
       AddLine(line, track);
-      self.subscribe[line.mid] = trackId;
+      self.subscribe[line.mid] =
+          level < 0 ? Json(trackId) : Json{{"trackId", trackId}, {"level", level}};
       self.mids.push_back(line.mid);
       changed = true;
     }
@@ -427,6 +436,12 @@ void WebRtcClient::SetViewport(std::vector<std::string> visibleTrackIds,
   };
   negotiation.done = std::move(done);
   Enqueue(std::move(negotiation));
+}
+
+int WebRtcClient::ViewportLevel(bool prefetch) const {
+  if (videoLevels_.empty()) return -1;
+  const int level = prefetch ? options_.prefetchVideoLevel : options_.viewportVideoLevel;
+  return std::min(level, static_cast<int>(videoLevels_.size()) - 1);
 }
 
 void WebRtcClient::Leave(Callback done) {

@@ -68,6 +68,13 @@ class WebRtcClient {
     // server, the bottleneck of a join storm. Versions are still followed
     // and messages still counted.
     bool keepRoster = true;
+    // Video levels (indexes into VideoLevels(), docs/protocol.md "Simulcast
+    // tiers") SetViewport asks for: visible tiles and prefetched ones (the
+    // next page, at the lowest level so a flip starts playing at once).
+    // -1 states none (the server's default, the top level). Used only when
+    // the server announced its levels.
+    int viewportVideoLevel = -1;
+    int prefetchVideoLevel = 0;
   };
 
   struct PublishRequest {
@@ -311,6 +318,8 @@ class WebRtcClient {
   void ApplyRoster(const Json& message);
   void ApplySpeakers(const Json& message);
   void ApplyTierPlan(const Json& message);
+  // The level SetViewport asks for (-1: none), from the options.
+  int ViewportLevel(bool prefetch) const;
   void AddSubscription(const std::string& trackId, int videoLevel, Callback done);
   void InstallRtcpHandler();
   void FetchNextRosterPage(Callback done);

@@ -25,6 +25,7 @@ namespace {
 constexpr size_t kVideoBufferPackets = 1024;
 constexpr size_t kAudioBufferPackets = 64;
 constexpr size_t kAudioPacketSize = 512;
+constexpr size_t kMinSimulcastBufferPackets = 256;
 
 bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
@@ -68,9 +69,13 @@ Publication::Publication(Participant& owner, Description description,
                          (isVp8_ || isH264_) &&
                          description_.rids.size() <= simulcast::TierPlanner::kMaxTiers;
   if (simulcast) {
-    for (const auto& rid : description_.rids) {
-      streams_.push_back(
-          std::make_unique<PublishedStream>(rid, packets, packetSize, clockRate, 0, 0));
+    // Rids come in ascending size: each lower encoding sends fewer packets
+    // a second, so half the buffer of the one above keeps as many seconds.
+    const size_t ridCount = description_.rids.size();
+    for (size_t i = 0; i < ridCount; ++i) {
+      const size_t capacity = std::max(kMinSimulcastBufferPackets, packets >> (ridCount - 1 - i));
+      streams_.push_back(std::make_unique<PublishedStream>(description_.rids[i], capacity,
+                                                           packetSize, clockRate, 0, 0));
     }
     planner_ = std::make_unique<simulcast::TierPlanner>(ladder, plannerOptions);
     const int rids = static_cast<int>(description_.rids.size());

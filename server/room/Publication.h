@@ -75,6 +75,7 @@ class Publication {
   const std::string& Source() const { return description_.source; }
   const Description& Describe() const { return description_; }
   Participant& Owner() { return owner_; }
+  const Participant& Owner() const { return owner_; }
   bool IsVideo() const { return isVideo_; }
   // The first stream's SSRCs (the only stream without simulcast).
   uint32_t MediaSsrc() const { return streams_.front()->MediaSsrc(); }

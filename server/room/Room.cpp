@@ -510,19 +510,31 @@ void Room::FlushRoster() {
   Metrics::Instance().roster_batches().Increment();
 }
 
-void Room::SendSpeakers(Participant& participant) {
+void Room::SendSpeakers(Participant& participant, SpeakerMessageCache& cache) {
   participant.speakersChanged = false;
-  nlohmann::json slots = nlohmann::json::array();
+  // Most subscribers hear the same speakers (only the speakers themselves
+  // differ): one serialisation per distinct assignment in this flush.
+  std::vector<const Publication*> key(limits_.audioSlots, nullptr);
   for (size_t index = 0; index < limits_.audioSlots; ++index) {
-    nlohmann::json entry{{"slot", index}};
     Subscription* slot = participant.SlotSubscription(index);
-    if (slot && slot->Source()) {
-      entry["participantId"] = slot->Source()->Owner().Id();
-      entry["trackId"] = slot->Source()->TrackId();
-    }
-    slots.push_back(std::move(entry));
+    if (slot && slot->Source()) key[index] = slot->Source();
   }
-  participant.Peer().Send({{"type", "speakers"}, {"slots", std::move(slots)}});
+  auto& text = cache[key];
+  if (!text) {
+    nlohmann::json slots = nlohmann::json::array();
+    for (size_t index = 0; index < key.size(); ++index) {
+      nlohmann::json entry{{"slot", index}};
+      if (const Publication* source = key[index]) {
+        entry["participantId"] = source->Owner().Id();
+        entry["trackId"] = source->TrackId();
+      }
+      slots.push_back(std::move(entry));
+    }
+    const nlohmann::json message{{"type", "speakers"}, {"slots", std::move(slots)}};
+    text = std::make_shared<const std::string>(
+        message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+  participant.Peer().SendShared(text);
 }
 
 void Room::Leave(const std::string& participantId, std::string_view reason) {
@@ -554,8 +566,9 @@ void Room::OnTick(Clock::time_point now) {
   if (now - lastRosterFlush_ < interval) return;
   lastRosterFlush_ = now;
   FlushRoster();
+  SpeakerMessageCache cache;
   for (auto& [id, participant] : participants_) {
-    if (participant->speakersChanged && participant->HasSlots()) SendSpeakers(*participant);
+    if (participant->speakersChanged && participant->HasSlots()) SendSpeakers(*participant, cache);
   }
 }
 

@@ -81,7 +81,10 @@ class Room : public Publication::AudioLevelListener {
   void AssignSlots(Participant& participant, Clock::time_point now);
   void UpdateSpeakers(Clock::time_point now);
   void FlushRoster();
-  void SendSpeakers(Participant& participant);
+  // `speakers` texts by slot assignment, shared within one flush.
+  using SpeakerMessageCache =
+      std::map<std::vector<const Publication*>, std::shared_ptr<const std::string>>;
+  void SendSpeakers(Participant& participant, SpeakerMessageCache& cache);
   static void SendError(signaling::SignalingPeer& peer, const nlohmann::json& requestId,
                         const std::string& code, const std::string& message);
   static int64_t ToMs(Clock::time_point t) {

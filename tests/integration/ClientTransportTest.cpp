@@ -90,4 +90,64 @@ TEST_CASE("ClientTransport drains bursts larger than one receive batch on every 
   }
 }
 
+TEST_CASE("ClientTransport with an added delay is that far away both ways, and still connects",
+          "[integration][client][delay]") {
+  InProcessServer server;
+  boost::asio::io_context context;
+  constexpr auto kDelay = 30ms;
+  WebRtcClient::Options delayedOptions;
+  delayedOptions.port = server.HttpPort();
+  delayedOptions.seed = 1;
+  delayedOptions.transport.addedDelay = kDelay;
+  WebRtcClient delayed(context, delayedOptions);
+  WebRtcClient::Options plainOptions = delayedOptions;
+  plainOptions.seed = 2;
+  plainOptions.transport.addedDelay = 0ms;
+  WebRtcClient plain(context, plainOptions);
+
+  // The delayed client publishes, the plain one receives.
+  REQUIRE(Await(context, [&](auto done) { delayed.Join("delay", "far", done); }) == "");
+  REQUIRE(Await(context,
+                [&](auto done) { delayed.Publish({.audio = true, .video = false}, done); }) == "");
+  const auto* audio = delayed.PublishedTrack("audio");
+  REQUIRE(audio != nullptr);
+  REQUIRE(Await(context, [&](auto done) { plain.Join("delay", "near", done); }) == "");
+  REQUIRE(Await(context, [&](auto done) { plain.Subscribe(audio->trackId, done); }) == "");
+  std::vector<ClientTransport::Clock::time_point> arrivals;
+  plain.SetRtpHandler([&](rtp::RtpPacket&) { arrivals.push_back(ClientTransport::Clock::now()); });
+  REQUIRE(RunUntil(
+      context, [&] { return delayed.IsConnected() && plain.IsConnected(); }, 10s));
+
+  // ICE, DTLS and SRTP all went through the lines: a connectivity check's
+  // answer came back no sooner than two delays after the check left.
+  const auto roundTrip = delayed.Transport().LastCheckRoundTrip();
+  REQUIRE(roundTrip.has_value());
+  CHECK(*roundTrip >= 2 * kDelay);
+  const auto plainRoundTrip = plain.Transport().LastCheckRoundTrip();
+  REQUIRE(plainRoundTrip.has_value());
+  CHECK(*plainRoundTrip < kDelay);
+
+  // A packet sent by the delayed client reaches the plain one no sooner
+  // than one delay later (the server forwards what arrives; the first
+  // packets may still meet a subscriber transport that is connecting).
+  SyntheticMediaSource source(delayed.SourceConfigFor(*audio, 3));
+  SentPacketLog sent;
+  std::vector<ClientTransport::Clock::time_point> sentAt;
+  for (int i = 0; i < 20 && arrivals.empty(); ++i) {
+    sentAt.push_back(ClientTransport::Clock::now());
+    sent.Produce(delayed, source);
+    RunUntil(
+        context, [&] { return !arrivals.empty(); }, 100ms);
+  }
+  REQUIRE(!arrivals.empty());
+  CHECK(arrivals.front() - sentAt.front() >= kDelay);
+  CHECK(delayed.Transport().GetCounters().delayLineDrops == 0);
+
+  // Close sends what the send line holds (the close_notify) before the
+  // socket goes, and leaves no timer behind that would touch it.
+  delayed.Transport().Close();
+  loadtest::RunFor(context, 2 * kDelay);
+  CHECK(delayed.Transport().GetState() == ClientTransport::State::kClosed);
+}
+
 }  // namespace myriad::integration

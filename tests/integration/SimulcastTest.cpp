@@ -340,3 +340,60 @@ TEST_CASE(
 }
 
 }  // namespace myriad::integration
+
+namespace myriad::integration {
+
+TEST_CASE("Simulcast: viewport tiles state their level, prefetched tiles the lowest",
+          "[integration][simulcast]") {
+  InProcessServer server([](config::ServerConfig& config) {
+    config.simulcast.debounceMs = 50;
+    config.simulcast.maxDelayMs = 100;
+  });
+  boost::asio::io_context context;
+  auto camera = Joined(context, server, 1);
+  REQUIRE(Await(context, [&](auto done) {
+            camera->Publish({.audio = false,
+                             .video = true,
+                             .videoRids = {"q", "h", "f"},
+                             .videoTiers = 3,
+                             .videoWidth = 1280,
+                             .videoHeight = 720},
+                            done);
+          }) == "");
+  const WebRtcClient::MediaTrack track = *camera->PublishedTrack("video");
+
+  WebRtcClient::Options options;
+  options.port = server.HttpPort();
+  options.seed = 2;
+  options.viewportVideoLevel = 3;  // 360p tiles
+  WebRtcClient viewer(context, options);
+  REQUIRE(Await(context, [&](auto done) { viewer.Join("simulcast", "viewer", done); }) == "");
+  REQUIRE(LevelOf(viewer, 360) == 3);
+
+  // One tier at the only level asked for, 360p: scale 2 of the 720p capture.
+  const auto planIs = [&](double scale) {
+    const auto* plan = camera->TierPlanFor(track.mid);
+    return plan != nullptr && plan->ActiveCount() == 1 && plan->encodings[0].active &&
+           plan->encodings[0].scaleResolutionDownBy == Approx(scale);
+  };
+  REQUIRE(Await(context, [&](auto done) { viewer.SetViewport({track.trackId}, {}, done); }) == "");
+  REQUIRE(viewer.SubscribedTrack(track.trackId) != nullptr);
+  CHECK(viewer.SubscribedTrack(track.trackId)->videoLevel == 3);
+  REQUIRE(RunUntil(
+      context, [&] { return planIs(2); }, kDeadline));
+
+  // The page flips: the tile is only prefetched now and asks for level 0
+  // (90p: scale 8), on the same rid.
+  REQUIRE(Await(context, [&](auto done) { viewer.SetViewport({}, {track.trackId}, done); }) == "");
+  CHECK(viewer.SubscribedTrack(track.trackId)->videoLevel == 0);
+  REQUIRE(RunUntil(
+      context, [&] { return planIs(8); }, kDeadline));
+
+  // And back on screen.
+  REQUIRE(Await(context, [&](auto done) { viewer.SetViewport({track.trackId}, {}, done); }) == "");
+  CHECK(viewer.SubscribedTrack(track.trackId)->videoLevel == 3);
+  REQUIRE(RunUntil(
+      context, [&] { return planIs(2); }, kDeadline));
+}
+
+}  // namespace myriad::integration

@@ -44,6 +44,7 @@ TEST_CASE("The shipped scenarios parse and mean what their names say", "[loadtes
   CHECK(grid->viewport.pageSize == 49);
   CHECK(grid->video.streams.size() == 2);
   for (const auto& stream : grid->video.streams) CHECK(stream.kbps <= 400);
+  CHECK(grid->viewport.videoLevel == 1);  // 7x7 tiles of a 1080p screen: 180p
   const auto storm = ScenarioParser::Load("join-storm", kScenarioDirectory, &error);
   REQUIRE(storm.has_value());
   CHECK(storm->participants / storm->joinRatePerSecond <= 10.0);
@@ -140,6 +141,8 @@ TEST_CASE("Bad scenario files are refused with the key and the reason", "[loadte
           "test: \"audio.minSpurtMs\" must not exceed \"audio.maxSpurtMs\""},
       Row{R"({"audio": {"loudestDbov": -40, "quietestDbov": -20}})",
           "test: \"audio.loudestDbov\" must be louder (closer to 0) than \"audio.quietestDbov\""},
+      Row{R"({"viewport": {"videoLevel": 10}})",
+          "test: \"viewport.videoLevel\" must be between -1 and 9, got 10"},
       Row{R"({"thresholds": {"maxLoss": 1}})", "test: unknown key \"thresholds.maxLoss\""},
       Row{R"({"thresholds": {"maxLossPercent": -1}})",
           "test: \"thresholds.maxLossPercent\" must be between 0 and 1e+12, got -1"});
