@@ -139,9 +139,12 @@ void Publication::RemoveSubscriber(Subscription& subscription) {
 void Publication::SetDemand(Subscription& subscription, std::optional<int> level, int64_t nowMs) {
   if (!planner_) return;
   planner_->SetDemand(IdOf(subscription), level, nowMs);
+  subscription.SetTierPlan(ActiveStreamMask(), WantedStreamFor(subscription));
+}
+
+int Publication::WantedStreamFor(const Subscription& subscription) const {
   const auto served = planner_->LevelForSubscriber(IdOf(subscription));
-  subscription.SetTierPlan(ActiveStreamMask(),
-                           served ? StreamForLevel(*served) : simulcast::LayerSelector::kNoTier);
+  return served ? StreamForLevel(*served) : simulcast::LayerSelector::kNoTier;
 }
 
 uint32_t Publication::ActiveStreamMask() const {
@@ -187,9 +190,7 @@ std::optional<simulcast::TierPlan> Publication::UpdatePlan(int64_t nowMs) {
 void Publication::ApplyPlanToSubscribers() {
   const uint32_t available = ActiveStreamMask();
   for (Subscription* subscription : subscribers_) {
-    const auto served = planner_->LevelForSubscriber(IdOf(*subscription));
-    subscription->SetTierPlan(available,
-                              served ? StreamForLevel(*served) : simulcast::LayerSelector::kNoTier);
+    subscription->SetTierPlan(available, WantedStreamFor(*subscription));
   }
 }
 
@@ -259,7 +260,6 @@ void Publication::OnRtpPacket(size_t streamIndex, const rtp::RtpPacket& packet,
     if (stream.Nacks().OnPacket(seq, nowMs).keyFrameNeeded) RequestKeyFrame(streamIndex, now);
   }
   stream.Buffer().Store(seq, packet.Data(), nowMs);
-  stream.SetLastPacketMs(nowMs);
   if (audioLevelListener_ && audioLevelId_ != 0) {
     // RFC 6464 3: the level of this packet's audio in -dBov; ranked before
     // forwarding so a new loudest speaker is heard from the next tick on.
@@ -272,9 +272,8 @@ void Publication::OnRtpPacket(size_t streamIndex, const rtp::RtpPacket& packet,
     // it forwards one tier and watches the others for key frames and
     // silence.
     const bool keyFrameStart = InspectVideo(streamIndex, packet);
-    const int tier = static_cast<int>(streamIndex);
     for (Subscription* subscription : subscribers_) {
-      subscription->ForwardSimulcast(packet, streamIndex, tier, keyFrameStart, now);
+      subscription->ForwardSimulcast(packet, streamIndex, keyFrameStart, now);
     }
     return;
   }

@@ -77,6 +77,7 @@ class Publication {
   Participant& Owner() { return owner_; }
   const Participant& Owner() const { return owner_; }
   bool IsVideo() const { return isVideo_; }
+  bool IsVp8() const { return isVp8_; }
   // The first stream's SSRCs (the only stream without simulcast).
   uint32_t MediaSsrc() const { return streams_.front()->MediaSsrc(); }
   uint32_t RtxSsrc() const { return streams_.front()->RtxSsrc(); }
@@ -170,6 +171,9 @@ class Publication {
   // (or, before its first key frame, its assigned level) is nearest, of two
   // equally near the smaller; -1 with none active.
   int StreamForLevel(int level) const;
+  // The stream serving `subscription`'s request under the current plan, or
+  // LayerSelector::kNoTier.
+  int WantedStreamFor(const Subscription& subscription) const;
   uint32_t ActiveStreamMask() const;
   // Pushes the active streams and each subscriber's wanted stream.
   void ApplyPlanToSubscribers();

@@ -55,11 +55,6 @@ class PublishedStream {
   // Returns whether the size changed.
   bool SetResolution(int width, int height);
 
-  // Arrival of the newest packet, for telling a flowing stream from a
-  // paused one; nullopt before the first.
-  std::optional<int64_t> LastPacketMs() const { return lastPacketMs_; }
-  void SetLastPacketMs(int64_t nowMs) { lastPacketMs_ = nowMs; }
-
   // Key frame request pacing: at most one PLI per interval reaches the
   // publisher for this stream; requests in between are coalesced into one
   // sent when the interval ends.
@@ -80,7 +75,6 @@ class PublishedStream {
   std::optional<SenderReportInfo> lastSenderReport_;
   std::optional<Clock::time_point> lastKeyFrameRequest_;
   bool keyFrameRequestPending_ = false;
-  std::optional<int64_t> lastPacketMs_;
   int width_ = 0;
   int height_ = 0;
 };

@@ -23,8 +23,7 @@ Subscription::Subscription(Participant& subscriber, Publication* publication,
     // The layer selector starts the stream at the first key frame of the
     // wanted tier (ForwardSimulcast); until then nothing is forwarded.
     simulcast_ = std::make_unique<SimulcastState>(description_.selectorOptions);
-    simulcast_->vp8 = publication_->Describe().codec.name == "VP8" ||
-                      publication_->Describe().codec.name == "vp8";
+    simulcast_->vp8 = publication_->IsVp8();
     sourceId_ = 0;
   } else {
     rewriter_.SwitchSource(sourceId_, 0);
@@ -132,9 +131,11 @@ void Subscription::OnTick(Clock::time_point now) {
   publication_->RequestKeyFrame(static_cast<size_t>(stream), now);
 }
 
-void Subscription::ForwardSimulcast(const rtp::RtpPacket& packet, size_t stream, int tier,
-                                    bool keyFrameStart, Clock::time_point now) {
+void Subscription::ForwardSimulcast(const rtp::RtpPacket& packet, size_t stream, bool keyFrameStart,
+                                    Clock::time_point now) {
   auto& state = *simulcast_;
+  // The selector's tier index is the stream's position (Publication).
+  const int tier = static_cast<int>(stream);
   const auto nowMs =
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   const int previousTier = state.selector.CurrentTier();
@@ -158,8 +159,7 @@ void Subscription::ForwardSimulcast(const rtp::RtpPacket& packet, size_t stream,
     }
     CountForwardedTier(tier);
   }
-  // The selector's tier is the stream's index, so a forwarded packet is of
-  // the stream the current segment carries.
+  // A forwarded packet is of the stream the current segment carries.
   ForwardRtp(packet, now);
 }
 

@@ -84,11 +84,12 @@ class Subscription {
   // sequence number (house rule 7: parse once, rewrite per subscriber).
   void ForwardRtp(const rtp::RtpPacket& packet, Clock::time_point now);
 
-  // A packet of stream `stream` (ranked `tier`) of a simulcast track: the
-  // layer selector decides whether it is forwarded, and switches tiers only
-  // at a key frame (`keyFrameStart`), rewriting sequence number, timestamp
-  // and VP8 picture ids so the decoder sees one continuous stream.
-  void ForwardSimulcast(const rtp::RtpPacket& packet, size_t stream, int tier, bool keyFrameStart,
+  // A packet of stream `stream` (the selector's tier of the same index) of
+  // a simulcast track: the layer selector decides whether it is forwarded,
+  // and switches tiers only at a key frame (`keyFrameStart`), rewriting
+  // sequence number, timestamp and VP8 picture ids so the decoder sees one
+  // continuous stream.
+  void ForwardSimulcast(const rtp::RtpPacket& packet, size_t stream, bool keyFrameStart,
                         Clock::time_point now);
   // The wanted ladder level (simulcast only): the top level when unset.
   int VideoLevel() const;

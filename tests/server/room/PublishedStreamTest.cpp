@@ -48,9 +48,6 @@ TEST_CASE("PublishedStream reports whether a key frame changed its picture size"
   CHECK(stream.Height() == 360);
   CHECK(stream.Rid() == "f");
   CHECK(stream.RtxSsrc() == 2);
-  CHECK_FALSE(stream.LastPacketMs());
-  stream.SetLastPacketMs(5);
-  CHECK(stream.LastPacketMs() == std::optional<int64_t>(5));
 }
 
 }  // namespace myriad::server::room
