@@ -30,8 +30,11 @@ class RtcpHeader {
   static constexpr uint8_t kPayloadFeedback = 206;    // PSFB
   // Feedback message types (FMT).
   static constexpr uint8_t kFmtGenericNack = 1;        // RTPFB, RFC 4585 6.2.1
+  static constexpr uint8_t kFmtTmmbr = 3;              // RTPFB, RFC 5104 4.2.1
+  static constexpr uint8_t kFmtTmmbn = 4;              // RTPFB, RFC 5104 4.2.2
   static constexpr uint8_t kFmtTransportCc = 15;       // RTPFB, draft-holmer-...-01 3.1
   static constexpr uint8_t kFmtPli = 1;                // PSFB, RFC 4585 6.3.1
+  static constexpr uint8_t kFmtRpsi = 3;               // PSFB, RFC 4585 6.3.3
   static constexpr uint8_t kFmtFir = 4;                // PSFB, RFC 5104 4.3.1
   static constexpr uint8_t kFmtApplicationLayer = 15;  // PSFB, RFC 4585 6.4 (REMB)
 

@@ -24,6 +24,9 @@ inline constexpr std::string_view kTransportWideCcExtensionUri =
 inline constexpr std::string_view kAbsSendTimeExtensionUri =
     "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
 inline constexpr std::string_view kVideoOrientationExtensionUri = "urn:3gpp:video-orientation";
+// AV1 RTP specification appendix A.8 (rtp/DependencyDescriptorHeader.h).
+inline constexpr std::string_view kDependencyDescriptorExtensionUri =
+    "https://aomediacodec.github.io/av1-rtp-spec/#dependency-descriptor-rtp-header-extension";
 
 // RFC 6464 section 3: one byte, V flag (voice activity) then 7-bit level in -dBov (0 = loudest,
 // 127 = silence).

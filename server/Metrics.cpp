@@ -7,7 +7,7 @@
 namespace myriad::server {
 namespace {
 
-constexpr const char* kKindNames[] = {"audio", "video", "rtcp", "stun", "dtls"};
+constexpr const char* kKindNames[] = {"audio", "video", "rtcp", "stun", "dtls", "padding"};
 constexpr const char* kDropNames[] = {
     "not_stun_dtls_or_rtp", "unknown_endpoint", "malformed_stun", "stun_auth_failed",
     "malformed_rtp",        "malformed_rtcp",   "srtp_not_ready", "srtp_unprotect_failed",
@@ -78,6 +78,8 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                   .Register(r);
   retransmissions_ = &rtx.Add({{"result", "sent"}});
   retransmissions_missed_ = &rtx.Add({{"result", "not_in_buffer"}});
+  retransmissions_too_old_ = &rtx.Add({{"result", "too_old"}});
+  retransmissions_resent_within_rtt_ = &rtx.Add({{"result", "resent_within_rtt"}});
   auto& keyframes = prometheus::BuildCounter()
                         .Name("myriad_keyframe_requests_total")
                         .Help("PLI/FIR messages by type and direction")
@@ -132,6 +134,43 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                     "Key frame requests made to switch a subscriber's simulcast tier");
   simulcast_plan_changes_ = SimpleCounter(r, "myriad_simulcast_plan_changes_total",
                                           "Tier plans sent to publishers (each a change)");
+  auto& steps = prometheus::BuildCounter()
+                    .Name("myriad_bandwidth_allocation_steps_total")
+                    .Help("Subscriber video tracks moved by the bandwidth allocator, by step")
+                    .Register(r);
+  bandwidth_steps_[static_cast<size_t>(BandwidthStep::kDown)] = &steps.Add({{"step", "down"}});
+  bandwidth_steps_[static_cast<size_t>(BandwidthStep::kUp)] = &steps.Add({{"step", "up"}});
+  bandwidth_steps_[static_cast<size_t>(BandwidthStep::kPause)] = &steps.Add({{"step", "pause"}});
+  downlink_estimate_ =
+      &prometheus::BuildHistogram()
+           .Name("myriad_downlink_estimate_bps")
+           .Help("Subscribers' downlink bandwidth estimates, one sample per allocation round")
+           .Register(r)
+           .Add({}, prometheus::Histogram::BucketBoundaries{100e3, 250e3, 500e3, 1e6, 1.5e6, 2e6,
+                                                            3e6, 5e6, 10e6, 20e6});
+  auto& ltr = prometheus::BuildCounter()
+                  .Name("myriad_ltr_feedback_total")
+                  .Help("Long-term reference feedback (RPSI) and the key frames it replaced")
+                  .Register(r);
+  constexpr const char* kLtrNames[] = {"acknowledgement_received", "acknowledgement_sent",
+                                       "recovery_sent", "pli_fallback"};
+  static_assert(std::size(kLtrNames) == static_cast<size_t>(LtrFeedback::kCount));
+  for (size_t i = 0; i < std::size(kLtrNames); ++i) {
+    ltr_feedback_[i] = &ltr.Add({{"message", kLtrNames[i]}});
+  }
+  auto& probes = prometheus::BuildCounter()
+                     .Name("myriad_bandwidth_probes_total")
+                     .Help("Bandwidth probe clusters and the padding packets they sent")
+                     .Register(r);
+  probe_clusters_ = &probes.Add({{"unit", "clusters"}});
+  probe_packets_ = &probes.Add({{"unit", "packets"}});
+  auto& uplink = prometheus::BuildCounter()
+                     .Name("myriad_uplink_cap_messages_total")
+                     .Help("Bitrate caps sent to publishers, by carrier")
+                     .Register(r);
+  uplink_cap_updates_ = &uplink.Add({{"carrier", "tier_plan"}});
+  rembs_sent_ = &uplink.Add({{"carrier", "remb"}});
+  tmmbrs_sent_ = &uplink.Add({{"carrier", "tmmbr"}});
   messages_per_participant_ =
       &prometheus::BuildHistogram()
            .Name("myriad_signaling_messages_per_participant")

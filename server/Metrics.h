@@ -29,7 +29,20 @@ enum class DropReason : size_t {
   kCount
 };
 
-enum class PacketKind : size_t { kAudio, kVideo, kRtcp, kStun, kDtls, kCount };
+// kPadding: bandwidth probes (padding-only RTX packets).
+enum class PacketKind : size_t { kAudio, kVideo, kRtcp, kStun, kDtls, kPadding, kCount };
+
+// A bandwidth allocator decision (myriad_bandwidth_allocation_steps_total).
+enum class BandwidthStep : size_t { kDown, kUp, kPause, kCount };
+
+// Long-term reference feedback (myriad_ltr_feedback_total).
+enum class LtrFeedback : size_t {
+  kAcknowledgementReceived,  // RPSI "acknowledged" from a subscriber
+  kAcknowledgementSent,      // aggregate RPSI "acknowledged" to a publisher
+  kRecoverySent,             // RPSI "recover from" instead of a key frame
+  kPliFallback,              // a loss no common reference could repair: PLI
+  kCount
+};
 
 // How a subscriber's simulcast tier changed (myriad_simulcast_tier_switches_total).
 enum class TierSwitch : size_t { kStart, kUp, kDown, kCount };
@@ -64,6 +77,12 @@ class Metrics {
   prometheus::Counter& nacks_sent() { return *nacks_sent_; }
   prometheus::Counter& retransmissions() { return *retransmissions_; }
   prometheus::Counter& retransmissions_missed() { return *retransmissions_missed_; }
+  // NACKed packets not resent: useless by the time they would arrive, or
+  // already resent less than a round trip ago (congestion::RetransmissionGate).
+  prometheus::Counter& retransmissions_too_old() { return *retransmissions_too_old_; }
+  prometheus::Counter& retransmissions_resent_within_rtt() {
+    return *retransmissions_resent_within_rtt_;
+  }
   prometheus::Counter& plis_received() { return *plis_received_; }
   prometheus::Counter& plis_sent() { return *plis_sent_; }
   prometheus::Counter& firs_received() { return *firs_received_; }
@@ -90,6 +109,21 @@ class Metrics {
     return *simulcast_switch_keyframe_requests_;
   }
   prometheus::Counter& simulcast_plan_changes() { return *simulcast_plan_changes_; }
+  // Bandwidth estimation and allocation (server/room/DownlinkController).
+  prometheus::Counter& BandwidthSteps(BandwidthStep step) {
+    return *bandwidth_steps_[static_cast<size_t>(step)];
+  }
+  prometheus::Counter& LtrFeedback(LtrFeedback message) {
+    return *ltr_feedback_[static_cast<size_t>(message)];
+  }
+  prometheus::Histogram& downlink_estimate() { return *downlink_estimate_; }
+  prometheus::Counter& probe_clusters() { return *probe_clusters_; }
+  prometheus::Counter& probe_packets() { return *probe_packets_; }
+  // Tier plans re-sent because a tier's bitrate cap moved, and REMB/TMMBR
+  // sent to publishers.
+  prometheus::Counter& uplink_cap_updates() { return *uplink_cap_updates_; }
+  prometheus::Counter& rembs_sent() { return *rembs_sent_; }
+  prometheus::Counter& tmmbrs_sent() { return *tmmbrs_sent_; }
   // Observed when a participant's signalling session ends.
   prometheus::Histogram& messages_per_participant() { return *messages_per_participant_; }
   // Kernel receive time of a datagram to the end of the sendmmsg that
@@ -115,6 +149,8 @@ class Metrics {
   prometheus::Counter* nacks_sent_ = nullptr;
   prometheus::Counter* retransmissions_ = nullptr;
   prometheus::Counter* retransmissions_missed_ = nullptr;
+  prometheus::Counter* retransmissions_too_old_ = nullptr;
+  prometheus::Counter* retransmissions_resent_within_rtt_ = nullptr;
   prometheus::Counter* plis_received_ = nullptr;
   prometheus::Counter* plis_sent_ = nullptr;
   prometheus::Counter* firs_received_ = nullptr;
@@ -131,6 +167,14 @@ class Metrics {
   prometheus::Counter* simulcast_switch_keyframe_requests_ = nullptr;
   prometheus::Counter* simulcast_plan_changes_ = nullptr;
   prometheus::Histogram* messages_per_participant_ = nullptr;
+  std::array<prometheus::Counter*, static_cast<size_t>(BandwidthStep::kCount)> bandwidth_steps_{};
+  prometheus::Histogram* downlink_estimate_ = nullptr;
+  std::array<prometheus::Counter*, static_cast<size_t>(LtrFeedback::kCount)> ltr_feedback_{};
+  prometheus::Counter* probe_clusters_ = nullptr;
+  prometheus::Counter* probe_packets_ = nullptr;
+  prometheus::Counter* uplink_cap_updates_ = nullptr;
+  prometheus::Counter* rembs_sent_ = nullptr;
+  prometheus::Counter* tmmbrs_sent_ = nullptr;
   prometheus::Family<prometheus::Histogram>* processing_delay_ = nullptr;
 };
 

@@ -30,8 +30,17 @@ constexpr std::array<std::string_view, 7> kAcceptedExtensions = {
 };
 
 // RTCP feedback the server acts on (RFC 4585 §4.2, RFC 5104 §7.1, transport-cc and REMB drafts).
-constexpr std::array<std::string_view, 5> kAcceptedFeedback = {"nack", "nack pli", "ccm fir",
-                                                               "transport-cc", "goog-remb"};
+// "nack rpsi" and "ccm tmmbr" are for native clients: long-term reference
+// acknowledgements and bitrate caps (docs/protocol.md "Long-term references").
+constexpr std::array<std::string_view, 7> kAcceptedFeedback = {
+    "nack", "nack pli", "ccm fir", "transport-cc", "goog-remb", "nack rpsi", "ccm tmmbr"};
+
+// The Dependency Descriptor is accepted only with "nack rpsi": it carries the
+// frame ids of long-term reference feedback. Browsers, which never offer
+// RPSI, keep forwarding without it (a descriptor switched between simulcast
+// encodings would need rewriting).
+constexpr std::string_view kDependencyDescriptorUri =
+    "https://aomediacodec.github.io/av1-rtp-spec/#dependency-descriptor-rtp-header-extension";
 
 // RFC 8285 §4.2: the one-byte header form only carries ids 1-14. The answer does not echo
 // a=extmap-allow-mixed, so larger ids (two-byte form) are declined.
@@ -202,8 +211,11 @@ void Negotiate(MediaPlan& plan, const std::map<std::string, SendStreamInfo>& sen
     out.transportCc |= feedback == "transport-cc";
     out.remb |= feedback == "goog-remb";
   }
+  const bool longTermReferences = Contains(out.codec.rtcpFeedback, "nack rpsi");
   for (const auto& extension : m.extensions) {
-    if (extension.id <= kMaxOneByteExtensionId && Contains(kAcceptedExtensions, extension.uri)) {
+    if (extension.id > kMaxOneByteExtensionId) continue;
+    if (Contains(kAcceptedExtensions, extension.uri) ||
+        (longTermReferences && extension.uri == kDependencyDescriptorUri)) {
       out.extensions.push_back(extension);
     }
   }

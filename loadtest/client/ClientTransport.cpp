@@ -6,6 +6,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/socket_base.hpp>
 #include <cstring>
+#include <ctime>
 
 #include "rtp/StunMessageBuilder.h"
 
@@ -32,11 +33,31 @@ struct ReceiveBatchBuffers {
   std::array<iovec, kCount> iov{};
   std::array<sockaddr_storage, kCount> sources{};
   std::array<mmsghdr, kCount> headers{};
+  // Room for an SCM_TIMESTAMPNS message (Options::kernelReceiveTimestamps).
+  alignas(cmsghdr) std::array<std::array<uint8_t, CMSG_SPACE(sizeof(timespec))>, kCount> control{};
 };
 
 ReceiveBatchBuffers& ThreadReceiveBuffers() {
   thread_local ReceiveBatchBuffers buffers;
   return buffers;
+}
+
+// The kernel's receive time of a datagram (SO_TIMESTAMPNS: CLOCK_REALTIME)
+// on the steady clock, through one pair of clock readings per batch; nullopt
+// without a timestamp, or when a clock step makes its age meaningless.
+std::optional<std::chrono::steady_clock::time_point> KernelArrival(
+    msghdr& header, std::chrono::steady_clock::time_point steadyNow, int64_t realNowNs) {
+  if ((header.msg_flags & MSG_CTRUNC) != 0) return std::nullopt;
+  for (cmsghdr* control = CMSG_FIRSTHDR(&header); control != nullptr;
+       control = CMSG_NXTHDR(&header, control)) {
+    if (control->cmsg_level != SOL_SOCKET || control->cmsg_type != SCM_TIMESTAMPNS) continue;
+    timespec stamp{};
+    std::memcpy(&stamp, CMSG_DATA(control), sizeof(stamp));
+    const int64_t ageNs = realNowNs - (int64_t{stamp.tv_sec} * 1'000'000'000 + stamp.tv_nsec);
+    if (ageNs < 0 || ageNs >= 1'000'000'000) return std::nullopt;
+    return steadyNow - std::chrono::nanoseconds(ageNs);
+  }
+  return std::nullopt;
 }
 
 bool IsRtcp(std::span<const uint8_t> data) {
@@ -53,6 +74,7 @@ ClientTransport::ClientTransport(
     : certificate_(std::move(certificate)),
       localUfrag_(std::move(localUfrag)),
       localPassword_(std::move(localPassword)),
+      context_(context),
       options_(std::move(options)),
       socket_(context),
       checkTimer_(context),
@@ -111,6 +133,10 @@ bool ClientTransport::Open(std::string* error) {
   // serves other clients; the kernel caps the size at net.core.rmem_max.
   socket_.set_option(asio::socket_base::receive_buffer_size(options_.receiveBufferBytes), ec);
   socket_.non_blocking(true, ec);
+  if (options_.kernelReceiveTimestamps) {
+    const int on = 1;
+    ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
+  }
   ReceiveNext();
   return true;
 }
@@ -129,6 +155,8 @@ ClientTransport::Endpoint ClientTransport::LocalEndpoint() const {
 void ClientTransport::Start(RemoteParameters remote) {
   if (state_ != State::kNew) return;
   remote_ = std::move(remote);
+  peer_ = remote_.candidate;
+  if (!ConnectRelay()) return;
   username_ = remote_.iceUfrag + ":" + localUfrag_;
   RAND_bytes(reinterpret_cast<uint8_t*>(&tieBreaker_), sizeof(tieBreaker_));
   dtls_ = std::make_unique<DtlsTransport>(*certificate_, DtlsRole::kClient, *this);
@@ -143,6 +171,44 @@ void ClientTransport::Start(RemoteParameters remote) {
   });
   SendCheck(true);
   ScheduleCheck(options_.checkInterval);
+}
+
+bool ClientTransport::ConnectRelay() {
+  const auto describe = [](const Endpoint& endpoint) {
+    return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  };
+  if (options_.impairmentRelay != nullptr) {
+    if (!options_.impairmentRelay->IsOpen() ||
+        options_.impairmentRelay->Target() != remote_.candidate) {
+      Fail("the impairment relay does not lead to the server's candidate " +
+           describe(remote_.candidate));
+      return false;
+    }
+    relay_ = options_.impairmentRelay;
+  } else if (options_.impairment) {
+    ImpairmentRelay::Options relayOptions;
+    relayOptions.target = remote_.candidate;
+    relayOptions.listen = Endpoint(remote_.candidate.address().is_v4()
+                                       ? asio::ip::address(asio::ip::address_v4::loopback())
+                                       : asio::ip::address(asio::ip::address_v6::loopback()),
+                                   0);
+    relayOptions.path = *options_.impairment;
+    relayOptions.maxMappings = 1;
+    relayOptions.lineCapacity = options_.delayLineCapacity;
+    relayOptions.reservedDatagramBytes = kMaxDatagramSize;
+    ownedRelay_ = std::make_unique<ImpairmentRelay>(context_, relayOptions);
+    std::string error;
+    if (!ownedRelay_->Open(&error)) {
+      ownedRelay_.reset();
+      Fail("impairment relay: " + error);
+      return false;
+    }
+    relay_ = ownedRelay_.get();
+  } else {
+    return true;
+  }
+  peer_ = relay_->FrontEndpoint();
+  return true;
 }
 
 void ClientTransport::ScheduleCheck(std::chrono::milliseconds after) {
@@ -212,12 +278,23 @@ void ClientTransport::ReceiveBatch() {
     batch.headers[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
     batch.headers[i].msg_hdr.msg_iov = &batch.iov[i];
     batch.headers[i].msg_hdr.msg_iovlen = 1;
+    if (options_.kernelReceiveTimestamps) {
+      batch.headers[i].msg_hdr.msg_control = batch.control[i].data();
+      batch.headers[i].msg_hdr.msg_controllen = batch.control[i].size();
+    }
   }
   const int count = ::recvmmsg(socket_.native_handle(), batch.headers.data(),
                                static_cast<unsigned>(batch.headers.size()), MSG_DONTWAIT, nullptr);
   if (count <= 0) return;  // EAGAIN: another wake-up will come
-  // One arrival time per batch: the datagrams were all waiting when we woke.
+  // One arrival time per batch: the datagrams were all waiting when we woke;
+  // unless the kernel tells each one's.
   const auto now = Clock::now();
+  int64_t realNowNs = 0;
+  if (options_.kernelReceiveTimestamps) {
+    timespec realNow{};
+    ::clock_gettime(CLOCK_REALTIME, &realNow);
+    realNowNs = int64_t{realNow.tv_sec} * 1'000'000'000 + realNow.tv_nsec;
+  }
   std::weak_ptr<bool> alive = alive_;
   Endpoint from;
   for (int i = 0; i < count; ++i) {
@@ -228,8 +305,13 @@ void ClientTransport::ReceiveBatch() {
     if (sourceLength > from.capacity()) continue;
     std::memcpy(from.data(), header.msg_hdr.msg_name, sourceLength);
     from.resize(sourceLength);
+    auto arrival = now;
+    if (options_.kernelReceiveTimestamps) {
+      arrival = KernelArrival(batch.headers[static_cast<size_t>(i)].msg_hdr, now, realNowNs)
+                    .value_or(now);
+    }
     OnDatagram(std::span<uint8_t>(batch.data[static_cast<size_t>(i)].data(), header.msg_len), from,
-               now);
+               arrival);
     // A handler may have closed us (Close() from a state callback).
     if (alive.expired() || !socket_.is_open()) return;
   }
@@ -246,10 +328,11 @@ void ClientTransport::OnDatagram(std::span<uint8_t> datagram, const Endpoint& fr
 
 void ClientTransport::Demultiplex(std::span<uint8_t> datagram, const Endpoint& from,
                                   Clock::time_point now) {
-  if (state_ == State::kNew || from != remote_.candidate || datagram.empty()) {
+  if (state_ == State::kNew || from != peer_ || datagram.empty()) {
     ++counters_.datagramsFromUnknownSources;
     return;
   }
+  lastArrival_ = now;
   // RFC 7983 7: demultiplex by the first byte.
   const uint8_t first = datagram[0];
   if (first <= 3) {
@@ -374,11 +457,11 @@ bool ClientTransport::SendRawDatagram(std::span<const uint8_t> datagram) {
 
 bool ClientTransport::SendDatagram(std::span<const uint8_t> datagram) {
   if (sendDelay_) {
-    if (sendDelay_->Push(datagram, remote_.candidate, 0, Clock::now())) return true;
+    if (sendDelay_->Push(datagram, peer_, 0, Clock::now())) return true;
     ++counters_.delayLineDrops;
     return false;
   }
-  return SendDatagramNow(datagram, remote_.candidate);
+  return SendDatagramNow(datagram, peer_);
 }
 
 bool ClientTransport::SendDatagramNow(std::span<const uint8_t> datagram, const Endpoint& to) {
@@ -406,6 +489,12 @@ void ClientTransport::Close(bool notifyPeer) {
   // what is still on its way in is lost with it.
   if (sendDelay_) sendDelay_->ReleaseAll(Clock::now());
   if (receiveDelay_) receiveDelay_->Clear();
+  // Our relay passes them on at once too (the shared socket's batch is sent
+  // first, so the relay has them); a shared relay is not ours to close.
+  if (ownedRelay_) {
+    if (sharedLocal_) options_.sharedSocket->Flush();
+    ownedRelay_->Close();
+  }
   srtpInbound_.reset();
   srtpOutbound_.reset();
   checkTimer_.cancel();

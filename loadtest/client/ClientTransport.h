@@ -13,6 +13,7 @@
 #include <string>
 
 #include "loadtest/client/DelayLine.h"
+#include "loadtest/client/ImpairmentRelay.h"
 #include "loadtest/client/MultiAddressUdpSocket.h"
 #include "rtp/RtpPacket.h"
 #include "rtp/StunMessage.h"
@@ -40,6 +41,14 @@ namespace myriad::loadtest {
 // With Options::addedDelay every datagram it sends and every one it
 // receives waits that long in a DelayLine (one per direction) first: a
 // network path's latency without the kernel's netem.
+//
+// With Options::impairment (or Options::impairmentRelay) the transport
+// talks to the server through an ImpairmentRelay on loopback: a rate cap,
+// a bounded buffer, delay, jitter and loss per direction, changeable while
+// it runs (Relay()->SetPathOptions). Start() learns the server's candidate
+// from the answer; datagrams then go to, and are accepted only from, the
+// relay's front endpoint, and the server sees the relay's back socket as
+// this client's address. addedDelay, if also set, adds to the relay's.
 //
 // Runs on one io_context thread. Callbacks run on it and must not destroy
 // the transport.
@@ -74,6 +83,23 @@ class ClientTransport : public server::transport::DtlsTransport::Listener,
     // Datagrams each direction's delay line holds at once; more are
     // dropped (Counters::delayLineDrops), like a full router queue.
     size_t delayLineCapacity = 1024;
+    // A path with these impairments (LinkImpairment::Options per
+    // direction: uplink is client -> server) between the transport and the
+    // server: Start() builds an ImpairmentRelay towards the server's
+    // candidate (which must be loopback) and the transport owns it; its
+    // lines hold delayLineCapacity datagrams per direction.
+    std::optional<ImpairmentRelay::PathOptions> impairment;
+    // Or a relay someone else owns, shared by many clients (each gets its
+    // own mapping, so its own links): not owned, must be open, target the
+    // server's candidate, and outlive the transport. Wins over impairment.
+    ImpairmentRelay* impairmentRelay = nullptr;
+    // Asks the kernel for each datagram's receive time (SO_TIMESTAMPNS,
+    // mapped onto the steady clock) instead of taking the time the batch
+    // was read: the arrival times transport-wide feedback reports must not
+    // carry this thread's scheduling delays, or the server's delay-based
+    // estimator reads them as queueing. Own socket only; with sharedSocket
+    // the shared socket's batch time is used.
+    bool kernelReceiveTimestamps = false;
   };
 
   struct RemoteParameters {
@@ -130,19 +156,30 @@ class ClientTransport : public server::transport::DtlsTransport::Listener,
 
   // What Start was given (empty before).
   const RemoteParameters& Remote() const { return remote_; }
+  // Where datagrams go and come from: the server's candidate, or the
+  // impairment relay's front endpoint (empty before Start).
+  const Endpoint& PathEndpoint() const { return peer_; }
+  // The impairment relay the transport goes through (owned or given), or
+  // nullptr (none, or before Start). Change its options here at runtime.
+  ImpairmentRelay* Relay() { return relay_; }
+  const ImpairmentRelay* Relay() const { return relay_; }
   State GetState() const { return state_; }
   bool IsConnected() const { return state_ == State::kConnected; }
   const std::string& FailureReason() const { return failureReason_; }
   const Counters& GetCounters() const { return counters_; }
   // Round-trip time of the last answered connectivity or consent check.
   std::optional<std::chrono::microseconds> LastCheckRoundTrip() const { return lastRoundTrip_; }
+  // When the datagram being handled arrived (see kernelReceiveTimestamps;
+  // after the receive delay line with addedDelay): valid inside the RTP and
+  // RTCP handlers, the last datagram's afterwards.
+  Clock::time_point LastArrival() const { return lastArrival_; }
 
   // Protect a copy of a plain packet and send it; false unless connected or
   // if the packet is larger than kMaxPacketSize. No allocation.
   bool SendRtp(std::span<const uint8_t> packet);
   bool SendRtcp(std::span<const uint8_t> compound);
-  // Sends bytes as they are to the server candidate (tests of hostile input
-  // from a validated 5-tuple).
+  // Sends bytes as they are to the server candidate, through the relay if
+  // there is one (tests of hostile input from a validated 5-tuple).
   bool SendRawDatagram(std::span<const uint8_t> datagram);
 
   void SetRtpHandler(std::function<void(rtp::RtpPacket&)> handler) { onRtp_ = std::move(handler); }
@@ -178,13 +215,18 @@ class ClientTransport : public server::transport::DtlsTransport::Listener,
   void RescheduleDtlsTimer();
   void SetState(State state);
   void Fail(std::string reason);
-  // To the server candidate: into the send delay line, or SendDatagramNow.
+  // Puts the impairment relay, if the options ask for one, on the path to
+  // remote_.candidate; false (and failed) when it cannot be.
+  bool ConnectRelay();
+  // To peer_ (the server or the relay): into the send delay line, or
+  // SendDatagramNow.
   bool SendDatagram(std::span<const uint8_t> datagram);
   bool SendDatagramNow(std::span<const uint8_t> datagram, const Endpoint& to);
 
   std::shared_ptr<const server::transport::DtlsCertificate> certificate_;
   std::string localUfrag_;
   std::string localPassword_;
+  boost::asio::io_context& context_;
   Options options_;
   boost::asio::ip::udp::socket socket_;
   std::optional<Endpoint> sharedLocal_;  // our address on options_.sharedSocket
@@ -192,6 +234,8 @@ class ClientTransport : public server::transport::DtlsTransport::Listener,
   boost::asio::steady_timer dtlsTimer_;
   boost::asio::steady_timer connectTimer_;
   RemoteParameters remote_;
+  // remote_.candidate, or the relay's front endpoint.
+  Endpoint peer_;
   std::string username_;  // "serverUfrag:clientUfrag" (RFC 8445 7.2.2)
   uint64_t tieBreaker_ = 0;
   std::unique_ptr<server::transport::DtlsTransport> dtls_;
@@ -212,6 +256,7 @@ class ClientTransport : public server::transport::DtlsTransport::Listener,
   size_t nextTransaction_ = 0;
   Clock::time_point lastConsent_;
   std::optional<std::chrono::microseconds> lastRoundTrip_;
+  Clock::time_point lastArrival_;
 
   std::function<void(rtp::RtpPacket&)> onRtp_;
   std::function<void(std::span<uint8_t>)> onRtcp_;
@@ -225,6 +270,9 @@ class ClientTransport : public server::transport::DtlsTransport::Listener,
   // Only with Options::addedDelay.
   std::unique_ptr<DelayLine> sendDelay_;
   std::unique_ptr<DelayLine> receiveDelay_;
+  // Only with Options::impairment; relay_ is it or Options::impairmentRelay.
+  std::unique_ptr<ImpairmentRelay> ownedRelay_;
+  ImpairmentRelay* relay_ = nullptr;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

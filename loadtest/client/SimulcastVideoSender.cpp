@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <random>
 
 #include "loadtest/client/LoadtestPayload.h"
 
@@ -11,6 +13,11 @@ SimulcastVideoSender::SimulcastVideoSender(WebRtcClient& client,
                                            const WebRtcClient::MediaTrack& published,
                                            Options options)
     : client_(client), options_(std::move(options)), mid_(published.mid) {
+  if (options_.randomPayload) {
+    // Filler after the record: seeded, so runs repeat.
+    std::mt19937 random(options_.seed ^ 0x51CA57u);
+    for (auto& byte : sizedPayload_) byte = static_cast<uint8_t>(random());
+  }
   for (const auto& encoding : options_.encodings) {
     const bool announced =
         std::any_of(published.simulcast.begin(), published.simulcast.end(),
@@ -31,6 +38,19 @@ SimulcastVideoSender::SimulcastVideoSender(WebRtcClient& client,
     // RFC 7741 4.2: a random initial PictureID, like libwebrtc's.
     config.firstPictureId = static_cast<uint16_t>(config.firstTimestamp >> 17);
     config.firstTl0PicIdx = static_cast<uint8_t>(config.firstTimestamp >> 9);
+    if (encoding.bitrateBps != 0) {
+      // The payload is the VP8 prefix and the header we size (the source's
+      // own size range must not add to it), and a key frame must fit.
+      config.minPayloadSize = SyntheticMediaSource::kSendTimeSize;
+      config.maxPayloadSize = SyntheticMediaSource::kSendTimeSize;
+      const double fps = config.framesPerSecond != 0 ? config.framesPerSecond : 30;
+      const double keyFrameBytes =
+          std::max(1.0, options_.keyFrameScale) * encoding.bitrateBps / 8.0 / fps;
+      config.packetsPerFrame = std::max<uint32_t>(
+          std::max<uint32_t>(config.packetsPerFrame, 1),
+          static_cast<uint32_t>(
+              std::ceil(keyFrameBytes / static_cast<double>(SizedPayloadLimit()))));
+    }
     streams_.push_back(Stream{encoding, SyntheticMediaSource(config)});
   }
 }
@@ -62,6 +82,7 @@ void SimulcastVideoSender::ApplyTierPlan(const WebRtcClient::TierPlan& plan) {
     // An encoder that restarts has no reference picture: it sends a key frame.
     if (encoding->active && !stream.active) stream.source.RequestKeyFrame();
     stream.active = encoding->active;
+    stream.planMaxBitrateBps = encoding->maxBitrate;
     if (!encoding->active || encoding->scaleResolutionDownBy < 1 || options_.captureWidth == 0 ||
         options_.captureHeight == 0) {
       continue;
@@ -85,6 +106,10 @@ size_t SimulcastVideoSender::SendFrame(int64_t sendTimeUs) {
   for (size_t index = 0; index < streams_.size(); ++index) {
     Stream& stream = streams_[index];
     if (!stream.active) continue;
+    if (stream.encoding.bitrateBps != 0) {
+      sent += SendSizedFrame(index, sendTimeUs, buffer);
+      continue;
+    }
     LoadtestPayload record;
     record.stream = static_cast<uint8_t>(1 + index);
     record.publisherIndex = options_.publisherIndex;
@@ -94,11 +119,74 @@ size_t SimulcastVideoSender::SendFrame(int64_t sendTimeUs) {
       const auto packet =
           stream.source.NextPacket(buffer, client_.NextTransportSequence(), sendTimeUs, header);
       if (packet.empty()) break;
-      if (onSent_) onSent_(index, packet);
-      if (client_.SendRtp(packet)) ++sent;
+      if (Send(index, packet)) ++sent;
     }
   }
   return sent;
+}
+
+size_t SimulcastVideoSender::SendSizedFrame(size_t index, int64_t sendTimeUs,
+                                            std::span<uint8_t> buffer) {
+  Stream& stream = streams_[index];
+  LoadtestPayload record;
+  record.stream = static_cast<uint8_t>(1 + index);
+  record.publisherIndex = options_.publisherIndex;
+  record.sendTimeUs = sendTimeUs;
+  if (record.Serialize(sizedPayload_) != LoadtestPayload::kSize) return 0;  // a negative time
+  const auto& config = stream.source.GetConfig();
+  const uint32_t packets = config.packetsPerFrame;
+  const int64_t rateBps = BitrateBps(index);
+  const auto share = static_cast<int64_t>(
+      std::llround(static_cast<double>(rateBps) / 8.0 / config.framesPerSecond));
+  // Debts and savings are paid back gradually, as an encoder's rate control
+  // does after a key frame: the next frames shrink, none is starved.
+  const int64_t payback = stream.carryBytes / kCarryFrames;
+  int64_t allowance = share + payback;
+  const uint64_t keyFramesBefore = stream.source.KeyFramesStarted();
+  const auto limit = static_cast<int64_t>(SizedPayloadLimit());
+  int64_t frameBytes = 0;
+  size_t sent = 0;
+  for (uint32_t i = 0; i < packets; ++i) {
+    // The source decides with the frame's first packet whether it is a key
+    // frame; the rest of a key frame is larger.
+    if (i == 1 && stream.source.KeyFramesStarted() != keyFramesBefore) {
+      allowance = static_cast<int64_t>(std::llround(std::max(1.0, options_.keyFrameScale) *
+                                                    static_cast<double>(share))) +
+                  payback;
+    }
+    const int64_t target = (allowance - frameBytes) / static_cast<int64_t>(packets - i);
+    const auto headerSize = static_cast<size_t>(
+        std::clamp<int64_t>(target - static_cast<int64_t>(stream.overheadBytes),
+                            static_cast<int64_t>(LoadtestPayload::kSize), limit));
+    const auto packet =
+        stream.source.NextPacket(buffer, client_.NextTransportSequence(), sendTimeUs,
+                                 std::span<const uint8_t>(sizedPayload_).first(headerSize));
+    if (packet.empty()) break;
+    stream.overheadBytes = packet.size() - headerSize;
+    frameBytes += static_cast<int64_t>(packet.size());
+    if (Send(index, packet)) ++sent;
+  }
+  // Bounded: a second's worth of debt at most (a cap far below what a
+  // packet needs is not owed forever), a frame's worth of savings.
+  stream.carryBytes =
+      std::clamp<int64_t>(stream.carryBytes + share - frameBytes, -rateBps / 8, share);
+  return sent;
+}
+
+bool SimulcastVideoSender::Send(size_t index, std::span<const uint8_t> packet) {
+  if (onSent_) onSent_(index, packet);
+  return client_.SendRtp(packet);
+}
+
+size_t SimulcastVideoSender::SizedPayloadLimit() const {
+  return std::clamp(options_.maxPayloadSize, LoadtestPayload::kSize, kMaxSizedPayload);
+}
+
+uint32_t SimulcastVideoSender::BitrateBps(size_t index) const {
+  const Stream& stream = streams_[index];
+  const uint64_t configured = stream.encoding.bitrateBps;
+  if (configured == 0 || stream.planMaxBitrateBps == 0) return static_cast<uint32_t>(configured);
+  return static_cast<uint32_t>(std::min(configured, stream.planMaxBitrateBps));
 }
 
 std::optional<size_t> SimulcastVideoSender::IndexOfRid(const std::string& rid) const {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -27,6 +28,17 @@ namespace myriad::loadtest {
 // `stream` = 1 + the rid's index, so a receiver can tell which encoding a
 // forwarded packet came from (EncodingOf).
 //
+// An encoding with a bitrate is sized like an encoder's output under rate
+// control: each frame gets bitrate / framesPerSecond bytes of RTP packets
+// (headers included: what the server meters and forwards), spread evenly
+// over the frame's packets; a key frame gets keyFrameScale times that, and
+// what a frame used above or below its share is made up over the next
+// frames, so the rate holds over a second. The plan's maxBitrate for the
+// rid (RTCRtpEncodingParameters.maxBitrate) caps the rate, as a browser's
+// encoder obeys it. Without a bitrate, payload sizes are drawn from
+// [minPayloadSize, maxPayloadSize] and the plan's maxBitrate is not looked
+// at.
+//
 // Single-threaded, on the client's io_context; the client must outlive it.
 class SimulcastVideoSender {
  public:
@@ -34,6 +46,9 @@ class SimulcastVideoSender {
     std::string rid;
     uint16_t width = 0;
     uint16_t height = 0;
+    // Bits per second of RTP packets (see the class comment); 0: payload
+    // sizes from the options' range instead.
+    uint32_t bitrateBps = 0;
   };
 
   struct Options {
@@ -42,11 +57,15 @@ class SimulcastVideoSender {
     uint32_t seed = 1;
     uint32_t publisherIndex = 0;  // in the LoadtestPayload record
     uint32_t framesPerSecond = 30;
+    // With a bitrate, an encoding gets more packets per frame when its key
+    // frames would not fit otherwise (each payload at most maxPayloadSize).
     uint32_t packetsPerFrame = 2;
     // 0: key frames only at the start, on request and on resuming.
     uint32_t keyFrameIntervalFrames = 0;
     size_t minPayloadSize = 200;
     size_t maxPayloadSize = 1000;
+    // With a bitrate: a key frame's size over an interframe's share.
+    double keyFrameScale = 2.0;
     bool randomPayload = true;
     // Pause and resume rids as the newest tierPlan says.
     bool followTierPlan = true;
@@ -71,7 +90,8 @@ class SimulcastVideoSender {
   // frame. False when no encoding has the SSRC.
   bool OnKeyFrameRequest(uint32_t ssrc);
   // Pauses the rids `plan` marks inactive and resumes (with a key frame) the
-  // ones it marks active, resized with a capture size; rids it does not
+  // ones it marks active, resized with a capture size, their rate capped by
+  // the plan's maxBitrate (none when the plan gives none); rids it does not
   // list keep their state. A plan not newer than the last one applied is
   // ignored.
   void ApplyTierPlan(const WebRtcClient::TierPlan& plan);
@@ -91,6 +111,9 @@ class SimulcastVideoSender {
   const Encoding& EncodingAt(size_t index) const { return streams_[index].encoding; }
   uint32_t Ssrc(size_t index) const { return streams_[index].source.GetConfig().ssrc; }
   bool Active(size_t index) const { return streams_[index].active; }
+  // The rate an encoding is sized to now: its bitrateBps, capped by the
+  // plan's maxBitrate; 0 for an encoding without a bitrate.
+  uint32_t BitrateBps(size_t index) const;
   // The index of the encoding with this rid or SSRC, or nullopt.
   std::optional<size_t> IndexOfRid(const std::string& rid) const;
   std::optional<size_t> IndexOfSsrc(uint32_t ssrc) const;
@@ -104,12 +127,32 @@ class SimulcastVideoSender {
   static std::optional<size_t> EncodingOf(std::span<const uint8_t> payload);
 
  private:
+  // The largest payload a bitrate-sized packet gets: with the RTP header
+  // and the VP8 prefix it stays below a 1500-byte packet.
+  static constexpr size_t kMaxSizedPayload = 1200;
+  // A frame's excess or shortfall is made up over about this many frames.
+  static constexpr int64_t kCarryFrames = 10;
+
   struct Stream {
     Encoding encoding;
     SyntheticMediaSource source;
     bool active = true;
     uint64_t keyFrameRequests = 0;
+    // The newest applied plan's maxBitrate for the rid; 0 = none.
+    uint64_t planMaxBitrateBps = 0;
+    // With a bitrate: bytes earlier frames left unused (+) or overspent (-).
+    int64_t carryBytes = 0;
+    // RTP header and VP8 prefix of the stream's last packet: what a packet
+    // has besides the payload header we size.
+    size_t overheadBytes = 0;
   };
+
+  // One frame of stream `index`, its packets sized to the rate; returns the
+  // packets sent.
+  size_t SendSizedFrame(size_t index, int64_t sendTimeUs, std::span<uint8_t> buffer);
+  // Sends (and reports) one packet built by the stream's source.
+  bool Send(size_t index, std::span<const uint8_t> packet);
+  size_t SizedPayloadLimit() const;
 
   WebRtcClient& client_;
   Options options_;
@@ -117,6 +160,9 @@ class SimulcastVideoSender {
   std::vector<Stream> streams_;
   std::optional<uint64_t> appliedPlanVersion_;
   bool answeringKeyFrameRequests_ = false;
+  // The record, then filler (seeded noise with randomPayload): the payload
+  // header a bitrate-sized packet carries, as long as its size needs.
+  std::array<uint8_t, kMaxSizedPayload> sizedPayload_{};
   std::function<void(size_t, std::span<const uint8_t>)> onSent_;
 };
 

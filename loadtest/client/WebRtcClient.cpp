@@ -82,6 +82,7 @@ WebRtcClient::WebRtcClient(boost::asio::io_context& context, Options options)
       random_(options_.seed),
       certificate_(options_.certificate),
       signaling_(context),
+      feedbackTimer_(context),
       leaveTimer_(context) {
   if (!certificate_) certificate_ = server::transport::DtlsCertificate::Generate();
   if (certificate_) offeredFingerprint_ = certificate_->FingerprintSha256();
@@ -94,9 +95,18 @@ WebRtcClient::WebRtcClient(boost::asio::io_context& context, Options options)
   sessionId_ = ((uint64_t{random_()} << 32) | random_()) & 0x3FFFFFFFFFFFFFFFull;
   rtcpSsrc_ = RandomSsrc();
   transportSequence_ = static_cast<uint16_t>(random_());
+  if (options_.sendTransportFeedback) options_.transport.kernelReceiveTimestamps = true;
   // RFC 8839 5.4: ufrag 4-256, password 22-256 ice-chars; random, not seeded.
   transport_ = std::make_unique<ClientTransport>(context, certificate_, RandomToken(8, true),
                                                  RandomToken(24, true), options_.transport);
+  if (options_.sendTransportFeedback) {
+    transportFeedback_ = std::make_unique<TransportFeedbackReporter>(
+        rtcpSsrc_, [this](std::span<const uint8_t> rtcp) { return transport_->SendRtcp(rtcp); });
+    transport_->SetRtpHandler([this](rtp::RtpPacket& packet) {
+      RecordTransportSequence(packet);
+      if (onRtp_) onRtp_(packet);
+    });
+  }
   signaling_.SetMessageHandler([this](const Json& message) { OnServerMessage(message); });
   std::weak_ptr<bool> alive = alive_;
   signaling_.SetCloseHandler([this, alive] {
@@ -599,6 +609,14 @@ std::string WebRtcClient::ApplyAnswer(const Json& reply) {
       }
     }
   }
+  // With BUNDLE (RFC 8843) one extension has one id across the m-lines.
+  receiveTransportCcId_ = 0;
+  for (const auto& track : tracks_) {
+    if (!track.sending && track.active && track.extensions.transportCc != 0) {
+      receiveTransportCcId_ = track.extensions.transportCc;
+      break;
+    }
+  }
   if (transportSection && transport_->GetState() == ClientTransport::State::kNew) {
     ClientTransport::RemoteParameters remote;
     remote.iceUfrag = transportSection->iceUfrag;
@@ -746,7 +764,35 @@ size_t WebRtcClient::TierPlan::ActiveCount() const {
 }
 
 void WebRtcClient::SetRtpHandler(std::function<void(rtp::RtpPacket&)> handler) {
+  if (transportFeedback_) {
+    onRtp_ = std::move(handler);  // behind the recorder installed at construction
+    return;
+  }
   transport_->SetRtpHandler(std::move(handler));
+}
+
+void WebRtcClient::RecordTransportSequence(const rtp::RtpPacket& packet) {
+  if (receiveTransportCcId_ == 0) return;
+  // Probes (padding only, on an RTX SSRC) count as much as media: their
+  // arrival spacing is what the server's probe measures.
+  const auto sequence =
+      rtp::ReadTransportSequenceNumber(packet.GetExtension(receiveTransportCcId_));
+  if (!sequence) return;
+  transportFeedback_->OnPacket(packet.Ssrc(), *sequence, packet.Size(), transport_->LastArrival());
+  if (!feedbackTimerRunning_) ScheduleTransportFeedback();
+}
+
+void WebRtcClient::ScheduleTransportFeedback() {
+  feedbackTimerRunning_ = true;
+  std::weak_ptr<bool> alive = alive_;
+  feedbackTimer_.expires_after(transportFeedback_->Interval());
+  feedbackTimer_.async_wait([this, alive](const boost::system::error_code& ec) {
+    if (ec || alive.expired()) return;
+    feedbackTimerRunning_ = false;
+    if (!transport_->IsConnected()) return;  // the next packet restarts it
+    transportFeedback_->OnTimer(Clock::now());
+    ScheduleTransportFeedback();
+  });
 }
 
 void WebRtcClient::SetRtcpHandler(std::function<void(std::span<uint8_t>)> handler) {

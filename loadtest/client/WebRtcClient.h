@@ -18,6 +18,7 @@
 #include "loadtest/client/ClientTransport.h"
 #include "loadtest/client/SignalingClient.h"
 #include "loadtest/client/SyntheticMediaSource.h"
+#include "loadtest/client/TransportFeedbackReporter.h"
 #include "server/transport/DtlsCertificate.h"
 
 namespace myriad::loadtest {
@@ -75,6 +76,16 @@ class WebRtcClient {
     // the server announced its levels.
     int viewportVideoLevel = -1;
     int prefetchVideoLevel = 0;
+    // Reports what arrives in transport-wide congestion control feedback
+    // (TransportFeedbackReporter), as a browser does: every received RTP
+    // packet carrying the transport-wide sequence number (the extension id
+    // the answer accepted) is recorded with its arrival time, and feedback
+    // goes out over SRTCP at the pacer's interval, so the server estimates
+    // this client's downlink and allocates its tiers by it. Also turns on
+    // the transport's kernelReceiveTimestamps. Off by default: a thousand
+    // audio participants of a load test need no estimate and should not
+    // pay for one.
+    bool sendTransportFeedback = false;
   };
 
   struct PublishRequest {
@@ -286,6 +297,9 @@ class WebRtcClient {
   void SetKeyFrameRequestHandler(std::function<void(uint32_t mediaSsrc)> handler);
   // Our SSRC as the sender of RTCP feedback (NACK, PLI, receiver reports).
   uint32_t RtcpSsrc() const { return rtcpSsrc_; }
+  // The transport-wide feedback we send (Options::sendTransportFeedback),
+  // or nullptr when off.
+  const TransportFeedbackReporter* TransportFeedback() const { return transportFeedback_.get(); }
 
   // A synthetic source for a published track with its negotiated SSRC,
   // payload type and extension ids. For simulcast video, `rid` picks the
@@ -322,6 +336,10 @@ class WebRtcClient {
   int ViewportLevel(bool prefetch) const;
   void AddSubscription(const std::string& trackId, int videoLevel, Callback done);
   void InstallRtcpHandler();
+  // Options::sendTransportFeedback: records a received packet, and keeps
+  // the feedback timer running while packets come.
+  void RecordTransportSequence(const rtp::RtpPacket& packet);
+  void ScheduleTransportFeedback();
   void FetchNextRosterPage(Callback done);
   void Enqueue(Negotiation negotiation);
   void NegotiateNext();
@@ -364,6 +382,14 @@ class WebRtcClient {
   std::map<std::string, TierPlan> tierPlans_;
   uint64_t tierPlansReceived_ = 0;
   std::function<void(std::span<uint8_t>)> onRtcp_;
+  // The caller's RTP handler when the feedback recorder sits in front of it.
+  std::function<void(rtp::RtpPacket&)> onRtp_;
+  std::unique_ptr<TransportFeedbackReporter> transportFeedback_;
+  // The transport-wide-cc extension id of what we receive (from the last
+  // answer; one id for the whole BUNDLE group), 0 = not negotiated.
+  uint8_t receiveTransportCcId_ = 0;
+  boost::asio::steady_timer feedbackTimer_;
+  bool feedbackTimerRunning_ = false;
   std::function<void(uint32_t)> onKeyFrameRequest_;
   std::vector<Json> events_;
   std::function<void(const Json&)> onEvent_;

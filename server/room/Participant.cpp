@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -10,11 +11,15 @@
 #include "rtp/GenericNack.h"
 #include "rtp/Pli.h"
 #include "rtp/ReceiverReport.h"
+#include "rtp/Remb.h"
 #include "rtp/RtcpCompound.h"
 #include "rtp/RtcpHeader.h"
 #include "rtp/RtpHeaderExtensions.h"
 #include "rtp/RtxPacket.h"
 #include "rtp/SenderReport.h"
+#include "rtp/Tmmbr.h"
+#include "rtp/TmmbrEntry.h"
+#include "rtp/TransportCcFeedback.h"
 #include "server/Logging.h"
 #include "server/Metrics.h"
 #include "server/Worker.h"
@@ -45,12 +50,19 @@ uint64_t ToNtp(std::chrono::system_clock::time_point t) {
 
 constexpr auto kReportInterval = std::chrono::milliseconds(1000);
 
+uint32_t NextParticipantNumber() {
+  // Workers create participants concurrently; 0 is never handed out.
+  static std::atomic<uint32_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 }  // namespace
 
 Participant::Participant(std::string id, std::string name,
                          std::shared_ptr<signaling::SignalingPeer> peer, Room& room, Worker& worker,
                          Clock::time_point now)
     : id_(std::move(id)),
+      number_(NextParticipantNumber()),
       name_(std::move(name)),
       peer_(std::move(peer)),
       room_(room),
@@ -67,6 +79,8 @@ Participant::Participant(std::string id, std::string name,
 }
 
 Participant::~Participant() {
+  // The downlink controller points at subscriptions (a probe's carrier).
+  downlink_.reset();
   // Subscriptions first: they point into other participants' publications.
   subscriptions_.clear();
   publications_.clear();
@@ -94,6 +108,11 @@ Subscription& Participant::AddSubscription(std::unique_ptr<Subscription> subscri
   subscriptionsBySsrc_[added.Ssrc()] = &added;
   if (added.RtxSsrc() != 0) subscriptionsBySsrc_[added.RtxSsrc()] = &added;
   if (added.IsSimulcast()) ++simulcastSubscriptions_;
+  if (!downlink_ && added.TierCount() > 0 && added.Describe().transportCcId != 0) {
+    downlink_ = std::make_unique<DownlinkController>(*this, worker_.Context(),
+                                                     DownlinkController::Options{});
+    downlink_->OnRtt(rttMs_);
+  }
   if (added.IsAudioSlot()) {
     const auto index = static_cast<size_t>(added.Slot());
     if (slots_.size() <= index) slots_.resize(index + 1, nullptr);
@@ -120,6 +139,7 @@ void Participant::RemoveSubscription(const std::string& mid) {
   std::erase_if(subscriptionsBySsrc_,
                 [&](const auto& entry) { return entry.second == it->second.get(); });
   if (it->second->IsSimulcast()) --simulcastSubscriptions_;
+  if (downlink_) downlink_->OnSubscriptionRemoved(*it->second);
   if (it->second->IsAudioSlot()) {
     slots_[static_cast<size_t>(it->second->Slot())] = nullptr;
     --slotCount_;
@@ -256,6 +276,79 @@ void Participant::SendTransportFeedback() {
   if (length > 0) SendRtcp(length);
 }
 
+void Participant::UpdateUplinkCaps() {
+  // Per video track: the caps its subscribers' allocators voted for.
+  bool plainChanged = false;
+  bool anySimulcast = false;
+  uint64_t plainTotal = 0;
+  std::array<uint32_t, 8> plainSsrcs{};
+  size_t plainCount = 0;
+  uint64_t audioAllowance = 0;
+  for (auto& [mid, publication] : publications_) {
+    if (!publication->IsVideo()) {
+      audioAllowance += DownlinkController::kAudioSubscriptionBps;
+      continue;
+    }
+    const bool changed = publication->UpdateCaps();
+    if (publication->IsSimulcast()) {
+      anySimulcast = true;
+      if (!changed) continue;
+      // Browsers: the encodings' maxBitrate in a re-sent plan.
+      SendTierPlan(*publication);
+      publication->Caps()->MarkPublished();
+      Metrics::Instance().uplink_cap_updates().Increment();
+      continue;
+    }
+    const uint32_t cap = publication->TierCap(0);
+    plainTotal += cap;
+    if (plainCount < plainSsrcs.size() && publication->MediaSsrc() != 0) {
+      plainSsrcs[plainCount++] = publication->MediaSsrc();
+    }
+    if (!changed) continue;
+    plainChanged = true;
+    publication->Caps()->MarkPublished();
+    const auto& feedback = publication->Describe().codec.rtcpFeedback;
+    if (publication->MediaSsrc() != 0 &&
+        std::find(feedback.begin(), feedback.end(), "ccm tmmbr") != feedback.end()) {
+      SendTmmbr(publication->MediaSsrc(), cap);
+    }
+  }
+  // A single-stream publisher hears the total through REMB (it bounds the
+  // sender's whole estimate, so audio is included). Not for a simulcast
+  // publisher: its encoder would spread the bound over its encodings from
+  // the bottom and drop the top one, where a per-encoding cap keeps it.
+  if (plainChanged && !anySimulcast && plainCount > 0) {
+    rtp::Remb::Fields fields;
+    fields.senderSsrc = rtcpSsrc_;
+    fields.bitrateBps = plainTotal + audioAllowance;
+    fields.ssrcs = std::span<const uint32_t>(plainSsrcs.data(), plainCount);
+    const size_t length = rtp::Remb::Serialize(fields, rtcpBuffer_);
+    if (length > 0 && SendRtcp(length)) Metrics::Instance().rembs_sent().Increment();
+  }
+}
+
+void Participant::SendTmmbr(uint32_t mediaSsrc, uint32_t bitrateBps) {
+  // RFC 5104 4.2.1: one entry for the stream; the overhead we do not know.
+  const rtp::TmmbrEntry entry = rtp::TmmbrEntry::FromBitrate(mediaSsrc, bitrateBps);
+  rtp::Tmmbr::Fields fields;
+  fields.senderSsrc = rtcpSsrc_;
+  fields.entries = std::span<const rtp::TmmbrEntry>(&entry, 1);
+  const size_t length = rtp::Tmmbr::Serialize(fields, rtcpBuffer_);
+  if (length > 0 && SendRtcp(length)) Metrics::Instance().tmmbrs_sent().Increment();
+}
+
+void Participant::SendLtrMessage(rtp::Rpsi::LtrKind kind, uint32_t mediaSsrc, uint8_t payloadType,
+                                 uint16_t frameId) {
+  rtp::Rpsi::LtrMessage message;
+  message.senderSsrc = rtcpSsrc_;
+  message.mediaSsrc = mediaSsrc;
+  message.payloadType = payloadType;
+  message.kind = kind;
+  message.frameId = frameId;
+  const size_t length = rtp::Rpsi::SerializeLtr(message, rtcpBuffer_);
+  if (length > 0) SendRtcp(length);
+}
+
 void Participant::SendPli(uint32_t mediaSsrc) {
   const size_t length = rtp::Pli::Serialize({rtcpSsrc_, mediaSsrc}, rtcpBuffer_);
   if (length > 0 && SendRtcp(length)) Metrics::Instance().plis_sent().Increment();
@@ -311,6 +404,7 @@ void Participant::SendReports(Clock::time_point now) {
     const size_t length = rtp::ReceiverReport::Serialize(fields, rtcpBuffer_);
     if (length > 0) SendRtcp(length);
   }
+  for (auto& [mid, publication] : publications_) publication->RepeatLtrAcknowledgements();
   // Sender reports for what it receives from us (RFC 3550 6.4.1), so its
   // browser can synchronise audio and video and compute round-trip times.
   for (auto& [mid, subscription] : subscriptions_) {
@@ -333,12 +427,26 @@ void Participant::OnRtcpPacket(std::span<uint8_t> compound, Clock::time_point no
     Metrics::Instance().CountDrop(DropReason::kMalformedRtcp);
     return;
   }
+  // RFC 3550 6.4.1: the arrival time, as the middle 32 bits of NTP, for
+  // the round trip of the report blocks about what we send.
+  const auto arrivalNtp = static_cast<uint32_t>(ToNtp(std::chrono::system_clock::now()) >> 16);
   for (const rtp::RtcpHeader header : *parsed) {
     const std::span<uint8_t> packet = header.Packet();
     switch (header.PacketType()) {
+      case rtp::RtcpHeader::kReceiverReport: {
+        const auto report = rtp::ReceiverReport::Parse(packet);
+        if (!report) break;
+        for (size_t i = 0; i < report->ReportBlockCount(); ++i) {
+          OnReportBlock(report->ReportBlockAt(i), arrivalNtp);
+        }
+        break;
+      }
       case rtp::RtcpHeader::kSenderReport: {
         const auto report = rtp::SenderReport::Parse(packet);
         if (!report) break;
+        for (size_t i = 0; i < report->ReportBlockCount(); ++i) {
+          OnReportBlock(report->ReportBlockAt(i), arrivalNtp);
+        }
         const auto it = publicationsBySsrc_.find(report->SenderSsrc());
         if (it != publicationsBySsrc_.end() && !it->second.rtx) {
           it->second.publication->OnSenderReport(report->SenderSsrc(), report->NtpTimestamp(),
@@ -347,6 +455,16 @@ void Participant::OnRtcpPacket(std::span<uint8_t> compound, Clock::time_point no
         break;
       }
       case rtp::RtcpHeader::kTransportFeedback: {
+        if (header.CountOrFormat() == rtp::RtcpHeader::kFmtTransportCc) {
+          // About what we sent this participant: its downlink estimate.
+          const auto feedback = rtp::TransportCcFeedback::Parse(packet);
+          if (!feedback) {
+            Metrics::Instance().CountDrop(DropReason::kMalformedRtcp);
+          } else if (downlink_) {
+            downlink_->OnTransportFeedback(*feedback, now);
+          }
+          break;
+        }
         if (header.CountOrFormat() != rtp::RtcpHeader::kFmtGenericNack) break;
         const auto nack = rtp::GenericNack::Parse(packet);
         if (!nack) break;
@@ -355,7 +473,7 @@ void Participant::OnRtcpPacket(std::span<uint8_t> compound, Clock::time_point no
         Metrics::Instance().nacks_received().Increment();
         Subscription* subscription = it->second;
         nack->ForEachLostSequenceNumber(
-            [&](uint16_t sequence) { subscription->Retransmit(sequence); });
+            [&](uint16_t sequence) { subscription->Retransmit(sequence, now); });
         break;
       }
       case rtp::RtcpHeader::kPayloadFeedback: {
@@ -365,6 +483,13 @@ void Participant::OnRtcpPacket(std::span<uint8_t> compound, Clock::time_point no
           Metrics::Instance().plis_received().Increment();
           const auto it = subscriptionsBySsrc_.find(pli->MediaSsrc());
           if (it != subscriptionsBySsrc_.end()) it->second->RequestKeyFrame(now);
+        } else if (header.CountOrFormat() == rtp::RtcpHeader::kFmtRpsi) {
+          // A subscriber decoded a long-term reference frame (docs/protocol.md).
+          const auto message = rtp::Rpsi::ParseLtr(packet);
+          if (!message || message->kind != rtp::Rpsi::LtrKind::kAcknowledged) break;
+          const auto it = subscriptionsBySsrc_.find(message->mediaSsrc);
+          if (it == subscriptionsBySsrc_.end() || !it->second->Source()) break;
+          it->second->Source()->OnLtrAcknowledged(*it->second, message->frameId);
         } else if (header.CountOrFormat() == rtp::RtcpHeader::kFmtFir) {
           const auto fir = rtp::Fir::Parse(packet);
           if (!fir) break;
@@ -385,6 +510,17 @@ void Participant::OnRtcpPacket(std::span<uint8_t> compound, Clock::time_point no
   }
 }
 
+void Participant::OnReportBlock(const rtp::ReportBlock& block, uint32_t arrivalNtp) {
+  // Only blocks about streams we send this participant: those carry our
+  // sender reports' LSR.
+  if (!subscriptionsBySsrc_.contains(block.SourceSsrc())) return;
+  if (roundTrip_.OnReportBlock(block.LastSenderReport(), block.DelaySinceLastSenderReport(),
+                               arrivalNtp)) {
+    rttMs_ = roundTrip_.SmoothedMsOr(rttMs_);
+    if (downlink_) downlink_->OnRtt(rttMs_);
+  }
+}
+
 void Participant::OnTick(Clock::time_point now) {
   transport_->OnTick(now);
   if (!transport_->IsConnected()) return;
@@ -398,14 +534,24 @@ void Participant::OnTick(Clock::time_point now) {
   }
   for (auto& [mid, publication] : publications_) {
     if (!publication->IsSimulcast()) continue;
-    if (const auto plan = publication->UpdatePlan(nowMs)) SendTierPlan(*publication, *plan);
+    if (publication->UpdatePlan(nowMs).has_value()) {
+      // The new plan carries the caps as they are for its tiers.
+      publication->UpdateCaps();
+      SendTierPlan(*publication);
+      publication->Caps()->MarkPublished();
+    }
+  }
+  if (now - lastCapsUpdate_ >= DownlinkController::Options{}.allocationInterval) {
+    lastCapsUpdate_ = now;
+    UpdateUplinkCaps();
   }
   if (simulcastSubscriptions_ > 0) {
     for (auto& [mid, subscription] : subscriptions_) subscription->OnTick(now);
   }
+  if (downlink_) downlink_->OnTick(now);
 }
 
-void Participant::SendTierPlan(const Publication& publication, const simulcast::TierPlan& plan) {
+void Participant::SendTierPlan(Publication& publication) {
   const auto& ladder = publication.Planner()->Ladder();
   int source = publication.SourceHeight();
   if (source <= 0) source = ladder.Level(ladder.LevelCount() - 1).height;
@@ -427,15 +573,21 @@ void Participant::SendTierPlan(const Publication& publication, const simulcast::
     const bool top = static_cast<int>(i) == topRid;
     const double scale =
         std::max(1.0, std::round(1000.0 * source / std::max(1, level.height)) / 1000.0);
+    // Capped by what the tier's best-connected subscriber can take
+    // (Publication::TierCap; its ladder rate while nobody voted).
+    const uint32_t ladderRate = top ? level.maxBitrateBps : level.targetBitrateBps;
+    const uint32_t maxBitrate = std::min(ladderRate, publication.TierCap(static_cast<int>(i)));
     encodings.push_back({{"rid", rids[i]},
                          {"active", true},
                          {"scaleResolutionDownBy", scale},
-                         {"maxBitrate", top ? level.maxBitrateBps : level.targetBitrateBps},
+                         {"maxBitrate", maxBitrate},
                          {"maxFramerate", level.maxFramerate}});
   }
+  // Every message gets a new version, also a re-send for new caps: the
+  // client applies only a version newer than the last.
   peer_->Send(nlohmann::json{{"type", "tierPlan"},
                              {"mid", publication.Mid()},
-                             {"version", plan.version},
+                             {"version", publication.NextTierPlanMessageVersion()},
                              {"encodings", std::move(encodings)}});
 }
 

@@ -9,8 +9,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "congestion/RoundTripTimeEstimator.h"
 #include "congestion/TransportFeedbackPacer.h"
+#include "rtp/ReportBlock.h"
+#include "rtp/Rpsi.h"
 #include "rtp/TransportCcFeedbackBuilder.h"
+#include "server/room/DownlinkController.h"
 #include "server/transport/WebRtcTransport.h"
 #include "signaling/SignalingPeer.h"
 #include "simulcast/TierPlan.h"
@@ -40,6 +44,11 @@ class Participant : public transport::WebRtcTransport::Listener {
   Participant& operator=(const Participant&) = delete;
 
   const std::string& Id() const { return id_; }
+  // A process-wide number for this participant (never reused while the
+  // process runs): its identity in per-publication tables such as
+  // congestion::TierBitrateCaps.
+  uint32_t Number() const { return number_; }
+  Room& GetRoom() { return room_; }
   const std::string& Name() const { return name_; }
   signaling::SignalingPeer& Peer() { return *peer_; }
   transport::WebRtcTransport& Transport() { return *transport_; }
@@ -79,9 +88,23 @@ class Participant : public transport::WebRtcTransport::Listener {
   static constexpr size_t TrailerRoom() { return transport::WebRtcTransport::kSrtpTrailerRoom; }
   bool SendRtp(std::span<uint8_t> buffer, size_t length);
   uint16_t NextTransportSequence() { return transportSequence_++; }
+  // A packet with transport-wide sequence number `transportSequence` left
+  // for this participant (bandwidth estimation; `probeClusterId` -1 unless
+  // it was probe padding).
+  void OnPacketSent(uint16_t transportSequence, size_t rtpBytes, int probeClusterId,
+                    Clock::time_point now) {
+    if (downlink_) downlink_->OnPacketSent(transportSequence, rtpBytes, probeClusterId, now);
+  }
+  DownlinkController* Downlink() { return downlink_.get(); }
+  // Round trip to this participant (its reports on our streams; 100 ms
+  // until the first).
+  int64_t RttMs() const { return rttMs_; }
 
   // Feedback to this participant as a publisher.
   void SendPli(uint32_t mediaSsrc);
+  // Long-term reference feedback (RFC 4585 6.3.3 RPSI, Myriad's layout).
+  void SendLtrMessage(rtp::Rpsi::LtrKind kind, uint32_t mediaSsrc, uint8_t payloadType,
+                      uint16_t frameId);
 
   void OnTick(Clock::time_point now);
 
@@ -101,15 +124,23 @@ class Participant : public transport::WebRtcTransport::Listener {
   std::optional<SsrcRoute> RoutePublication(rtp::RtpPacket& packet);
   // Tells this participant, as a publisher, what to encode on a simulcast
   // track (docs/protocol.md `tierPlan`).
-  void SendTierPlan(const Publication& publication, const simulcast::TierPlan& plan);
+  void SendTierPlan(Publication& publication);
   void RecordTransportSequence(const rtp::RtpPacket& packet, const Publication& publication,
                                uint32_t mediaSsrc, Clock::time_point now);
+  // A report block about one of our streams to this participant: an RTT
+  // sample (`arrivalNtp`: middle 32 bits of the NTP arrival time).
+  void OnReportBlock(const rtp::ReportBlock& block, uint32_t arrivalNtp);
   void SendTransportFeedback();
+  // Uplink/downlink linkage: re-sends tier plans (browsers: maxBitrate per
+  // encoding), REMB and TMMBR (native clients) when a track's caps moved.
+  void UpdateUplinkCaps();
+  void SendTmmbr(uint32_t mediaSsrc, uint32_t bitrateBps);
   void SendNacks(Clock::time_point now);
   void SendReports(Clock::time_point now);
   bool SendRtcp(size_t length);
 
   std::string id_;
+  uint32_t number_;
   std::string name_;
   std::shared_ptr<signaling::SignalingPeer> peer_;
   Room& room_;
@@ -129,7 +160,13 @@ class Participant : public transport::WebRtcTransport::Listener {
   std::optional<rtp::TransportCcFeedbackBuilder> feedback_;
   congestion::TransportFeedbackPacer feedbackPacer_;
   Clock::time_point lastReports_;
+  Clock::time_point lastCapsUpdate_;
   uint64_t nextAnswerVersion_ = 1;
+  // Round trip to this participant from its reports on what we send it;
+  // until the first one, 100 ms.
+  congestion::RoundTripTimeEstimator roundTrip_;
+  // Created with the first video subscription (DownlinkController).
+  std::unique_ptr<DownlinkController> downlink_;
   int64_t rttMs_ = 100;
   std::array<uint8_t, 1600> rtxBuffer_{};
   std::array<uint8_t, 1500> rtcpBuffer_{};

@@ -4,8 +4,10 @@
 #include <cstdlib>
 
 #include "rtp/BigEndian.h"
+#include "rtp/DependencyDescriptorHeader.h"
 #include "rtp/H264PayloadInfo.h"
 #include "rtp/H264SequenceParameterSet.h"
+#include "rtp/Rpsi.h"
 #include "rtp/RtpHeaderExtensions.h"
 #include "rtp/Vp8KeyFrameHeader.h"
 #include "rtp/Vp8PayloadDescriptor.h"
@@ -90,6 +92,17 @@ Publication::Publication(Participant& owner, Description description,
         "", packets, packetSize, clockRate, description_.mediaSsrc, description_.rtxSsrc));
   }
   if (planner_) ridLevels_.assign(streams_.size(), -1);
+  if (isVideo_) {
+    caps_ = std::make_unique<congestion::TierBitrateCaps>(static_cast<int>(streams_.size()));
+    capLimits_.resize(streams_.size());
+    const auto& feedback = description_.codec.rtcpFeedback;
+    dependencyDescriptorId_ = ExtensionId(rtp::kDependencyDescriptorExtensionUri);
+    ltr_ = dependencyDescriptorId_ != 0 &&
+           std::find(feedback.begin(), feedback.end(), "nack rpsi") != feedback.end();
+    if (ltr_) {
+      for (auto& stream : streams_) stream->EnableLtr();
+    }
+  }
 }
 
 Publication::~Publication() {
@@ -123,6 +136,10 @@ void Publication::AddSubscriber(Subscription& subscription) {
     return;
   }
   subscribers_.push_back(&subscription);
+  if (caps_) subscription.SetCapVoter(caps_->Join(subscription.Subscriber().Number()));
+  // A plain track's subscriber receives its one stream from the start; a
+  // simulcast subscriber joins a stream's tracker when it switches to it.
+  if (ltr_ && !planner_) SetLtrStream(subscription, 0);
   if (planner_) SetDemand(subscription, subscription.VideoLevel(), SteadyNowMs());
 }
 
@@ -133,7 +150,48 @@ void Publication::RemoveSubscriber(Subscription& subscription) {
   if (it == subscribers_.end()) return;
   *it = subscribers_.back();
   subscribers_.pop_back();
+  if (ltr_) SetLtrStream(subscription, -1);
+  if (caps_) {
+    if (const auto voter = subscription.CapVoter()) caps_->Leave(*voter);
+    subscription.SetCapVoter(std::nullopt);
+  }
   if (planner_) planner_->SetDemand(IdOf(subscription), std::nullopt, SteadyNowMs());
+}
+
+uint32_t Publication::TierMaxBitrate(int tier) const {
+  if (!planner_) return tier == 0 && isVideo_ ? kSingleStreamMaxBitrateBps : 0;
+  if (tier < 0 || static_cast<size_t>(tier) >= ridLevels_.size() || ridLevels_[tier] < 0) return 0;
+  // The top tier sent may use its level's full bitrate, lower ones their
+  // target (simulcast::SimulcastLadder::LevelSpec), as in the tier plan.
+  int top = -1;
+  for (size_t i = 0; i < ridLevels_.size(); ++i) {
+    if (ridLevels_[i] >= 0) top = static_cast<int>(i);
+  }
+  const auto& level = planner_->Ladder().Level(ridLevels_[tier]);
+  return tier == top ? level.maxBitrateBps : level.targetBitrateBps;
+}
+
+uint32_t Publication::TierMinBitrate(int tier) const {
+  if (!planner_) return tier == 0 && isVideo_ ? kSingleStreamMinBitrateBps : 0;
+  return TierMaxBitrate(tier) / kMinBitrateDivisor;
+}
+
+bool Publication::UpdateCaps() {
+  if (!caps_) return false;
+  for (size_t tier = 0; tier < capLimits_.size(); ++tier) {
+    capLimits_[tier] = {TierMinBitrate(static_cast<int>(tier)),
+                        TierMaxBitrate(static_cast<int>(tier))};
+  }
+  const auto caps = caps_->Caps(capLimits_);
+  currentCaps_.assign(caps.begin(), caps.end());
+  return caps_->Changed();
+}
+
+uint32_t Publication::TierCap(int tier) const {
+  if (tier < 0 || static_cast<size_t>(tier) >= currentCaps_.size()) {
+    return TierMaxBitrate(tier);
+  }
+  return currentCaps_[tier];
 }
 
 void Publication::SetDemand(Subscription& subscription, std::optional<int> level, int64_t nowMs) {
@@ -256,6 +314,7 @@ void Publication::OnRtpPacket(size_t streamIndex, const rtp::RtpPacket& packet,
       seq, packet.Timestamp(),
       std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count());
   Metrics::Instance().CountIn(IsVideo() ? PacketKind::kVideo : PacketKind::kAudio, packet.Size());
+  stream.Bitrate().OnPacket(packet.Size(), nowMs);
   if (description_.nackEnabled) {
     if (stream.Nacks().OnPacket(seq, nowMs).keyFrameNeeded) RequestKeyFrame(streamIndex, now);
   }
@@ -267,11 +326,19 @@ void Publication::OnRtpPacket(size_t streamIndex, const rtp::RtpPacket& packet,
       audioLevelListener_->OnAudioLevel(audioSourceId_, level->level, nowMs);
     }
   }
+  bool keyFrameStart = false;
+  if (planner_ || ltr_) keyFrameStart = InspectVideo(streamIndex, packet);
+  if (ltr_ && keyFrameStart && dependencyDescriptorId_ != 0) {
+    // A key frame drops every reference the publisher held.
+    if (const auto descriptor =
+            rtp::DependencyDescriptorHeader::Parse(packet.GetExtension(dependencyDescriptorId_))) {
+      stream.Ltr()->OnKeyFrame(descriptor->FrameNumber());
+    }
+  }
   if (planner_) {
     // Every packet of every tier reaches every subscriber's layer selector:
     // it forwards one tier and watches the others for key frames and
     // silence.
-    const bool keyFrameStart = InspectVideo(streamIndex, packet);
     for (Subscription* subscription : subscribers_) {
       subscription->ForwardSimulcast(packet, streamIndex, keyFrameStart, now);
     }
@@ -286,12 +353,14 @@ uint32_t Publication::TimestampOf(std::span<const uint8_t> storedPacket) {
   return storedPacket.size() < 8 ? 0 : rtp::ReadBigEndian32(storedPacket.data() + 4);
 }
 
-std::span<const uint8_t> Publication::StoredPacket(size_t stream, uint16_t sequenceNumber) const {
+congestion::RtpRetransmissionBuffer::Entry Publication::StoredPacket(
+    size_t stream, uint16_t sequenceNumber) const {
   if (stream >= streams_.size()) return {};
-  return streams_[stream]->Buffer().Get(sequenceNumber).packet;
+  return streams_[stream]->Buffer().Get(sequenceNumber);
 }
 
-void Publication::RequestKeyFrame(size_t streamIndex, Clock::time_point now) {
+void Publication::RequestKeyFrame(size_t streamIndex, Clock::time_point now,
+                                  const Subscription* requester) {
   if (!IsVideo() || streamIndex >= streams_.size()) return;
   PublishedStream& stream = *streams_[streamIndex];
   if (stream.RequestKeyFrame(now, kKeyFrameRequestInterval) ==
@@ -299,7 +368,65 @@ void Publication::RequestKeyFrame(size_t streamIndex, Clock::time_point now) {
     if (stream.MediaSsrc() != 0) Metrics::Instance().keyframe_requests_throttled().Increment();
     return;
   }
+  if (requester && stream.Ltr() && stream.MediaSsrc() != 0) {
+    // A frame predicted from a reference every viewer has repairs the one
+    // that lost at the cost of a normal frame; a key frame costs every
+    // viewer several times that (docs/protocol.md "Long-term references").
+    if (const auto frame = stream.Ltr()->RecoveryFrameFor(requester->Subscriber().Number())) {
+      owner_.SendLtrMessage(rtp::Rpsi::LtrKind::kRecoverFrom, stream.MediaSsrc(),
+                            description_.codec.payloadType, *frame);
+      Metrics::Instance().LtrFeedback(LtrFeedback::kRecoverySent).Increment();
+      return;
+    }
+    Metrics::Instance().LtrFeedback(LtrFeedback::kPliFallback).Increment();
+  }
   owner_.SendPli(stream.MediaSsrc());
+}
+
+void Publication::SetLtrStream(Subscription& subscription, int stream) {
+  if (!ltr_) return;
+  const int previous = subscription.LtrStream();
+  if (previous == stream) return;
+  const uint32_t id = subscription.Subscriber().Number();
+  if (previous >= 0 && static_cast<size_t>(previous) < streams_.size()) {
+    PublishedStream& old = *streams_[static_cast<size_t>(previous)];
+    // A leaver that was behind no longer holds the others back.
+    if (const auto aggregate = old.Ltr()->RemoveSubscriber(id)) {
+      owner_.SendLtrMessage(rtp::Rpsi::LtrKind::kAcknowledged, old.MediaSsrc(),
+                            description_.codec.payloadType, *aggregate);
+      Metrics::Instance().LtrFeedback(LtrFeedback::kAcknowledgementSent).Increment();
+    }
+  }
+  if (stream >= 0 && static_cast<size_t>(stream) < streams_.size()) {
+    streams_[static_cast<size_t>(stream)]->Ltr()->AddSubscriber(id);
+    subscription.SetLtrStream(stream);
+  } else {
+    subscription.SetLtrStream(-1);
+  }
+}
+
+void Publication::OnLtrAcknowledged(const Subscription& subscription, uint16_t frameId) {
+  const int index = subscription.LtrStream();
+  if (!ltr_ || index < 0 || static_cast<size_t>(index) >= streams_.size()) return;
+  PublishedStream& stream = *streams_[static_cast<size_t>(index)];
+  Metrics::Instance().LtrFeedback(LtrFeedback::kAcknowledgementReceived).Increment();
+  if (const auto aggregate =
+          stream.Ltr()->OnAcknowledged(subscription.Subscriber().Number(), frameId)) {
+    if (stream.MediaSsrc() == 0) return;
+    owner_.SendLtrMessage(rtp::Rpsi::LtrKind::kAcknowledged, stream.MediaSsrc(),
+                          description_.codec.payloadType, *aggregate);
+    Metrics::Instance().LtrFeedback(LtrFeedback::kAcknowledgementSent).Increment();
+  }
+}
+
+void Publication::RepeatLtrAcknowledgements() {
+  if (!ltr_) return;
+  for (auto& stream : streams_) {
+    const auto aggregate = stream->Ltr()->LastAggregateAcknowledgement();
+    if (!aggregate || stream->MediaSsrc() == 0) continue;
+    owner_.SendLtrMessage(rtp::Rpsi::LtrKind::kAcknowledged, stream->MediaSsrc(),
+                          description_.codec.payloadType, *aggregate);
+  }
 }
 
 void Publication::OnSenderReport(uint32_t ssrc, uint64_t ntpTimestamp, uint32_t rtpTimestamp,

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "congestion/RtpRetransmissionBuffer.h"
+#include "congestion/TierBitrateCaps.h"
 #include "rtp/RtpPacket.h"
 #include "server/room/PublishedStream.h"
 #include "signaling/SessionDescription.h"
@@ -120,15 +122,22 @@ class Publication {
   // came over RTX).
   void OnRtpPacket(size_t stream, const rtp::RtpPacket& packet, Clock::time_point now);
 
-  // A stored packet of `stream` for a subscriber's NACK; empty when gone.
-  std::span<const uint8_t> StoredPacket(size_t stream, uint16_t sequenceNumber) const;
+  // A stored packet of `stream` for a subscriber's NACK (empty when gone)
+  // and when it arrived (steady clock, milliseconds).
+  congestion::RtpRetransmissionBuffer::Entry StoredPacket(size_t stream,
+                                                          uint16_t sequenceNumber) const;
   // The RTP timestamp of a packet StoredPacket returned (non-empty).
   static uint32_t TimestampOf(std::span<const uint8_t> storedPacket);
 
   // A subscriber needs a key frame of `stream`. Requests are coalesced per
   // stream: at most one PLI per kKeyFrameRequestInterval reaches the
   // publisher, whatever the number of subscribers asking.
-  void RequestKeyFrame(size_t stream, Clock::time_point now);
+  // With long-term references negotiated and `requester` given (a
+  // subscriber's PLI/FIR), the publisher is asked to encode from a
+  // reference every subscriber of the stream has instead (RPSI "recover
+  // from"), when there is one; otherwise a PLI, coalesced as above.
+  void RequestKeyFrame(size_t stream, Clock::time_point now,
+                       const Subscription* requester = nullptr);
   static constexpr auto kKeyFrameRequestInterval = std::chrono::milliseconds(300);
 
   // Sender report from the publisher for one of its SSRCs: maps RTP time to
@@ -156,6 +165,47 @@ class Publication {
   // The capture height the plan scales from: the declared one, or the
   // largest picture seen.
   int SourceHeight() const;
+
+  // Long-term references (docs/protocol.md): negotiated by the publisher
+  // ("nack rpsi" and the Dependency Descriptor, whose frame_number is the
+  // frame id). A subscriber counts for the stream it receives.
+  bool UsesLtr() const { return ltr_; }
+  // Moves `subscription` to the tracker of `stream` (-1: none).
+  void SetLtrStream(Subscription& subscription, int stream);
+  // A subscriber fully decoded long-term reference `frameId` of the stream
+  // it receives.
+  void OnLtrAcknowledged(const Subscription& subscription, uint16_t frameId);
+  // The newest aggregate acknowledgement per stream, repeated with the
+  // periodic reports (RTCP may be lost).
+  void RepeatLtrAcknowledgements();
+
+  // Uplink/downlink linkage (docs/protocol.md "Bandwidth"): each video
+  // subscriber's DownlinkController votes the share of its estimate it may
+  // spend on the tier it receives; a tier's cap is the highest vote, so the
+  // publisher sends no more than its best-connected viewer of that tier can
+  // take. Null for audio.
+  congestion::TierBitrateCaps* Caps() { return caps_.get(); }
+  // A tier's (stream's) ladder rate: the most it is asked to send without
+  // caps (the top tier planned: its level's maximum; lower tiers: their
+  // target; a plain video track: kSingleStreamMaxBitrateBps); 0 when paused.
+  uint32_t TierMaxBitrate(int tier) const;
+  // The least a cap may leave a tier: a quarter of its rate (libwebrtc's
+  // own minimum for 720p is 0.24 of its maximum; below it the picture is
+  // worse than the tier under it). A plain track has no tier under it: its
+  // only alternative is a paused picture, so its floor is low.
+  uint32_t TierMinBitrate(int tier) const;
+  static constexpr uint32_t kMinBitrateDivisor = 4;
+  static constexpr uint32_t kSingleStreamMaxBitrateBps = 2'500'000;
+  static constexpr uint32_t kSingleStreamMinBitrateBps = 100'000;
+  // Recomputes the caps from the votes (once per allocation round): true
+  // when they moved enough to be sent to the publisher again; the sender
+  // calls Caps()->MarkPublished().
+  bool UpdateCaps();
+  // The cap of a tier as last computed (its max before any vote).
+  uint32_t TierCap(int tier) const;
+  // The `version` of the next tierPlan message: grows with every message,
+  // plan changes and cap re-sends alike.
+  uint64_t NextTierPlanMessageVersion() { return ++tierPlanMessages_; }
 
  private:
   static int64_t ToMs(Clock::time_point t) {
@@ -194,6 +244,12 @@ class Publication {
   uint8_t midId_ = 0;
   uint8_t repairedRidId_ = 0;
   uint8_t ridId_ = 0;
+  std::unique_ptr<congestion::TierBitrateCaps> caps_;
+  bool ltr_ = false;
+  uint64_t tierPlanMessages_ = 0;
+  uint8_t dependencyDescriptorId_ = 0;
+  std::vector<congestion::TierBitrateCaps::TierLimits> capLimits_;
+  std::vector<uint32_t> currentCaps_;
 };
 
 }  // namespace myriad::server::room

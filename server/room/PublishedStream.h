@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "congestion/BitrateMeter.h"
+#include "congestion/LtrTracker.h"
 #include "congestion/NackGenerator.h"
 #include "congestion/ReceiveStatistics.h"
 #include "congestion/RtpRetransmissionBuffer.h"
@@ -45,6 +47,16 @@ class PublishedStream {
   congestion::ReceiveStatistics& Statistics() { return statistics_; }
   const congestion::ReceiveStatistics& Statistics() const { return statistics_; }
 
+  // What the publisher sends on this stream (media packets, RTP bytes).
+  congestion::BitrateMeter& Bitrate() { return bitrate_; }
+  const congestion::BitrateMeter& Bitrate() const { return bitrate_; }
+
+  // Long-term reference acknowledgements of this stream's subscribers
+  // (docs/protocol.md "Long-term references"); null unless the publisher
+  // negotiated them.
+  congestion::LtrTracker* Ltr() { return ltr_.get(); }
+  void EnableLtr() { ltr_ = std::make_unique<congestion::LtrTracker>(); }
+
   void SetSenderReport(const SenderReportInfo& report) { lastSenderReport_ = report; }
   const std::optional<SenderReportInfo>& LastSenderReport() const { return lastSenderReport_; }
 
@@ -72,6 +84,8 @@ class PublishedStream {
   std::unique_ptr<congestion::RtpRetransmissionBuffer> buffer_;
   congestion::NackGenerator nacks_;
   congestion::ReceiveStatistics statistics_;
+  congestion::BitrateMeter bitrate_;
+  std::unique_ptr<congestion::LtrTracker> ltr_;
   std::optional<SenderReportInfo> lastSenderReport_;
   std::optional<Clock::time_point> lastKeyFrameRequest_;
   bool keyFrameRequestPending_ = false;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -66,6 +67,13 @@ class Room : public Publication::AudioLevelListener {
 
   const config::RoomLimits& Limits() const { return limits_; }
   size_t PublisherCount() const;
+  // Whether an audio source (Participant::OwnAudioSourceId) is one of the
+  // room's current speakers: their video gets bandwidth before grid tiles.
+  bool IsSpeaking(uint32_t audioSourceId) const {
+    if (audioSourceId == 0) return false;
+    const auto speakers = speakers_.Speakers();
+    return std::find(speakers.begin(), speakers.end(), audioSourceId) != speakers.end();
+  }
 
  private:
   // Publication::AudioLevelListener (packet path)

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "rtp/RtpHeaderExtensions.h"
+#include "rtp/RtpPacketBuilder.h"
 #include "rtp/RtxPacket.h"
 #include "rtp/Vp8PayloadDescriptor.h"
 #include "server/Metrics.h"
@@ -18,6 +19,7 @@ Subscription::Subscription(Participant& subscriber, Publication* publication,
       publication_(publication),
       description_(std::move(description)),
       rewriter_(seed),
+      retransmissionGate_(publication_ != nullptr && publication_->IsVideo()),
       rtxSequence_(static_cast<uint16_t>(seed >> 32)) {
   if (publication_ && publication_->IsSimulcast() && !IsAudioSlot()) {
     // The layer selector starts the stream at the first key frame of the
@@ -98,8 +100,62 @@ void Subscription::SetVideoLevel(int level, int64_t nowMs) {
 
 void Subscription::SetTierPlan(uint32_t availableTiers, int wantedTier) {
   if (!simulcast_) return;
+  planWantedTier_ = wantedTier;
   simulcast_->selector.SetAvailableTiers(availableTiers);
-  simulcast_->selector.SetWantedTier(wantedTier);
+  simulcast_->selector.SetWantedTier(pausedForBandwidth_ ? simulcast::LayerSelector::kNoTier
+                                                         : wantedTier);
+}
+
+int Subscription::TierCount() const {
+  if (!publication_ || !publication_->IsVideo() || IsAudioSlot()) return 0;
+  return simulcast_ ? static_cast<int>(publication_->StreamCount()) : 1;
+}
+
+int Subscription::WantedTier() const {
+  if (TierCount() == 0) return simulcast::LayerSelector::kNoTier;
+  return simulcast_ ? planWantedTier_ : 0;
+}
+
+int Subscription::TargetTier() const {
+  if (TierCount() == 0 || pausedForBandwidth_) return simulcast::LayerSelector::kNoTier;
+  return simulcast_ ? simulcast_->selector.TargetTier() : 0;
+}
+
+void Subscription::SetBandwidthLimit(int maxTier, bool paused, Clock::time_point now) {
+  const bool resumed = pausedForBandwidth_ && !paused;
+  pausedForBandwidth_ = paused;
+  if (simulcast_) {
+    simulcast_->selector.SetMaxTier(std::max(maxTier, 0));
+    // Paused: the selector stops forwarding at once; resumed: it asks for
+    // a key frame of the target and starts there (LayerSelector).
+    simulcast_->selector.SetWantedTier(paused ? simulcast::LayerSelector::kNoTier
+                                              : planWantedTier_);
+  } else if (resumed) {
+    RequestKeyFrame(now);
+  }
+}
+
+bool Subscription::SendPadding(uint8_t paddingBytes, int probeClusterId, Clock::time_point now) {
+  if (description_.rtxSsrc == 0 || description_.rtxPayloadType == 0 ||
+      description_.transportCcId == 0 || paddingBytes == 0) {
+    return false;
+  }
+  std::span<uint8_t> buffer = subscriber_.SendBuffer();
+  const uint16_t transportSequence = subscriber_.NextTransportSequence();
+  std::array<uint8_t, 2> sequenceValue{};
+  rtp::WriteTransportSequenceNumber(sequenceValue, transportSequence);
+  rtp::RtpPacketBuilder builder(buffer.first(buffer.size() - subscriber_.TrailerRoom()));
+  builder.SetPayloadType(description_.rtxPayloadType)
+      .SetSsrc(description_.rtxSsrc)
+      .SetSequenceNumber(rtxSequence_++)
+      .SetTimestamp(lastTimestamp_)
+      .AddExtension(description_.transportCcId, sequenceValue)
+      .SetPaddingSize(paddingBytes);
+  const auto packet = builder.Build();
+  if (packet.empty() || !subscriber_.SendRtp(buffer, packet.size())) return false;
+  subscriber_.OnPacketSent(transportSequence, packet.size(), probeClusterId, now);
+  Metrics::Instance().CountOut(PacketKind::kPadding, packet.size());
+  return true;
 }
 
 bool Subscription::StepDown() { return simulcast_ && simulcast_->selector.StepDown(); }
@@ -158,6 +214,8 @@ void Subscription::ForwardSimulcast(const rtp::RtpPacket& packet, size_t stream,
           .Increment();
     }
     CountForwardedTier(tier);
+    // Its long-term reference acknowledgements now count for this stream.
+    if (publication_->UsesLtr()) publication_->SetLtrStream(*this, tier);
   }
   // A forwarded packet is of the stream the current segment carries.
   ForwardRtp(packet, now);
@@ -166,7 +224,8 @@ void Subscription::ForwardSimulcast(const rtp::RtpPacket& packet, size_t stream,
 void Subscription::ForwardRtp(const rtp::RtpPacket& packet, Clock::time_point now) {
   const auto header = rewriter_.Rewrite(packet.SequenceNumber(), packet.Timestamp());
   if (!header) return;  // older than where this subscription started
-  if (Send(packet.Data(), false, *header, sourceId_)) {
+  if (pausedForBandwidth_) return;
+  if (Send(packet.Data(), false, *header, sourceId_, now)) {
     sentAny_ = true;
     lastForwardedAt_ = now;
     timestampOffset_ = header->timestamp - packet.Timestamp();
@@ -176,7 +235,8 @@ void Subscription::ForwardRtp(const rtp::RtpPacket& packet, Clock::time_point no
 }
 
 bool Subscription::Send(std::span<const uint8_t> source, bool retransmission,
-                        const rtp::RtpStreamRewriter::Header& header, uint32_t sourceId) {
+                        const rtp::RtpStreamRewriter::Header& header, uint32_t sourceId,
+                        Clock::time_point now) {
   std::span<uint8_t> buffer = subscriber_.SendBuffer();
   if (source.size() + subscriber_.TrailerRoom() > buffer.size()) return false;
   std::memcpy(buffer.data(), source.data(), source.size());
@@ -192,9 +252,11 @@ bool Subscription::Send(std::span<const uint8_t> source, bool retransmission,
     auto descriptor = rtp::Vp8PayloadDescriptor::Parse(out->Payload());
     if (descriptor && !simulcast_->pictureIds.Rewrite(*descriptor, sourceId)) return false;
   }
+  std::optional<uint16_t> transportSequence;
   if (description_.transportCcId != 0) {
+    transportSequence = subscriber_.NextTransportSequence();
     rtp::WriteTransportSequenceNumber(out->GetExtension(description_.transportCcId),
-                                      subscriber_.NextTransportSequence());
+                                      *transportSequence);
   }
   std::span<uint8_t> wire = buffer;
   size_t length = out->Size();
@@ -209,12 +271,14 @@ bool Subscription::Send(std::span<const uint8_t> source, bool retransmission,
     length = rtx->Size();
   }
   if (!subscriber_.SendRtp(wire, length)) return false;
+  lastTimestamp_ = header.timestamp;
+  if (transportSequence) subscriber_.OnPacketSent(*transportSequence, length, -1, now);
   Metrics::Instance().CountOut(
       publication_ && publication_->IsVideo() ? PacketKind::kVideo : PacketKind::kAudio, length);
   return true;
 }
 
-void Subscription::Retransmit(uint16_t ourSequenceNumber) {
+void Subscription::Retransmit(uint16_t ourSequenceNumber, Clock::time_point now) {
   if (!publication_) return;
   const auto incoming = rewriter_.ToIncoming(ourSequenceNumber);
   // A packet of an earlier speaker of an audio slot is not in the current
@@ -222,18 +286,31 @@ void Subscription::Retransmit(uint16_t ourSequenceNumber) {
   const bool known = incoming && (simulcast_ || incoming->sourceId == sourceId_);
   const auto stored = known ? publication_->StoredPacket(StreamOfSource(incoming->sourceId),
                                                          incoming->sequenceNumber)
-                            : std::span<const uint8_t>();
-  if (stored.size() < 12) {
+                            : congestion::RtpRetransmissionBuffer::Entry{};
+  if (stored.packet.size() < 12) {
     Metrics::Instance().retransmissions_missed().Increment();
     return;
   }
+  const int64_t nowMs =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  switch (
+      retransmissionGate_.Check(ourSequenceNumber, stored.storedAtMs, nowMs, subscriber_.RttMs())) {
+    case congestion::RetransmissionGate::Decision::kSend:
+      break;
+    case congestion::RetransmissionGate::Decision::kTooOld:
+      Metrics::Instance().retransmissions_too_old().Increment();
+      return;
+    case congestion::RetransmissionGate::Decision::kResentWithinRtt:
+      Metrics::Instance().retransmissions_resent_within_rtt().Increment();
+      return;
+  }
   const auto header = rewriter_.MapRetransmission(incoming->sourceId, incoming->sequenceNumber,
-                                                  Publication::TimestampOf(stored));
+                                                  Publication::TimestampOf(stored.packet));
   if (!header) {
     Metrics::Instance().retransmissions_missed().Increment();
     return;
   }
-  if (Send(stored, true, *header, incoming->sourceId)) {
+  if (Send(stored.packet, true, *header, incoming->sourceId, now)) {
     Metrics::Instance().retransmissions().Increment();
   }
 }
@@ -241,7 +318,7 @@ void Subscription::Retransmit(uint16_t ourSequenceNumber) {
 void Subscription::RequestKeyFrame(Clock::time_point now) {
   if (!publication_) return;
   if (!simulcast_) {
-    publication_->RequestKeyFrame(0, now);
+    publication_->RequestKeyFrame(0, now, this);
     return;
   }
   // The stream being forwarded, or the one the selector waits for.
@@ -251,7 +328,7 @@ void Subscription::RequestKeyFrame(Clock::time_point now) {
   } else if (simulcast_->selector.TargetTier() != simulcast::LayerSelector::kNoTier) {
     stream = publication_->StreamOfTier(simulcast_->selector.TargetTier());
   }
-  if (stream >= 0) publication_->RequestKeyFrame(static_cast<size_t>(stream), now);
+  if (stream >= 0) publication_->RequestKeyFrame(static_cast<size_t>(stream), now, this);
 }
 
 std::optional<Subscription::SenderReportFields> Subscription::MakeSenderReport(

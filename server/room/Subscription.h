@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "congestion/RetransmissionGate.h"
+#include "congestion/TierBitrateCaps.h"
 #include "rtp/RtpPacket.h"
 #include "rtp/RtpStreamRewriter.h"
 #include "signaling/SessionDescription.h"
@@ -78,6 +80,7 @@ class Subscription {
   // the receiver's jitter buffer sees one continuous stream.
   void SwitchSource(Publication* next, Clock::time_point now);
   Participant& Subscriber() { return subscriber_; }
+  const Participant& Subscriber() const { return subscriber_; }
 
   // Rewrites a copy of the publisher's packet for this subscriber and sends
   // it: SSRC, sequence number, payload type, extension ids, transport-wide
@@ -104,13 +107,38 @@ class Subscription {
   bool StepUp();
   // The tier being forwarded, or -1 (also for a plain subscription).
   int CurrentTier() const;
+
+  // Bandwidth allocation (server/room/DownlinkController). A video
+  // subscription has tiers 0..TierCount()-1 (one for a plain track): the
+  // tier the layout wants (-1: none), the tier it receives or is switching
+  // to (-1: nothing, or paused), and the limit the subscriber's downlink
+  // sets: the highest tier allowed, or paused (nothing forwarded until
+  // resumed; a resumed video track starts at a key frame).
+  int TierCount() const;
+  int WantedTier() const;
+  int TargetTier() const;
+  void SetBandwidthLimit(int maxTier, bool paused, Clock::time_point now);
+  bool IsPausedForBandwidth() const { return pausedForBandwidth_; }
+  // The publication stream whose long-term reference tracker counts this
+  // subscriber (Publication::SetLtrStream), -1: none.
+  int LtrStream() const { return ltrStream_; }
+  void SetLtrStream(int stream) { ltrStream_ = stream; }
+  // This subscriber's vote handle in the publication's TierBitrateCaps.
+  void SetCapVoter(std::optional<congestion::TierBitrateCaps::Voter> voter) { capVoter_ = voter; }
+  std::optional<congestion::TierBitrateCaps::Voter> CapVoter() const { return capVoter_; }
+  // Sends one padding-only packet (RFC 3550 5.1 P bit) on the RTX stream of
+  // this video subscription, for bandwidth probing: the receiver counts it
+  // in its transport-wide feedback and throws it away. False without RTX or
+  // transport-wide-cc. `probeClusterId` goes to the send history.
+  bool SendPadding(uint8_t paddingBytes, int probeClusterId, Clock::time_point now);
   bool IsSimulcast() const { return simulcast_ != nullptr; }
   // Periodic work: key frame requests while a tier switch is pending.
   void OnTick(Clock::time_point now);
 
   // Answers a NACK for one of *our* sequence numbers from the publication's
-  // buffer, over RTX when negotiated (RFC 4588).
-  void Retransmit(uint16_t ourSequenceNumber);
+  // buffer, over RTX when negotiated (RFC 4588), unless it would arrive too
+  // late or was resent less than a round trip ago (RetransmissionGate).
+  void Retransmit(uint16_t ourSequenceNumber, Clock::time_point now);
   void RequestKeyFrame(Clock::time_point now);
   void OnPublicationGone();
 
@@ -136,7 +164,7 @@ class Subscription {
   // Sends a rewritten copy; `sourceId` is the rewriter source the packet
   // belongs to (for the VP8 picture id rewrite).
   bool Send(std::span<const uint8_t> packet, bool retransmission,
-            const rtp::RtpStreamRewriter::Header& header, uint32_t sourceId);
+            const rtp::RtpStreamRewriter::Header& header, uint32_t sourceId, Clock::time_point now);
   // The publication stream a rewriter source id carried.
   size_t StreamOfSource(uint32_t sourceId) const { return simulcast_ ? sourceId & kStreamMask : 0; }
   void CountForwardedTier(int tier);
@@ -151,12 +179,18 @@ class Subscription {
   Publication* publication_;
   Description description_;
   rtp::RtpStreamRewriter rewriter_;
+  congestion::RetransmissionGate retransmissionGate_;
   uint16_t rtxSequence_ = 0;
   bool sentAny_ = false;
   uint32_t timestampOffset_ = 0;  // ours = publisher's + offset, for sender reports
   uint32_t packetsSent_ = 0;
   uint32_t octetsSent_ = 0;
   std::unique_ptr<SimulcastState> simulcast_;
+  bool pausedForBandwidth_ = false;
+  int ltrStream_ = -1;
+  int planWantedTier_ = simulcast::LayerSelector::kNoTier;  // from the tier plan
+  uint32_t lastTimestamp_ = 0;                              // ours, for padding packets
+  std::optional<congestion::TierBitrateCaps::Voter> capVoter_;
 };
 
 }  // namespace myriad::server::room

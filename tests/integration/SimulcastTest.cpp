@@ -21,6 +21,7 @@
 #include "loadtest/client/SimulcastVideoSender.h"
 #include "loadtest/client/WebRtcClient.h"
 #include "tests/integration/Await.h"
+#include "tests/integration/FramePump.h"
 #include "tests/integration/InProcessServer.h"
 #include "tests/integration/ReceivedVideoLog.h"
 #include "tests/integration/SentPacketLog.h"
@@ -55,27 +56,6 @@ int LevelOf(const WebRtcClient& client, int height) {
   REQUIRE(it != levels.end());
   return static_cast<int>(it - levels.begin());
 }
-
-// Sends one frame of every active encoding every 33 ms (30 fps).
-class FramePump {
- public:
-  FramePump(boost::asio::io_context& context, WebRtcClient& client, SimulcastVideoSender& sender)
-      : timer_(context), client_(client), sender_(sender) {}
-  void Start() { Tick(); }
-
- private:
-  void Tick() {
-    if (client_.IsConnected()) sender_.SendFrame(SentPacketLog::NowUs());
-    timer_.expires_after(33ms);
-    timer_.async_wait([this](const boost::system::error_code& ec) {
-      if (!ec) Tick();
-    });
-  }
-
-  boost::asio::steady_timer timer_;
-  WebRtcClient& client_;
-  SimulcastVideoSender& sender_;
-};
 
 // One subscriber of the camera's video.
 struct Viewer {

@@ -246,3 +246,123 @@ TEST_CASE("SimulcastVideoSender resizes rids by the plan's scaleResolutionDownBy
 }
 
 }  // namespace myriad::integration
+
+namespace myriad::integration {
+
+TEST_CASE("SimulcastVideoSender sizes frames to each encoding's bitrate, capped by the plan",
+          "[client]") {
+  // No server: a track as an answer would leave it; nothing goes on the wire.
+  boost::asio::io_context context;
+  WebRtcClient client(context, WebRtcClient::Options{});
+  WebRtcClient::MediaTrack track;
+  track.mid = "1";
+  track.kind = "video";
+  track.sending = true;
+  track.payloadType = 96;
+  track.clockRate = 90000;
+  track.extensions.mid = 4;
+  track.extensions.rtpStreamId = 10;
+  track.extensions.transportCc = 3;
+  track.simulcast = {{"q", 11}, {"h", 22}, {"f", 33}};
+  SimulcastVideoSender::Options options;
+  options.encodings = {{"q", 320, 180, 150'000}, {"h", 640, 360, 500'000}, {"f", 1280, 720, 0}};
+  options.framesPerSecond = 30;
+  options.packetsPerFrame = 2;
+  options.maxPayloadSize = 1000;
+  SimulcastVideoSender sender(client, track, options);
+  REQUIRE(sender.EncodingCount() == 3);
+  // Key frames (twice an interframe) fit in packets of at most 1000 bytes
+  // of payload: h's 2083-byte frames need 5 of them.
+  CHECK(sender.Source(0).GetConfig().packetsPerFrame == 2);
+  CHECK(sender.Source(1).GetConfig().packetsPerFrame == 5);
+  CHECK(sender.Source(2).GetConfig().packetsPerFrame == 2);
+
+  struct Frame {
+    std::vector<size_t> bytes = std::vector<size_t>(3, 0);
+    std::vector<bool> key = std::vector<bool>(3, false);
+  };
+  std::vector<Frame> frames;
+  sender.SetSentHandler([&](size_t encoding, std::span<const uint8_t> bytes) {
+    REQUIRE(!frames.empty());
+    REQUIRE(bytes.size() <= 1500);
+    frames.back().bytes[encoding] += bytes.size();
+    if (Describe(encoding, bytes, track).keyFrame) frames.back().key[encoding] = true;
+    // The record survives the sizing: a receiver still tells the encodings apart.
+    std::vector<uint8_t> copy(bytes.begin(), bytes.end());
+    const auto packet = rtp::RtpPacket::Parse(copy);
+    REQUIRE(packet.has_value());
+    CHECK(SimulcastVideoSender::EncodingOf(packet->Payload()) == encoding);
+  });
+  int64_t nowUs = 1'000'000;
+  // Sends `seconds` of frames; the bits per second each encoding sent.
+  const auto sendFor = [&](int seconds) {
+    const size_t first = frames.size();
+    for (int i = 0; i < seconds * 30; ++i) {
+      frames.emplace_back();
+      sender.SendFrame(nowUs);
+      nowUs += 33'333;
+    }
+    std::vector<double> rates(3, 0);
+    for (size_t i = first; i < frames.size(); ++i) {
+      for (size_t encoding = 0; encoding < 3; ++encoding) {
+        rates[encoding] += static_cast<double>(frames[i].bytes[encoding]) * 8 / seconds;
+      }
+    }
+    return rates;
+  };
+
+  // Table: a plan (or none), the rates then in force and sent. f has no
+  // bitrate: payload sizes from the options, whatever the plan says.
+  struct Phase {
+    const char* name;
+    std::optional<std::vector<uint64_t>> planMaxBitrates;
+    std::vector<uint32_t> expected;
+  };
+  const std::vector<Phase> phases = {
+      {"configured", std::nullopt, {150'000, 500'000, 0}},
+      {"capped", std::vector<uint64_t>{100'000, 800'000, 300'000}, {100'000, 500'000, 0}},
+      {"capped lower", std::vector<uint64_t>{150'000, 250'000, 300'000}, {150'000, 250'000, 0}},
+      {"no caps", std::vector<uint64_t>{0, 0, 0}, {150'000, 500'000, 0}},
+  };
+  uint64_t version = 0;
+  for (const Phase& phase : phases) {
+    INFO(phase.name);
+    if (phase.planMaxBitrates) {
+      WebRtcClient::TierPlan plan;
+      plan.mid = "1";
+      plan.version = ++version;
+      const std::vector<std::string> rids = {"q", "h", "f"};
+      for (size_t i = 0; i < 3; ++i) {
+        plan.encodings.push_back({.rid = rids[i],
+                                  .active = true,
+                                  .scaleResolutionDownBy = 0,
+                                  .maxBitrate = (*phase.planMaxBitrates)[i]});
+      }
+      sender.ApplyTierPlan(plan);
+    }
+    for (size_t i = 0; i < 3; ++i) CHECK(sender.BitrateBps(i) == phase.expected[i]);
+    // The first second after a change settles what the frames before owed.
+    sendFor(1);
+    const auto rates = sendFor(2);
+    for (size_t i = 0; i < 2; ++i) {
+      INFO("encoding " << i << " sent " << rates[i] << " bit/s");
+      CHECK(rates[i] == Approx(phase.expected[i]).epsilon(0.10));
+    }
+    // Payload sizes drawn from [200, 1000] bytes, 2 per frame at 30 fps.
+    CHECK(rates[2] > 2 * 30 * 8 * 200);
+    CHECK(rates[2] < 2 * 30 * 8 * 1100);
+  }
+
+  // A key frame is larger than the interframes around it, and the frames
+  // after it pay for it: the rate over the next second stays.
+  sender.OnKeyFrameRequest(sender.Ssrc(1));
+  const size_t keyFrame = frames.size();
+  const auto rates = sendFor(1);
+  REQUIRE(frames[keyFrame].key[1]);
+  CHECK(!frames[keyFrame + 1].key[1]);
+  CHECK(frames[keyFrame].bytes[1] > frames[keyFrame - 1].bytes[1] * 3 / 2);
+  CHECK(frames[keyFrame + 1].bytes[1] < frames[keyFrame - 1].bytes[1]);
+  CHECK(rates[1] == Approx(500'000).epsilon(0.10));
+}
+
+}  // namespace myriad::integration

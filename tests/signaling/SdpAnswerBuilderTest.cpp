@@ -411,8 +411,9 @@ TEST_CASE("answer filters feedback and extensions", "[sdp][answer]") {
   auto offer = ParseOk(SmallOffer());
   auto answer = BuildOk(offer);
   auto parsed = CheckCommonAnswerShape(offer, answer);
-  // Only nack and nack pli survive; goog-lntf and ccm tmmbr are not acted on.
-  CHECK(answer.media[1].codec.rtcpFeedback == std::vector<std::string>{"nack", "nack pli"});
+  // goog-lntf is not acted on; ccm tmmbr is (bitrate caps for native publishers).
+  CHECK(answer.media[1].codec.rtcpFeedback ==
+        std::vector<std::string>{"nack", "nack pli", "ccm tmmbr"});
   CHECK(answer.media[1].nack);
   CHECK(answer.media[1].pli);
   CHECK_FALSE(answer.media[1].fir);
@@ -423,6 +424,33 @@ TEST_CASE("answer filters feedback and extensions", "[sdp][answer]") {
   CHECK(parsed.media[1].direction == "inactive");
   CHECK_FALSE(parsed.media[0].rtcpRsize);
   CHECK(answer.sdp.find("a=rtcp-rsize") == std::string::npos);
+}
+
+TEST_CASE("answer accepts the Dependency Descriptor only with RPSI", "[sdp][answer]") {
+  const std::string dd =
+      "a=extmap:9 "
+      "https://aomediacodec.github.io/av1-rtp-spec/"
+      "#dependency-descriptor-rtp-header-extension\r\n";
+  const std::string withDescriptor =
+      Replace(SmallOffer(), "a=rtcp-fb:96 nack\r\n", "a=rtcp-fb:96 nack\r\n" + dd);
+  REQUIRE(withDescriptor != SmallOffer());
+  {
+    auto offer = ParseOk(withDescriptor);
+    auto parsed = CheckCommonAnswerShape(offer, BuildOk(offer));
+    // A browser-like offer: no RPSI, so the descriptor is declined.
+    const auto ids = ExtensionIds(parsed.media[1]);
+    CHECK(std::find(ids.begin(), ids.end(), 9) == ids.end());
+  }
+  {
+    auto offer = ParseOk(Replace(withDescriptor, "a=rtcp-fb:96 nack\r\n",
+                                 "a=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack rpsi\r\n"));
+    auto answer = BuildOk(offer);
+    auto parsed = CheckCommonAnswerShape(offer, answer);
+    const auto& feedback = answer.media[1].codec.rtcpFeedback;
+    CHECK(std::find(feedback.begin(), feedback.end(), "nack rpsi") != feedback.end());
+    const auto ids = ExtensionIds(parsed.media[1]);
+    CHECK(std::find(ids.begin(), ids.end(), 9) != ids.end());
+  }
 }
 
 TEST_CASE("answer rejects m-lines the server cannot serve", "[sdp][answer]") {

@@ -86,8 +86,11 @@ export async function launchBrowser({ microphone = 'fake' } = {}) {
   // printed by the tests when something fails.
   const consoleLog = [];
 
-  async function newParticipantPage(url, label) {
+  // `beforeLoad(page)` runs before the page loads (init scripts, exposed
+  // functions).
+  async function newParticipantPage(url, label, { beforeLoad = null } = {}) {
     const page = await context.newPage();
+    if (beforeLoad) await beforeLoad(page);
     page.on('console', (msg) => consoleLog.push(`[${label}] console.${msg.type()}: ${msg.text()}`));
     page.on('pageerror', (err) => consoleLog.push(`[${label}] pageerror: ${err.message}`));
     page.on('requestfailed', (req) => consoleLog.push(`[${label}] requestfailed: ${req.url()} ${req.failure()?.errorText}`));

@@ -1,0 +1,130 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "congestion/AcknowledgedBitrateEstimator.h"
+#include "congestion/AimdRateControl.h"
+#include "congestion/BandwidthUsage.h"
+#include "congestion/DataRate.h"
+#include "congestion/InterArrivalDelta.h"
+#include "congestion/LossBasedEstimator.h"
+#include "congestion/OveruseDetector.h"
+#include "congestion/ProbeBitrateEstimator.h"
+#include "congestion/ProbeController.h"
+#include "congestion/SentPacketHistory.h"
+#include "congestion/TimeDelta.h"
+#include "congestion/Timestamp.h"
+#include "congestion/TrendlineEstimator.h"
+#include "rtp/TransportCcFeedback.h"
+
+namespace myriad::congestion {
+
+// Estimates a subscriber's downlink capacity from the transport-wide congestion control
+// feedback it sends about the media we send it (draft-holmer-rmcat-transport-wide-cc-
+// extensions-01; the estimator is GoogCC's, draft-ietf-rmcat-gcc-02). One per subscriber
+// transport. Pure logic, time passed in: `now` is the server's monotonic clock; the arrival
+// times in feedback are the subscriber's clock, of which only differences are used.
+//
+// Per feedback:
+// 1. Each status is matched with the sent packet (SentPacketHistory); statuses for numbers not
+//    in the history are ignored and counted (UnknownFeedbackCount). A packet is settled by its
+//    first report; repeats are ignored, a packet reported lost and later received counts as
+//    received.
+// 2. Received packets, sorted by arrival time, feed the acknowledged throughput, the probe
+//    clusters they belong to, and the delay chain: InterArrivalDelta (groups) ->
+//    TrendlineEstimator (slope of the queueing delay) -> OveruseDetector (usage).
+// 3. AimdRateControl turns the usage into the delay-based rate. A probe result at least
+//    ProbeController::kSuccessRatio above it replaces it at once (unless the detector says
+//    overusing, which wins); a decrease tells the probe controller where the ceiling is.
+// 4. LossBasedEstimator turns the loss into an upper bound.
+// 5. target = min(delay-based, loss-based) within [min, max]; ProbeController may ask for a
+//    probe towards the desired rate.
+// A report that settled none of our packets (all unknown, or a duplicate) changes nothing.
+//
+// Process(now) runs on a timer (every 25-100 ms): it may ask for a due probe, and if packets
+// were sent more than kFeedbackTimeout ago and no feedback came since, it halves the target
+// once per kFeedbackTimeout (the path or the feedback is gone; sending on at full rate would
+// only fill queues). Nothing is halved while nothing is sent: silence is not congestion.
+//
+// Allocation happens only in the constructor; nothing here throws.
+class SendSideBandwidthEstimator {
+ public:
+  struct Options {
+    DataRate start = DataRate::FromKbps(300);
+    DataRate min = DataRate::FromKbps(30);
+    DataRate max = DataRate::FromKbps(20'000);
+  };
+
+  struct Result {
+    DataRate target;       // what to send at: min(delay-based, loss-based) within [min, max]
+    DataRate delayBased;   // AimdRateControl's rate
+    DataRate lossBased;    // the loss bound (max while loss never called for one)
+    double lossRatio = 0;  // of the last loss window
+    BandwidthUsage usage = BandwidthUsage::kNormal;
+    // Send this probe cluster now: it is outstanding from here on, and its result (or a
+    // timeout, if its packets never come back in feedback) decides when the next may go.
+    std::optional<ProbeRequest> probe;
+  };
+
+  static constexpr TimeDelta kFeedbackTimeout = TimeDelta::FromSeconds(1);
+
+  explicit SendSideBandwidthEstimator(const Options& options);
+
+  // Every packet carrying a transport-wide sequence number, when it leaves. Probe cluster
+  // packets carry the cluster id of the ProbeRequest they answer.
+  void OnPacketSent(uint16_t sequenceNumber, size_t bytes, Timestamp now, int probeClusterId = -1);
+
+  // What the subscriber's subscriptions would use; probing stops at it. Zero: never probe.
+  void SetDesiredRate(DataRate desired);
+
+  // The round-trip time to the subscriber (from RTCP SR/RR).
+  void OnRtt(TimeDelta rtt);
+
+  Result OnTransportFeedback(const rtp::TransportCcFeedback& feedback, Timestamp now);
+  Result Process(Timestamp now);
+
+  DataRate Target() const { return target_; }
+  std::optional<DataRate> AcknowledgedRate() const { return acknowledgedRate_.Rate(); }
+  int64_t InFlightBytes() const { return history_.InFlightBytes(); }
+  // Feedback statuses naming sequence numbers not (or no longer) in the send history.
+  uint64_t UnknownFeedbackCount() const { return unknownFeedbackCount_; }
+
+ private:
+  struct AckedPacket {
+    Timestamp sendTime;
+    Timestamp arrivalTime;  // subscriber's clock
+    size_t bytes = 0;
+    int probeClusterId = -1;
+    uint16_t sequenceNumber = 0;
+  };
+
+  // The feedback's reference time, extended past its 24-bit wrap (in 64 ms units).
+  int64_t UnwrapReferenceTime(int32_t referenceTime);
+  void UpdateDelayBased(const std::optional<ProbeBitrateEstimator::Result>& probe, Timestamp now);
+  void UpdateTarget();
+  Result MakeResult(Timestamp now);
+
+  Options options_;
+  SentPacketHistory history_;
+  InterArrivalDelta interArrival_;
+  TrendlineEstimator trendline_;
+  OveruseDetector detector_;
+  AimdRateControl aimd_;
+  AcknowledgedBitrateEstimator acknowledgedRate_;
+  LossBasedEstimator lossBased_;
+  ProbeBitrateEstimator probeEstimator_;
+  ProbeController probeController_;
+
+  std::vector<AckedPacket> acked_;  // one feedback's received packets; capacity reserved once
+  std::optional<int32_t> lastReferenceTime_;
+  int64_t unwrappedReferenceTime_ = 0;
+  TimeDelta rtt_ = AimdRateControl::kDefaultRtt;
+  std::optional<Timestamp> firstSendSinceFeedback_;
+  DataRate target_;
+  uint64_t unknownFeedbackCount_ = 0;
+};
+
+}  // namespace myriad::congestion
