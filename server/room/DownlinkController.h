@@ -36,10 +36,14 @@ class DownlinkController {
  public:
   using Clock = std::chrono::steady_clock;
 
+  // How often subscribers' shares are reallocated and, on the publisher's
+  // side, caps recomputed (Participant).
+  static constexpr std::chrono::milliseconds kAllocationInterval{250};
+
   struct Options {
     congestion::SendSideBandwidthEstimator::Options estimator;
     congestion::BandwidthAllocator::Options allocator;
-    std::chrono::milliseconds allocationInterval{250};
+    std::chrono::milliseconds allocationInterval = kAllocationInterval;
   };
   // What each audio subscription costs the budget (Opus at ~32 kbit/s plus
   // packet overhead at 50 packets a second).

@@ -48,6 +48,12 @@ uint64_t ToNtp(std::chrono::system_clock::time_point t) {
   return (seconds << 32) | fraction;
 }
 
+// RFC 3550 6.4.1: the middle 32 bits of the NTP time now, the arrival
+// time of a report block for its round trip (A - LSR - DLSR).
+uint32_t NtpMiddle32Now() {
+  return static_cast<uint32_t>(ToNtp(std::chrono::system_clock::now()) >> 16);
+}
+
 constexpr auto kReportInterval = std::chrono::milliseconds(1000);
 
 uint32_t NextParticipantNumber() {
@@ -427,15 +433,13 @@ void Participant::OnRtcpPacket(std::span<uint8_t> compound, Clock::time_point no
     Metrics::Instance().CountDrop(DropReason::kMalformedRtcp);
     return;
   }
-  // RFC 3550 6.4.1: the arrival time, as the middle 32 bits of NTP, for
-  // the round trip of the report blocks about what we send.
-  const auto arrivalNtp = static_cast<uint32_t>(ToNtp(std::chrono::system_clock::now()) >> 16);
   for (const rtp::RtcpHeader header : *parsed) {
     const std::span<uint8_t> packet = header.Packet();
     switch (header.PacketType()) {
       case rtp::RtcpHeader::kReceiverReport: {
         const auto report = rtp::ReceiverReport::Parse(packet);
         if (!report) break;
+        const uint32_t arrivalNtp = NtpMiddle32Now();
         for (size_t i = 0; i < report->ReportBlockCount(); ++i) {
           OnReportBlock(report->ReportBlockAt(i), arrivalNtp);
         }
@@ -444,6 +448,7 @@ void Participant::OnRtcpPacket(std::span<uint8_t> compound, Clock::time_point no
       case rtp::RtcpHeader::kSenderReport: {
         const auto report = rtp::SenderReport::Parse(packet);
         if (!report) break;
+        const uint32_t arrivalNtp = NtpMiddle32Now();
         for (size_t i = 0; i < report->ReportBlockCount(); ++i) {
           OnReportBlock(report->ReportBlockAt(i), arrivalNtp);
         }
@@ -541,7 +546,7 @@ void Participant::OnTick(Clock::time_point now) {
       publication->Caps()->MarkPublished();
     }
   }
-  if (now - lastCapsUpdate_ >= DownlinkController::Options{}.allocationInterval) {
+  if (now - lastCapsUpdate_ >= DownlinkController::kAllocationInterval) {
     lastCapsUpdate_ = now;
     UpdateUplinkCaps();
   }
@@ -558,25 +563,19 @@ void Participant::SendTierPlan(Publication& publication) {
   nlohmann::json encodings = nlohmann::json::array();
   const auto& rids = publication.Describe().rids;
   const auto& ridLevels = publication.RidLevels();
-  int topRid = -1;
-  for (size_t i = 0; i < ridLevels.size(); ++i) {
-    if (ridLevels[i] >= 0) topRid = static_cast<int>(i);
-  }
   for (size_t i = 0; i < rids.size(); ++i) {
     if (i >= ridLevels.size() || ridLevels[i] < 0) {
       encodings.push_back({{"rid", rids[i]}, {"active", false}});
       continue;
     }
     const auto& level = ladder.Level(ridLevels[i]);
-    // The top tier may use the level's full bitrate; lower ones their
-    // target (simulcast::SimulcastLadder::LevelSpec).
-    const bool top = static_cast<int>(i) == topRid;
     const double scale =
         std::max(1.0, std::round(1000.0 * source / std::max(1, level.height)) / 1000.0);
-    // Capped by what the tier's best-connected subscriber can take
-    // (Publication::TierCap; its ladder rate while nobody voted).
-    const uint32_t ladderRate = top ? level.maxBitrateBps : level.targetBitrateBps;
-    const uint32_t maxBitrate = std::min(ladderRate, publication.TierCap(static_cast<int>(i)));
+    // The tier's ladder rate (Publication::TierMaxBitrate), capped by what
+    // its best-connected subscriber can take (Publication::TierCap).
+    const int tier = static_cast<int>(i);
+    const uint32_t maxBitrate =
+        std::min(publication.TierMaxBitrate(tier), publication.TierCap(tier));
     encodings.push_back({{"rid", rids[i]},
                          {"active", true},
                          {"scaleResolutionDownBy", scale},

@@ -131,6 +131,7 @@ void Subscription::SetBandwidthLimit(int maxTier, bool paused, Clock::time_point
     simulcast_->selector.SetWantedTier(paused ? simulcast::LayerSelector::kNoTier
                                               : planWantedTier_);
   } else if (resumed) {
+    resumeSegmentPending_ = true;
     RequestKeyFrame(now);
   }
 }
@@ -222,9 +223,21 @@ void Subscription::ForwardSimulcast(const rtp::RtpPacket& packet, size_t stream,
 }
 
 void Subscription::ForwardRtp(const rtp::RtpPacket& packet, Clock::time_point now) {
+  // A plain video track paused for bandwidth (a simulcast one is stopped
+  // by its layer selector before it gets here).
+  if (pausedForBandwidth_) return;
+  if (resumeSegmentPending_) {
+    // Resumed: a new segment right after the last packet sent, so the
+    // receiver sees no sequence gap to NACK; the timestamp moves on by the
+    // time paused (LayerSelector::TimestampDeltaFor, 90 kHz video).
+    resumeSegmentPending_ = false;
+    const auto elapsedMs =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - lastForwardedAt_).count();
+    rewriter_.SwitchSource(++sourceId_,
+                           simulcast::LayerSelector::TimestampDeltaFor(sentAny_ ? elapsedMs : 0));
+  }
   const auto header = rewriter_.Rewrite(packet.SequenceNumber(), packet.Timestamp());
   if (!header) return;  // older than where this subscription started
-  if (pausedForBandwidth_) return;
   if (Send(packet.Data(), false, *header, sourceId_, now)) {
     sentAny_ = true;
     lastForwardedAt_ = now;

@@ -187,6 +187,7 @@ class Subscription {
   uint32_t octetsSent_ = 0;
   std::unique_ptr<SimulcastState> simulcast_;
   bool pausedForBandwidth_ = false;
+  bool resumeSegmentPending_ = false;  // plain track: next packet starts a segment
   int ltrStream_ = -1;
   int planWantedTier_ = simulcast::LayerSelector::kNoTier;  // from the tier plan
   uint32_t lastTimestamp_ = 0;                              // ours, for padding packets
