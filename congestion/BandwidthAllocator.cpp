@@ -218,6 +218,16 @@ const BandwidthAllocator::Output& BandwidthAllocator::Allocate(const Input& inpu
     if (work.wanted < 0) work.wanted = kNoTier;
     work.current = std::clamp(track.currentTier, kNoTier, work.tierCount - 1);
     work.from = work.wanted < 0 ? kNoTier : std::min(work.current, work.wanted);
+    // Rule 4, re-plan: the wanted tier got cheaper (the publisher was re-planned to a level
+    // this link affords): the pause or step down was a verdict on the old tier, not this one.
+    TrackState& state = states_[work.state];
+    const uint32_t wantedMaxBps = work.wanted >= 0 ? track.tiers[work.wanted].maxBps : 0;
+    if (wantedMaxBps > 0 && wantedMaxBps < state.wantedMaxBps) {
+      state.pausedByBandwidth = false;
+      state.limited = false;
+      state.holdSinceMs.reset();
+    }
+    state.wantedMaxBps = wantedMaxBps;
   }
 
   // Priority order, stable: one pass per class (no allocation, unlike std::stable_sort).
@@ -244,6 +254,9 @@ const BandwidthAllocator::Output& BandwidthAllocator::Allocate(const Input& inpu
     decision.id = track.id;
     decision.targetTier = work.target;
     decision.allocatedBps = 0;
+    decision.budgetBps = static_cast<uint32_t>(
+        std::clamp<int64_t>(work.remainingAtTurn, 0, std::numeric_limits<uint32_t>::max()));
+    decision.limitedByBandwidth = work.wanted >= 0 && work.fitted < work.wanted;
     if (work.target >= 0) {
       const int64_t maxBps = track.tiers[work.target].maxBps;
       const int64_t allocated = std::min(maxBps, work.targetNeed + work.extra);

@@ -61,6 +61,10 @@ namespace myriad::congestion {
 //      (which already includes the up margin). The one-step-per-hold rule exists to climb back
 //      carefully after congestion; a tile made bigger on a link that has the room would
 //      otherwise take seconds per tier to sharpen.
+//    - Re-plan: when the wanted tier's maxBps falls (the publisher's tier plan moved it to a
+//      lower level, e.g. because this subscriber asked for what its link affords:
+//      AffordableLevelCap), an earlier pause or step down was a verdict on the old tier: the
+//      subscription counts as neither paused nor limited and goes to its fitted tier at once.
 //    - A paused subscription resumes at tier 0 by the same up rules. A subscription on no tier
 //      that the allocator has not paused (new, or its layout showed nothing before) starts at
 //      its fitted tier at once: there is no picture to degrade and a black tile waiting for the
@@ -138,6 +142,13 @@ class BandwidthAllocator {
     // for that tier's cap (TierBitrateCaps::Vote). 0 when paused.
     uint32_t allocatedBps = 0;
     Direction direction = Direction::kSame;  // targetTier against the input's currentTier
+    // What was left of the budget when this subscription's priority turn came (rule 3): the most
+    // it could have used. What the subscriber's downlink affords this track, for planning the
+    // level it asks the publisher for (AffordableLevelCap).
+    uint32_t budgetBps = 0;
+    // The tier the link fits (rule 3) is below the wanted one: bandwidth, not the layout, limits
+    // this subscription (whatever step it takes this round).
+    bool limitedByBandwidth = false;
   };
 
   struct Output {
@@ -177,6 +188,7 @@ class BandwidthAllocator {
     int64_t backOffMs = 0;
     std::optional<int64_t> holdSinceMs;  // room for holdTier since then, uninterrupted
     int holdTier = kNoTier;
+    uint32_t wantedMaxBps = 0;  // the wanted tier's maxBps last round
   };
 
   // Per-round scratch for one track, index-aligned with Input::tracks.

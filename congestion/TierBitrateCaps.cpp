@@ -75,6 +75,7 @@ std::span<const uint32_t> TierBitrateCaps::Caps(std::span<const TierLimits> limi
   for (const VoteEntry& vote : votes_) {
     if (!vote.used || vote.tier < 0) continue;
     TopVotes& top = top_[static_cast<size_t>(vote.tier)];
+    top.lowest = top.any ? std::min(top.lowest, vote.bps) : vote.bps;
     if (!top.any || vote.bps > top.first) {
       if (top.any) top.second = top.first;
       top.first = vote.bps;
@@ -92,7 +93,8 @@ std::span<const uint32_t> TierBitrateCaps::Caps(std::span<const TierLimits> limi
     }
     const uint32_t maxBps = limits[index].maxBps;
     const uint32_t minBps = std::min(limits[index].minBps, maxBps);
-    caps_[index] = top_[index].any ? std::clamp(top_[index].first, minBps, maxBps) : maxBps;
+    const uint32_t vote = limits[index].capAtLowestVote ? top_[index].lowest : top_[index].first;
+    caps_[index] = top_[index].any ? std::clamp(vote, minBps, maxBps) : maxBps;
   }
   computed_ = true;
   return {caps_.data(), static_cast<size_t>(tierCount_)};

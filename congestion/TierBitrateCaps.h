@@ -16,7 +16,13 @@ namespace myriad::congestion {
 // rate its best-connected subscriber can take: the cap of a tier is the highest share voted for
 // it, clamped to [minBps, maxBps] of the tier (below minBps the picture falls apart; maxBps is
 // the ladder's rate, more buys nothing). A less well-connected subscriber then sees a rate above
-// its share and steps down to a tier that fits (BandwidthAllocator rule 2). A tier without votes
+// its share and steps down to a tier that fits (BandwidthAllocator rule 2). The lowest tier sent
+// is the exception (TierLimits::capAtLowestVote): its subscribers have no tier to step down to,
+// only a pause, so its cap is the lowest share voted for it: everyone on it gets a picture at
+// the rate the worst-connected of them can take (the rule SFUs apply to a stream without
+// simulcast, as the minimum of its receivers' REMBs), and a better-connected subscriber that
+// wants more steps up to a higher tier, which the plan provides when it asks for it. A tier
+// without votes
 // keeps its maxBps: it is paused or nobody receives it, and a subscriber stepping onto it later
 // should not first get a picture starved by a cap nobody needs.
 //
@@ -46,8 +52,9 @@ class TierBitrateCaps {
   };
 
   struct TierLimits {
-    uint32_t minBps = 0;  // the lowest cap the tier may get
-    uint32_t maxBps = 0;  // the tier's ladder maximum
+    uint32_t minBps = 0;           // the lowest cap the tier may get
+    uint32_t maxBps = 0;           // the tier's ladder maximum
+    bool capAtLowestVote = false;  // the lowest tier sent: capped at the lowest vote
   };
 
   using Voter = size_t;
@@ -100,6 +107,7 @@ class TierBitrateCaps {
     uint32_t firstId = 0;
     uint32_t first = 0;
     uint32_t second = 0;
+    uint32_t lowest = 0;
     bool any = false;
   };
 

@@ -136,11 +136,17 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                                           "Tier plans sent to publishers (each a change)");
   auto& steps = prometheus::BuildCounter()
                     .Name("myriad_bandwidth_allocation_steps_total")
-                    .Help("Subscriber video tracks moved by the bandwidth allocator, by step")
+                    .Help(
+                        "Subscriber video tracks moved by the bandwidth allocator, by step "
+                        "(demand_*: the level asked of the publisher)")
                     .Register(r);
   bandwidth_steps_[static_cast<size_t>(BandwidthStep::kDown)] = &steps.Add({{"step", "down"}});
   bandwidth_steps_[static_cast<size_t>(BandwidthStep::kUp)] = &steps.Add({{"step", "up"}});
   bandwidth_steps_[static_cast<size_t>(BandwidthStep::kPause)] = &steps.Add({{"step", "pause"}});
+  bandwidth_steps_[static_cast<size_t>(BandwidthStep::kDemandDown)] =
+      &steps.Add({{"step", "demand_down"}});
+  bandwidth_steps_[static_cast<size_t>(BandwidthStep::kDemandUp)] =
+      &steps.Add({{"step", "demand_up"}});
   downlink_estimate_ =
       &prometheus::BuildHistogram()
            .Name("myriad_downlink_estimate_bps")

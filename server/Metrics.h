@@ -33,7 +33,9 @@ enum class DropReason : size_t {
 enum class PacketKind : size_t { kAudio, kVideo, kRtcp, kStun, kDtls, kPadding, kCount };
 
 // A bandwidth allocator decision (myriad_bandwidth_allocation_steps_total).
-enum class BandwidthStep : size_t { kDown, kUp, kPause, kCount };
+// kDemandDown / kDemandUp: the level a subscription asks the publisher's tier
+// planner for was capped lower, or raised, by what the downlink affords.
+enum class BandwidthStep : size_t { kDown, kUp, kPause, kDemandDown, kDemandUp, kCount };
 
 // Long-term reference feedback (myriad_ltr_feedback_total).
 enum class LtrFeedback : size_t {

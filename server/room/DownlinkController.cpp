@@ -54,6 +54,7 @@ void DownlinkController::OnTransportFeedback(const rtp::TransportCcFeedback& fee
   // Until the subscriber's first feedback there is nothing to estimate
   // from: a client that negotiated transport-wide-cc but never reports is
   // not throttled by a timeout.
+  if (!active_) activeSince_ = now;
   active_ = true;
   OnEstimate(estimator_.OnTransportFeedback(feedback, ToTimestamp(now)), now);
 }
@@ -182,12 +183,30 @@ void DownlinkController::Allocate(Clock::time_point now) {
       rates.maxBps = maxBps;
       rates.measuredBps = static_cast<uint32_t>(
           publication->Stream(static_cast<size_t>(tier)).Bitrate().RateBps(nowMs));
-      rates.capByOthersBps = caps ? caps->HighestVoteExcept(subscriber_.Number(), tier) : 0;
+      // On the lowest tier the cap is the lowest vote: this subscriber
+      // holds it down whatever the others vote.
+      rates.capByOthersBps = caps && !publication->IsLowestTier(tier)
+                                 ? caps->HighestVoteExcept(subscriber_.Number(), tier)
+                                 : 0;
     }
     input_.tracks.push_back(track);
     tracked_.push_back(subscription.get());
   }
   const int64_t estimate = estimator_.Target().Bps();
+  if (now - activeSince_ < kStartupGrace) {
+    // The estimate is still the start guess while the first probes are
+    // out: deciding on it would pause what the link can carry. Only the
+    // rate to probe for (the allocator's desiredBps without allocating).
+    double desired = audioBps;
+    for (const auto& track : input_.tracks) {
+      if (track.wantedTier >= 0 && track.wantedTier < track.tierCount) {
+        desired += track.tiers[static_cast<size_t>(track.wantedTier)].maxBps *
+                   (1.0 + options_.allocator.upMargin);
+      }
+    }
+    estimator_.SetDesiredRate(congestion::DataRate::FromBps(static_cast<int64_t>(desired)));
+    return;
+  }
   input_.estimateBps = static_cast<uint32_t>(std::min<int64_t>(estimate, UINT32_MAX));
   input_.audioBps = audioBps;
   input_.overheadBps = 0;  // the send history counts packet overhead already
@@ -215,19 +234,40 @@ void DownlinkController::Allocate(Clock::time_point now) {
       metrics.BandwidthSteps(BandwidthStep::kUp).Increment();
     }
   }
-  estimator_.SetDesiredRate(congestion::DataRate::FromBps(static_cast<int64_t>(output.desiredBps)));
+  // What the downlink affords each simulcast subscription caps the level it
+  // asks the publisher for (congestion::AffordableLevelCap). While capped,
+  // the allocator sees only the tiers planned for the cap, so the estimator
+  // is also told what the layout's level would use: it probes for it, and
+  // the cap can lift when the link allows.
+  uint64_t desired = output.desiredBps;
+  for (size_t i = 0; i < output.tracks.size(); ++i) {
+    const auto& decision = output.tracks[i];
+    Subscription& subscription = *tracked_[i];
+    const auto cap =
+        subscription.OnAllocation(decision.budgetBps, decision.limitedByBandwidth, nowMs);
+    if (!cap) continue;
+    const auto& planner = *subscription.Source()->Planner();
+    const int layout = std::min(subscription.VideoLevel(), planner.SourceLevel());
+    const auto& ladder = planner.Ladder();
+    if (layout > *cap) {
+      desired += static_cast<uint64_t>(
+          (ladder.Level(layout).maxBitrateBps - ladder.Level(*cap).maxBitrateBps) *
+          (1.0 + options_.allocator.upMargin));
+    }
+  }
+  estimator_.SetDesiredRate(congestion::DataRate::FromBps(static_cast<int64_t>(desired)));
   metrics.downlink_estimate().Observe(static_cast<double>(estimate));
   static const auto logger = Logging::Get("bandwidth");
   if (logger->should_log(spdlog::level::debug) && !output.tracks.empty()) {
     const auto& first = output.tracks.front();
     logger->debug(
         "{}: estimate {} kbit/s (delay {}, loss {}, loss ratio {:.3f}, acked {}), desired {} "
-        "kbit/s, {} tracks, first: tier {} ({} kbit/s)",
+        "kbit/s, {} tracks, first: tier {} ({} kbit/s), asks level {}",
         subscriber_.Id(), estimate / 1000, lastResult_.delayBased.Bps() / 1000,
         lastResult_.lossBased.Bps() / 1000, lastResult_.lossRatio,
         estimator_.AcknowledgedRate().value_or(congestion::DataRate::Zero()).Bps() / 1000,
-        output.desiredBps / 1000, output.tracks.size(), first.targetTier,
-        first.allocatedBps / 1000);
+        desired / 1000, output.tracks.size(), first.targetTier, first.allocatedBps / 1000,
+        tracked_.front()->DemandLevel());
   }
 }
 

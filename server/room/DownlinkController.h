@@ -39,6 +39,10 @@ class DownlinkController {
   // How often subscribers' shares are reallocated and, on the publisher's
   // side, caps recomputed (Participant).
   static constexpr std::chrono::milliseconds kAllocationInterval{250};
+  // For this long after the first feedback, nothing is allocated (no
+  // pauses, no steps, no votes): the estimator's initial probes take the
+  // estimate from its start guess to the link's rate within about a second.
+  static constexpr std::chrono::milliseconds kStartupGrace{1000};
 
   struct Options {
     congestion::SendSideBandwidthEstimator::Options estimator;
@@ -106,6 +110,7 @@ class DownlinkController {
   std::vector<Subscription*> tracked_;  // index-aligned with input_.tracks
   const congestion::BandwidthAllocator::Output* lastAllocation_ = nullptr;
   bool active_ = false;
+  Clock::time_point activeSince_{};
   congestion::SendSideBandwidthEstimator::Result lastResult_;
   congestion::BandwidthUsage lastUsage_ = congestion::BandwidthUsage::kNormal;
   Probe probe_;

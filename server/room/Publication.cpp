@@ -140,7 +140,7 @@ void Publication::AddSubscriber(Subscription& subscription) {
   // A plain track's subscriber receives its one stream from the start; a
   // simulcast subscriber joins a stream's tracker when it switches to it.
   if (ltr_ && !planner_) SetLtrStream(subscription, 0);
-  if (planner_) SetDemand(subscription, subscription.VideoLevel(), SteadyNowMs());
+  if (planner_) SetDemand(subscription, subscription.DemandLevel(), SteadyNowMs());
 }
 
 void Publication::RemoveSubscriber(Subscription& subscription) {
@@ -179,12 +179,20 @@ uint32_t Publication::TierMinBitrate(int tier) const {
 bool Publication::UpdateCaps() {
   if (!caps_) return false;
   for (size_t tier = 0; tier < capLimits_.size(); ++tier) {
-    capLimits_[tier] = {TierMinBitrate(static_cast<int>(tier)),
-                        TierMaxBitrate(static_cast<int>(tier))};
+    const int index = static_cast<int>(tier);
+    capLimits_[tier] = {TierMinBitrate(index), TierMaxBitrate(index), IsLowestTier(index)};
   }
   const auto caps = caps_->Caps(capLimits_);
   currentCaps_.assign(caps.begin(), caps.end());
   return caps_->Changed();
+}
+
+bool Publication::IsLowestTier(int tier) const {
+  if (!planner_) return tier == 0;
+  for (size_t i = 0; i < ridLevels_.size(); ++i) {
+    if (ridLevels_[i] >= 0) return static_cast<int>(i) == tier;
+  }
+  return false;
 }
 
 uint32_t Publication::TierCap(int tier) const {

@@ -203,6 +203,10 @@ class Publication {
   bool UpdateCaps();
   // The cap of a tier as last computed (its max before any vote).
   uint32_t TierCap(int tier) const;
+  // The lowest tier sent: its subscribers can only be paused below it, so
+  // its cap is the lowest vote (congestion::TierBitrateCaps), and each of
+  // them holds it (BandwidthAllocator rule 2). A plain track's one stream.
+  bool IsLowestTier(int tier) const;
   // The `version` of the next tierPlan message: grows with every message,
   // plan changes and cap re-sends alike.
   uint64_t NextTierPlanMessageVersion() { return ++tierPlanMessages_; }

@@ -95,7 +95,39 @@ int Subscription::VideoLevel() const {
 
 void Subscription::SetVideoLevel(int level, int64_t nowMs) {
   description_.videoLevel = level;
-  if (publication_ && simulcast_) publication_->SetDemand(*this, VideoLevel(), nowMs);
+  if (publication_ && simulcast_) {
+    simulcast_->demandLevel = DemandLevel();
+    publication_->SetDemand(*this, simulcast_->demandLevel, nowMs);
+  }
+}
+
+int Subscription::DemandLevel() const {
+  const int layout = VideoLevel();
+  if (!simulcast_) return layout;
+  const auto cap = simulcast_->levelCap.Cap();
+  return cap ? std::min(*cap, layout) : layout;
+}
+
+std::optional<int> Subscription::OnAllocation(uint32_t budgetBps, bool limitedByBandwidth,
+                                              int64_t nowMs) {
+  if (!simulcast_ || !publication_ || !publication_->Planner()) return std::nullopt;
+  const auto& planner = *publication_->Planner();
+  // A layout asking above what the source provides asks for the source.
+  const int layout = std::min(VideoLevel(), planner.SourceLevel());
+  simulcast_->levelCap.Update(planner.Ladder(), {layout, budgetBps, limitedByBandwidth}, nowMs);
+  const int demand = DemandLevel();
+  if (demand != simulcast_->demandLevel) {
+    // The first round only records what the subscription asked for on joining.
+    if (simulcast_->demandLevel >= 0) {
+      Metrics::Instance()
+          .BandwidthSteps(demand < simulcast_->demandLevel ? BandwidthStep::kDemandDown
+                                                           : BandwidthStep::kDemandUp)
+          .Increment();
+    }
+    simulcast_->demandLevel = demand;
+    publication_->SetDemand(*this, demand, nowMs);
+  }
+  return simulcast_->levelCap.Cap();
 }
 
 void Subscription::SetTierPlan(uint32_t availableTiers, int wantedTier) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "congestion/AffordableLevelCap.h"
 #include "congestion/RetransmissionGate.h"
 #include "congestion/TierBitrateCaps.h"
 #include "rtp/RtpPacket.h"
@@ -97,6 +98,15 @@ class Subscription {
   // The wanted ladder level (simulcast only): the top level when unset.
   int VideoLevel() const;
   void SetVideoLevel(int level, int64_t nowMs);
+  // The level asked of the publisher's tier planner: VideoLevel(), capped
+  // at what the subscriber's downlink affords (congestion::AffordableLevelCap).
+  int DemandLevel() const;
+  // One allocation round's verdict on this simulcast subscription
+  // (DownlinkController): the budget its priority left it and whether the
+  // link, not the layout, keeps it below its wanted tier. When the level it
+  // can afford changes, the publisher is re-planned. Returns the affordable
+  // cap in force (nullopt: none).
+  std::optional<int> OnAllocation(uint32_t budgetBps, bool limitedByBandwidth, int64_t nowMs);
   // From the publication's plan: the tiers being sent (bit t = tier t) and
   // the tier that serves this subscriber's level.
   void SetTierPlan(uint32_t availableTiers, int wantedTier);
@@ -160,6 +170,8 @@ class Subscription {
     simulcast::Vp8PictureIdRewriter pictureIds;
     bool vp8 = false;
     int forwardedTier = -1;  // as counted in the subscribers-per-tier gauge
+    congestion::AffordableLevelCap levelCap;
+    int demandLevel = -1;  // as last given to the publication's planner
   };
   // Sends a rewritten copy; `sourceId` is the rewriter source the packet
   // belongs to (for the VP8 picture id rewrite).

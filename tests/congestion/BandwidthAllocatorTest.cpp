@@ -503,3 +503,84 @@ TEST_CASE("BandwidthAllocator reuses its output and forgets subscriptions that a
 }
 
 }  // namespace myriad::congestion
+
+namespace myriad::congestion {
+namespace {
+
+TEST_CASE("BandwidthAllocator: each decision reports its budget and whether bandwidth limits it",
+          "[congestion][BandwidthAllocator]") {
+  BandwidthAllocator allocator;
+  // A screen share wanting its top tier and a grid tile wanting its middle one, 700 kbit/s of
+  // video budget: the screen's turn comes first with all of it; it holds its own caps, so its
+  // top tier needs only the minimum (450k) and the tile gets what is left (250k): enough for
+  // the tile's middle tier at its minimum (150k) but not the screen's top tier with the margin.
+  Input input = InputOf(700'000, {ThreeTiers(1, Priority::kGridTile, 1, 1),
+                                  ThreeTiers(2, Priority::kScreenShare, 2, 2)});
+  const auto& output = Round(allocator, input, 0);
+  REQUIRE(output.tracks.size() == 2);
+  CHECK(output.tracks[1].budgetBps == 700'000);
+  CHECK_FALSE(output.tracks[1].limitedByBandwidth);
+  CHECK(output.tracks[0].budgetBps == 250'000);
+  CHECK_FALSE(output.tracks[0].limitedByBandwidth);
+
+  // 400 kbit/s: the screen's top tier does not fit (450k); it is limited whatever step it
+  // takes, and the tile's budget is what the screen's fitted tier left.
+  SetAvailable(input, 400'000);
+  const auto& squeezed = Round(allocator, input, kRoundMs);
+  CHECK(squeezed.tracks[1].budgetBps == 400'000);
+  CHECK(squeezed.tracks[1].limitedByBandwidth);
+  CHECK(squeezed.tracks[1].targetTier == 1);
+  CHECK(squeezed.tracks[0].budgetBps == 400'000 - kMinBps[1]);
+  CHECK_FALSE(squeezed.tracks[0].limitedByBandwidth);
+
+  // A tile that wants nothing is not limited by anything.
+  input.tracks[0].wantedTier = kNoTier;
+  SetAvailable(input, 10'000);
+  const auto& idle = Round(allocator, input, 2 * kRoundMs);
+  CHECK_FALSE(idle.tracks[0].limitedByBandwidth);
+  CHECK(idle.tracks[1].limitedByBandwidth);
+}
+
+}  // namespace
+}  // namespace myriad::congestion
+
+namespace myriad::congestion {
+namespace {
+
+TEST_CASE("BandwidthAllocator: a wanted tier re-planned cheaper ends a pause or limit at once",
+          "[congestion][BandwidthAllocator]") {
+  BandwidthAllocator allocator;
+  // One tier, 720p-like (min 600k, max 2.4M), nobody else on it; 400k of budget: paused.
+  Track track;
+  track.id = 7;
+  track.wantedTier = 0;
+  track.currentTier = 0;
+  track.tierCount = 1;
+  track.tiers[0] = {600'000, 2'400'000, 2'400'000, 0};
+  Input input = InputOf(400'000, {track});
+  CHECK(Round(allocator, input, 0).tracks[0].targetTier == kNoTier);
+  // The same tier at the same rates stays paused: resuming waits for room, hold and back-off.
+  CHECK(Round(allocator, input, kRoundMs).tracks[0].targetTier == kNoTier);
+  // The publisher re-plans it to a level the link affords (max 900k, min 225k): it resumes in
+  // the next round, without the hold and the back-off of a recovery.
+  input.tracks[0].tiers[0] = {225'000, 900'000, 0, 0};
+  const auto& resumed = Round(allocator, input, 2 * kRoundMs);
+  CHECK(resumed.tracks[0].targetTier == 0);
+  CHECK(resumed.tracks[0].direction == Direction::kUp);
+
+  // Three tiers, stepped down from the top for bandwidth: limited, so the way back up is one
+  // tier per hold. A re-plan that makes the top tier cheaper lets it go straight there.
+  BandwidthAllocator limitedAllocator;
+  Input three = InputOf(2'000'000, {ThreeTiers(1, Priority::kGridTile, 2, 2)});
+  Round(limitedAllocator, three, 0);
+  SetAvailable(three, 200'000);
+  CHECK(Round(limitedAllocator, three, kRoundMs).tracks[0].targetTier == 1);
+  SetAvailable(three, 900'000);
+  // The top tier fits again, but recovery waits for the hold.
+  CHECK(Round(limitedAllocator, three, 2 * kRoundMs).tracks[0].targetTier == 1);
+  three.tracks[0].tiers[2] = {150'000, 600'000, 0, 0};
+  CHECK(Round(limitedAllocator, three, 3 * kRoundMs).tracks[0].targetTier == 2);
+}
+
+}  // namespace
+}  // namespace myriad::congestion

@@ -170,4 +170,30 @@ TEST_CASE("TierBitrateCaps compares with what was published, so small drifts add
   CHECK(caps.Changed());
 }
 
+TEST_CASE("TierBitrateCaps: the lowest tier sent is capped at its lowest vote",
+          "[congestion][TierBitrateCaps]") {
+  TierBitrateCaps caps(3);
+  // q paused: h is the lowest tier sent, f above it.
+  const std::array<TierLimits, 3> limits{
+      {{0, 0, false}, {150'000, 500'000, true}, {450'000, 1'500'000, false}}};
+  caps.Vote(1, 1, 400'000);
+  caps.Vote(2, 1, 300'000);
+  caps.Vote(3, 1, 100'000);  // below h's floor
+  caps.Vote(4, 2, 900'000);
+  caps.Vote(5, 2, 600'000);
+  auto result = caps.Caps(limits);
+  // h: nobody on it can step down, only be paused: the worst-connected sets the rate (at the
+  // floor at least). f: the best-connected, as any tier with one below it.
+  CHECK(result[1] == 150'000);
+  CHECK(result[2] == 900'000);
+  caps.Remove(3);
+  result = caps.Caps(limits);
+  CHECK(result[1] == 300'000);
+  // The same votes where h is not the lowest tier sent: the highest vote.
+  auto notLowest = limits;
+  notLowest[1].capAtLowestVote = false;
+  result = caps.Caps(notLowest);
+  CHECK(result[1] == 400'000);
+}
+
 }  // namespace myriad::congestion

@@ -5,6 +5,7 @@
 // cap is lifted, and caps the publisher's encoding of the tier it serves.
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <catch2/catch.hpp>
@@ -13,8 +14,10 @@
 #include <cstdlib>
 #include <memory>
 #include <optional>
+#include <span>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "loadtest/client/ImpairmentRelay.h"
@@ -52,7 +55,11 @@ class ReceivedMedia {
     size_t bytes = 0;  // the RTP packet
     int encoding = -1;
     bool keyFrame = false;
-    uint16_t height = 0;
+    uint16_t height = 0;  // of a key frame
+    // The picture this packet belongs to: the height of the newest key
+    // frame received (the server switches streams only at key frames, and
+    // a stream re-planned to another size starts with one).
+    uint16_t pictureHeight = 0;
   };
 
   void Attach(WebRtcClient& client) {
@@ -76,8 +83,10 @@ class ReceivedMedia {
         entry.keyFrame = true;
         if (const auto header = rtp::Vp8KeyFrameHeader::Parse(descriptor->Payload())) {
           entry.height = header->Height();
+          pictureHeight_ = entry.height;
         }
       }
+      entry.pictureHeight = pictureHeight_;
       packets_.push_back(entry);
     });
   }
@@ -93,16 +102,29 @@ class ReceivedMedia {
     return static_cast<double>(bytes) * 8 / std::chrono::duration<double>(window).count();
   }
 
-  // When the newest packet of `encoding` arrived, or nullopt.
-  std::optional<Clock::time_point> LastArrivalOf(int encoding) const {
+  // When the newest packet of a picture at least `height` tall arrived.
+  std::optional<Clock::time_point> LastArrivalAtLeast(uint16_t height) const {
     for (auto it = packets_.rbegin(); it != packets_.rend(); ++it) {
-      if (it->encoding == encoding) return it->at;
+      if (it->pictureHeight >= height) return it->at;
     }
     return std::nullopt;
   }
 
   // The encoding of the newest packet, or -1.
   int Current() const { return packets_.empty() ? -1 : packets_.back().encoding; }
+  // The picture height of the newest packet, 0 before a key frame.
+  uint16_t CurrentHeight() const { return packets_.empty() ? 0 : packets_.back().pictureHeight; }
+
+  // Settled on pictures `height` tall: a key frame of that height started
+  // what arrived since, at least `packets` packets.
+  bool SettledOnHeight(uint16_t height, size_t packets = 30) const {
+    for (size_t i = packets_.size(); i-- > 0;) {
+      if (packets_[i].keyFrame) {
+        return packets_[i].height == height && packets_.size() - i >= packets;
+      }
+    }
+    return false;
+  }
 
   // Settled on `encoding`: its key frame started what arrived since, at
   // least `packets` packets all of it.
@@ -128,6 +150,7 @@ class ReceivedMedia {
 
  private:
   std::vector<Packet> packets_;
+  uint16_t pictureHeight_ = 0;
 };
 
 std::string Text(const std::vector<int>& sequence) {
@@ -156,6 +179,54 @@ std::unique_ptr<WebRtcClient> Joined(boost::asio::io_context& context,
   return client;
 }
 
+// A camera that published one 1280x720 track as three VP8 encodings (kRids).
+std::unique_ptr<WebRtcClient> PublishingCamera(boost::asio::io_context& context,
+                                               const InProcessServer& server, uint32_t seed,
+                                               WebRtcClient::MediaTrack& track) {
+  WebRtcClient::Options options;
+  options.seed = seed;
+  auto camera = Joined(context, server, options, "camera");
+  REQUIRE(Await(context, [&](auto done) {
+            camera->Publish({.audio = false,
+                             .video = true,
+                             .videoRids = kRids,
+                             .videoTiers = 3,
+                             .videoWidth = 1280,
+                             .videoHeight = 720},
+                            done);
+          }) == "");
+  track = *camera->PublishedTrack("video");
+  REQUIRE(track.simulcast.size() == 3);
+  return camera;
+}
+
+// Its sender at 30 fps with `bitrates` for q, h and f, following the tier
+// plans (pauses, sizes and maxBitrate caps) and answering PLIs.
+SimulcastVideoSender::Options CameraSenderOptions(const std::array<uint32_t, 3>& bitrates,
+                                                  uint32_t seed) {
+  SimulcastVideoSender::Options options;
+  options.encodings = {
+      {"q", 320, 180, bitrates[0]}, {"h", 640, 360, bitrates[1]}, {"f", 1280, 720, bitrates[2]}};
+  options.framesPerSecond = 30;
+  options.captureWidth = 1280;
+  options.captureHeight = 720;
+  options.seed = seed;
+  return options;
+}
+
+// The camera's newest plan for `mid`, as text.
+std::string PlanText(const WebRtcClient& camera, const std::string& mid) {
+  std::ostringstream out;
+  if (const auto* plan = camera.TierPlanFor(mid)) {
+    out << "; plan v" << plan->version << ":";
+    for (const auto& encoding : plan->encodings) {
+      out << " " << encoding.rid << (encoding.active ? "" : " (paused)") << " /"
+          << encoding.scaleResolutionDownBy << " " << encoding.maxBitrate / 1000 << " kbit/s";
+    }
+  }
+  return out.str();
+}
+
 int LevelOf(const WebRtcClient& client, int height) {
   const auto& levels = client.VideoLevels();
   const auto it = std::find(levels.begin(), levels.end(), height);
@@ -172,39 +243,20 @@ TEST_CASE(
   InProcessServer server;
   boost::asio::io_context context;
 
-  // The camera: three VP8 encodings at their own bitrates, following the
-  // tier plans (pauses, sizes and maxBitrate caps) and answering PLIs.
-  WebRtcClient::Options cameraOptions;
-  cameraOptions.seed = 1;
-  auto camera = Joined(context, server, cameraOptions, "camera");
-  REQUIRE(Await(context, [&](auto done) {
-            camera->Publish({.audio = false,
-                             .video = true,
-                             .videoRids = kRids,
-                             .videoTiers = 3,
-                             .videoWidth = 1280,
-                             .videoHeight = 720},
-                            done);
-          }) == "");
-  const WebRtcClient::MediaTrack track = *camera->PublishedTrack("video");
-  REQUIRE(track.simulcast.size() == 3);
-  SimulcastVideoSender::Options senderOptions;
-  senderOptions.encodings = {
-      {"q", 320, 180, 150'000}, {"h", 640, 360, 500'000}, {"f", 1280, 720, 1'500'000}};
-  senderOptions.framesPerSecond = 30;
-  senderOptions.captureWidth = 1280;
-  senderOptions.captureHeight = 720;
-  senderOptions.seed = 7;
+  // The camera: three VP8 encodings at their own bitrates.
+  WebRtcClient::MediaTrack track;
+  auto camera = PublishingCamera(context, server, 1, track);
+  const auto senderOptions = CameraSenderOptions({150'000, 500'000, 1'500'000}, 7);
   SimulcastVideoSender sender(*camera, track, senderOptions);
   sender.AnswerKeyFrameRequests();
   FramePump pump(context, *camera, sender);
   pump.Start();
 
   // Two viewers on unimpaired paths at 180p and 360p keep q and h in the
-  // plan: the planner encodes only the levels asked for, so a lone 720p
-  // viewer would get one tier (720p on q) with nothing to step down to,
-  // and be paused instead once its downlink cannot carry that tier's
-  // minimum. They send no feedback, so they cast no votes on the caps.
+  // plan, so the capped viewer has a tier to step down to at once (a lone
+  // viewer's plan has one tier: it is paused until its capped demand
+  // re-plans the publisher; the next test case). They send no feedback, so
+  // they cast no votes on the caps.
   std::vector<std::unique_ptr<WebRtcClient>> lowerTierViewers;
   for (const int height : {180, 360}) {
     WebRtcClient::Options options;
@@ -234,15 +286,9 @@ TEST_CASE(
     const auto now = Clock::now();
     out << "at " << Seconds(now - start) << " s: receiving "
         << (received.Current() >= 0 ? kRids[static_cast<size_t>(received.Current())] : "nothing")
-        << " at " << received.RateBps(now) / 1000
+        << " (" << received.CurrentHeight() << "p) at " << received.RateBps(now) / 1000
         << " kbit/s; encodings received: " << Text(received.Sequence());
-    if (const auto* plan = camera->TierPlanFor(track.mid)) {
-      out << "; plan v" << plan->version << ":";
-      for (const auto& encoding : plan->encodings) {
-        out << " " << encoding.rid << (encoding.active ? "" : " (paused)") << " "
-            << encoding.maxBitrate / 1000 << " kbit/s";
-      }
-    }
+    out << PlanText(*camera, track.mid);
     if (const auto* feedback = viewer->TransportFeedback()) {
       out << "; feedback sent " << feedback->GetCounters().feedbackSent;
     }
@@ -266,7 +312,8 @@ TEST_CASE(
           if (!firstFeedbackAt && feedback.GetCounters().feedbackSent > 0) {
             firstFeedbackAt = Clock::now();
           }
-          return firstFeedbackAt && Clock::now() - *firstFeedbackAt >= 2s && received.SettledOn(kF);
+          return firstFeedbackAt && Clock::now() - *firstFeedbackAt >= 2s &&
+                 received.SettledOn(kF) && received.CurrentHeight() == 720;
         },
         15s);
     INFO(describe());
@@ -296,16 +343,17 @@ TEST_CASE(
     const auto cappedAt = Clock::now();
     relay.SetPathOptions(capped, cappedAt);
     const auto inBand = [&](double rate) { return rate >= capBps * 0.8 && rate <= capBps * 1.1; };
-    // Adapted: a full window of the capped link, none of it f (the rate is
-    // the adapted stream's, not the link draining f), its rate in the band,
-    // and the plan caps what arrives within the limit. What is not yet, or
-    // nullptr.
+    // Adapted: a full window of the capped link, none of it 720p (the rate
+    // is the adapted stream's, not the link draining 720p), its rate in
+    // the band, and the plan caps what arrives within the limit. What is
+    // not yet, or nullptr.
     const auto notAdapted = [&](Clock::time_point now) -> const char* {
-      const auto lastF = received.LastArrivalOf(kF);
+      const auto last720 = received.LastArrivalAtLeast(720);
       const double rate = received.RateBps(now);
       if (now - cappedAt < 2s) return "no full window yet";
-      if (received.Current() < 0 || received.Current() >= kF || (lastF && *lastF > now - 2s)) {
-        return "f in the window";
+      if (received.Current() < 0 || received.CurrentHeight() >= 720 ||
+          (last720 && *last720 > now - 2s)) {
+        return "720p in the window";
       }
       if (rate < capBps * 0.8) return "rate below the band";
       if (rate > capBps * 1.1) return "rate above the band";
@@ -342,11 +390,11 @@ TEST_CASE(
         },
         16s);
     const auto& packets = received.Packets();
-    size_t offF = cappedFrom;
-    while (offF < packets.size() && packets[offF].encoding == kF) ++offF;
+    size_t off720 = cappedFrom;
+    while (off720 < packets.size() && packets[off720].pictureHeight >= 720) ++off720;
     std::ostringstream timings;
-    timings << step << " off f after "
-            << (offF < packets.size() ? Seconds(packets[offF].at - cappedAt) : -1.0) << " s;"
+    timings << step << " off 720p after "
+            << (off720 < packets.size() ? Seconds(packets[off720].at - cappedAt) : -1.0) << " s;"
             << periods.str() << " " << flickers << " crossings of the band's edge under 250 ms; "
             << (adaptedSince ? "adapted for good (5 s) from " +
                                    std::to_string(Seconds(*adaptedSince - cappedAt)) + " s; "
@@ -355,7 +403,7 @@ TEST_CASE(
     INFO(timings.str());
     INFO(describe());
     INFO("the plan caps the received encoding at " << planCapOfCurrent() / 1000 << " kbit/s");
-    CHECK(received.Current() < kF);
+    CHECK(received.CurrentHeight() < 720);
     CHECK(inBand(received.RateBps(Clock::now())));
     CHECK(planCapOfCurrent() > 0);
     CHECK(planCapOfCurrent() <= planCapLimitBps);
@@ -366,32 +414,47 @@ TEST_CASE(
     for (size_t i = 1; i < down.size(); ++i) CHECK(down[i] >= down[i - 1] - 1);
   };
 
-  // b. 500 kbit/s: below f's minimum (a quarter of its 2.5 Mbit/s) with
-  // room for h (500 kbit/s at most): off f, h at about the link's rate,
-  // and h capped at most 10% above the link in the plan.
+  // b. 500 kbit/s: below 720p's minimum (a quarter of its 2.5 Mbit/s)
+  // with room for h (360p, 500 kbit/s at most): off 720p onto h at once;
+  // then the level the viewer asks for is capped at what the link affords
+  // (450p: half its 815 kbit/s target fits), the publisher re-plans f to
+  // it (nobody asks for 720p any more), and the viewer moves onto f at
+  // about the link's rate, capped at most 10% above the link in the plan.
   capDownlink(500'000, 550'000, "b. 500 kbit/s:");
-  // b2. 350 kbit/s: h still fits, at the rate the subscriber's share caps
-  // it to. The cap follows the estimate, which swings up to ~20% above the
-  // link between two overuse detections (GoogCC's additive increase), so
-  // the cap may be 30% above; it is the vote's, not the ladder's (500
-  // kbit/s), and the camera sends h at it.
-  capDownlink(350'000, 455'000, "b2. 350 kbit/s:");
   {
+    // The publisher no longer encodes 720p for a viewer who cannot take it.
     const auto* plan = camera->TierPlanFor(track.mid);
     REQUIRE(plan != nullptr);
-    const auto* h = plan->Encoding("h");
-    REQUIRE(h != nullptr);
-    CHECK(h->maxBitrate < 500'000);
+    INFO(describe());
+    for (const auto& encoding : plan->encodings) {
+      if (encoding.active) CHECK(encoding.scaleResolutionDownBy > 1.01);
+    }
+  }
+  // b2. 350 kbit/s: the encoding it receives still fits, at the rate the
+  // subscriber's share caps it to. The cap follows the estimate, which
+  // swings up to ~20% above the link between two overuse detections
+  // (GoogCC's additive increase), so the cap may be 30% above; it is the
+  // vote's, not the ladder's, and the camera sends the encoding at it.
+  capDownlink(350'000, 455'000, "b2. 350 kbit/s:");
+  {
+    const int current = received.Current();
+    REQUIRE(current >= 0);
+    const std::string& rid = kRids[static_cast<size_t>(current)];
     // The camera applies the newest plan with its next frame.
     const bool applied = RunUntil(
         context,
         [&] { return sender.AppliedPlanVersion() == camera->TierPlanFor(track.mid)->version; }, 1s);
     CHECK(applied);
-    CHECK(sender.BitrateBps(1) ==
-          std::min<uint64_t>(500'000, camera->TierPlanFor(track.mid)->Encoding("h")->maxBitrate));
+    const auto* encoding = camera->TierPlanFor(track.mid)->Encoding(rid);
+    REQUIRE(encoding != nullptr);
+    CHECK(encoding->maxBitrate < 455'000);
+    CHECK(sender.BitrateBps(static_cast<size_t>(current)) ==
+          std::min<uint64_t>(senderOptions.encodings[static_cast<size_t>(current)].bitrateBps,
+                             encoding->maxBitrate));
   }
 
-  // c. The cap is lifted: back on f, one tier at a time.
+  // c. The cap is lifted: back on 720p (the viewer's demand is raised, the
+  // plan re-encodes 720p), one tier at a time.
   ImpairmentRelay::PathOptions lifted = relay.GetPathOptions();
   lifted.downlink.rateBitsPerSecond = 0;
   lifted.downlink.queueLimitBytes = 0;
@@ -400,13 +463,13 @@ TEST_CASE(
   relay.SetPathOptions(lifted, liftedAt);
   {
     const bool back = RunUntil(
-        context, [&] { return received.SettledOn(kF); }, 15s);
+        context, [&] { return received.SettledOnHeight(720); }, 15s);
     INFO(describe());
     REQUIRE(back);
     const auto& packets = received.Packets();
     size_t onF = liftedFrom;
-    while (onF < packets.size() && packets[onF].encoding != kF) ++onF;
-    Report("c. first f packet after " + std::to_string(Seconds(packets[onF].at - liftedAt)) +
+    while (onF < packets.size() && packets[onF].pictureHeight < 720) ++onF;
+    Report("c. first 720p packet after " + std::to_string(Seconds(packets[onF].at - liftedAt)) +
            " s, settled after " + std::to_string(Seconds(Clock::now() - liftedAt)) + " s " +
            describe());
   }
@@ -414,6 +477,136 @@ TEST_CASE(
   INFO("encodings since the cap was lifted: " << Text(up));
   for (size_t i = 1; i < up.size(); ++i) CHECK(up[i] <= up[i - 1] + 1);
   CHECK(viewer->Transport().GetCounters().unprotectFailures == 0);
+}
+
+TEST_CASE(
+    "Bandwidth: a publisher whose every viewer sits behind 500 kbit/s is re-planned to a level "
+    "they can take and sends about 500 kbit/s, not its full ladder",
+    "[integration][bandwidth]") {
+  InProcessServer server;
+  boost::asio::io_context context;
+
+  WebRtcClient::MediaTrack track;
+  auto camera = PublishingCamera(context, server, 3, track);
+  // Each encoding may send up to 1.5 Mbit/s: what it sends is the plan's.
+  SimulcastVideoSender sender(*camera, track,
+                              CameraSenderOptions({1'500'000, 1'500'000, 1'500'000}, 9));
+  sender.AnswerKeyFrameRequests();
+  // What the camera sends, to measure its rate.
+  std::vector<std::pair<Clock::time_point, size_t>> sent;
+  sender.SetSentHandler([&](size_t /*encoding*/, std::span<const uint8_t> packet) {
+    sent.emplace_back(Clock::now(), packet.size());
+  });
+  const auto sentRateBps = [&](Clock::time_point now) {
+    size_t bytes = 0;
+    for (auto it = sent.rbegin(); it != sent.rend() && it->first > now - 2s; ++it) {
+      bytes += it->second;
+    }
+    return static_cast<double>(bytes) * 8 / 2;
+  };
+  FramePump pump(context, *camera, sender);
+  pump.Start();
+
+  // Two 720p viewers, each behind its own relay: the plan has one tier,
+  // 720p, and nothing below it.
+  struct Viewer {
+    std::unique_ptr<WebRtcClient> client;
+    ReceivedMedia received;
+  };
+  std::vector<std::unique_ptr<Viewer>> viewers;
+  for (uint32_t i = 0; i < 2; ++i) {
+    WebRtcClient::Options options;
+    options.seed = 20 + i;
+    options.sendTransportFeedback = true;
+    options.transport.impairment = ImpairmentRelay::PathOptions{};
+    auto viewer = std::make_unique<Viewer>();
+    viewer->client = Joined(context, server, options, "viewer" + std::to_string(i));
+    viewer->received.Attach(*viewer->client);
+    REQUIRE(Await(context, [&](auto done) {
+              viewer->client->SubscribeVideo(track.trackId, LevelOf(*viewer->client, 720), done);
+            }) == "");
+    viewers.push_back(std::move(viewer));
+  }
+  const auto describe = [&] {
+    std::ostringstream out;
+    const auto now = Clock::now();
+    out << "camera sends " << sentRateBps(now) / 1000 << " kbit/s";
+    for (size_t i = 0; i < viewers.size(); ++i) {
+      const auto& received = viewers[i]->received;
+      out << "; viewer " << i << " receives " << received.CurrentHeight() << "p at "
+          << received.RateBps(now) / 1000 << " kbit/s";
+    }
+    out << PlanText(*camera, track.mid);
+    return out.str();
+  };
+
+  // Unlimited: both settle on 720p, which the camera sends at well over
+  // 1 Mbit/s.
+  {
+    const bool settled = RunUntil(
+        context,
+        [&] {
+          return std::all_of(viewers.begin(), viewers.end(),
+                             [](const auto& v) { return v->received.SettledOnHeight(720); }) &&
+                 sentRateBps(Clock::now()) > 1'000'000;
+        },
+        15s);
+    INFO(describe());
+    REQUIRE(settled);
+    Report("unlimited: " + describe());
+  }
+
+  // Both downlinks capped at 500 kbit/s.
+  constexpr double kCapBps = 500'000;
+  const auto cappedAt = Clock::now();
+  for (auto& viewer : viewers) {
+    ImpairmentRelay& relay = *viewer->client->Transport().Relay();
+    ImpairmentRelay::PathOptions capped = relay.GetPathOptions();
+    capped.downlink.rateBitsPerSecond = static_cast<uint64_t>(kCapBps);
+    capped.downlink.queueLimitBytes = 40'000;
+    relay.SetPathOptions(capped, cappedAt);
+  }
+  // Within 15 s: the camera encodes nothing at 720p, sends at most 30%
+  // more than one viewer's link over 2 s, and both viewers receive video
+  // at over half their link; for 3 s on end.
+  std::optional<Clock::time_point> adaptedSince;
+  const bool adapted = RunUntil(
+      context,
+      [&] {
+        const auto now = Clock::now();
+        const auto* plan = camera->TierPlanFor(track.mid);
+        bool ok = plan != nullptr && now - cappedAt >= 2s && sentRateBps(now) <= kCapBps * 1.3;
+        if (plan) {
+          for (const auto& encoding : plan->encodings) {
+            if (encoding.active && encoding.scaleResolutionDownBy <= 1.01) ok = false;
+          }
+        }
+        for (const auto& viewer : viewers) {
+          const auto& received = viewer->received;
+          if (received.RateBps(now) < kCapBps * 0.5 || received.CurrentHeight() >= 720 ||
+              received.CurrentHeight() == 0) {
+            ok = false;
+          }
+        }
+        if (!ok) {
+          adaptedSince.reset();
+          return false;
+        }
+        if (!adaptedSince) {
+          if (now - cappedAt > 15s) return false;
+          adaptedSince = now;
+        }
+        return now - *adaptedSince >= 3s;
+      },
+      20s);
+  Report("capped: adapted from " +
+         (adaptedSince ? std::to_string(Seconds(*adaptedSince - cappedAt)) : std::string("-")) +
+         " s: " + describe());
+  INFO(describe());
+  REQUIRE(adapted);
+  for (const auto& viewer : viewers) {
+    CHECK(viewer->client->Transport().GetCounters().unprotectFailures == 0);
+  }
 }
 
 }  // namespace myriad::integration
