@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "loadtest/ServerProcess.h"
+#include "loadtest/client/FrameScheduler.h"
 #include "loadtest/client/LoadtestPayload.h"
 #include "loadtest/client/RunUntil.h"
 #include "loadtest/client/SimulcastVideoSender.h"
@@ -139,11 +140,6 @@ Options ParseOptions(int argc, char** argv) {
   return options;
 }
 
-int64_t NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch())
-      .count();
-}
-
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
 Clock::time_point FromUs(int64_t us) { return Clock::time_point(std::chrono::microseconds(us)); }
@@ -157,33 +153,6 @@ double Percentile(std::vector<double> values, double p) {
   const size_t high = std::min(low + 1, values.size() - 1);
   return values[low] + (values[high] - values[low]) * (rank - static_cast<double>(low));
 }
-
-// Sends one frame of every active encoding at exactly 30 fps (an absolute
-// schedule: no drift from the time the sends take).
-class FramePump {
- public:
-  FramePump(boost::asio::io_context& context, WebRtcClient& client, SimulcastVideoSender& sender)
-      : timer_(context), client_(client), sender_(sender) {}
-  void Start() {
-    next_ = Clock::now();
-    Tick();
-  }
-
- private:
-  void Tick() {
-    if (client_.IsConnected()) sender_.SendFrame(NowUs());
-    next_ += std::chrono::microseconds(1'000'000 / kFramesPerSecond);
-    timer_.expires_at(next_);
-    timer_.async_wait([this](const boost::system::error_code& ec) {
-      if (!ec) Tick();
-    });
-  }
-
-  boost::asio::steady_timer timer_;
-  WebRtcClient& client_;
-  SimulcastVideoSender& sender_;
-  Clock::time_point next_;
-};
 
 // A switch in flight or done.
 struct Sample {
@@ -330,7 +299,9 @@ std::optional<RunResult> RunOnce(const Options& options, int rttMs, std::string*
       plans.push_back({Clock::now(), -1, EncodedHeights(*plan, publish.videoHeight)});
     }
   });
-  FramePump pump(context, *camera, sender);
+  myriad::loadtest::FrameScheduler pump(context, kFramesPerSecond, [&](int64_t sendTimeUs) {
+    if (camera->IsConnected()) sender.SendFrame(sendTimeUs);
+  });
   pump.Start();
 
   // Viewers (then anchors) at 180p (anchors at 180p, 360p, 720p).

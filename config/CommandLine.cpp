@@ -18,6 +18,7 @@ namespace {
 
 constexpr std::string_view kConfigOption = "--config";
 constexpr std::string_view kCheckConfigOption = "--check-config";
+constexpr std::string_view kTokenCommand = "token";
 
 // Where the default and the meaning columns of the --help variable table start; wide enough for
 // the longest variable, MYRIAD_SIMULCAST_HYSTERESIS_SUBSCRIBERS.
@@ -53,6 +54,12 @@ CommandLineOptions CommandLine::Parse(int argc, const char* const* argv,
 
 CommandLineOptions CommandLine::Parse(const std::vector<std::string>& arguments,
                                       const std::map<std::string, std::string>& environment) {
+  if (!arguments.empty() && arguments.front() == kTokenCommand) {
+    CommandLineOptions result;
+    result.action = CommandLineAction::Token;
+    result.arguments.assign(arguments.begin() + 1, arguments.end());
+    return result;
+  }
   bool help = false;
   bool version = false;
   std::optional<std::string> configPath;
@@ -118,6 +125,7 @@ CommandLineOptions CommandLine::Parse(const std::vector<std::string>& arguments,
 std::string CommandLine::HelpText() {
   std::string text =
       "Usage: myriad [--config FILE] [--check-config FILE] [--help] [--version]\n"
+      "       myriad token --room ROOM --identity ID [options]   (see myriad token --help)\n"
       "\n"
       "Myriad WebRTC SFU.\n"
       "\n"
@@ -139,6 +147,10 @@ std::string CommandLine::HelpText() {
       "  MYRIAD_ROOM_OVERRIDES='{\"town-hall\": {\"max_participants\": 5000}}'.\n"
       "  The simulcast ladder (\"simulcast.ladder\", the video levels) has no variable: set it\n"
       "  in the config file.\n"
+      "  MYRIAD_AUTH_KEYS replaces the file's \"auth.keys\" object (key id -> secret of at\n"
+      "  least 32 bytes), given as JSON text, e.g. MYRIAD_AUTH_KEYS='{\"k1\": \"...\"}'.\n"
+      "  With no keys, or auth.development, the server runs in development mode: a well-known\n"
+      "  key, and joins without a token are admitted.\n"
       "\n" +
       HelpRow("Variable", "Default", "Meaning");
   const nlohmann::json defaults = ServerConfig{}.ToJson();
@@ -147,6 +159,7 @@ std::string CommandLine::HelpText() {
     std::string shown = value.is_string() ? value.get<std::string>() : value.dump();
     text += HelpRow(option.EnvironmentVariable(), shown.empty() ? "\"\"" : shown, option.summary);
   }
+  text += HelpRow(AuthConfig::kKeysVariable, "{}", "access token keys (auth.keys), a JSON object");
   text += HelpRow(ServerConfig::kRoomOverridesVariable,
                   defaults[std::string(ServerConfig::kRoomOverridesKey)].dump(),
                   "per-room limits (room_overrides), a JSON object");

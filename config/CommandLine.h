@@ -12,6 +12,7 @@ enum class CommandLineAction {
   Help,         // print HelpText() and exit 0
   Version,      // print Version() and exit 0
   CheckConfig,  // load configPath + environment, report the first error or success, then exit
+  Token,        // `myriad token ...`: mint an access token (server/TokenCommand) from arguments
 };
 
 // When error is non-empty the command line was invalid: print error (and a hint to --help) and
@@ -20,10 +21,13 @@ struct CommandLineOptions {
   CommandLineAction action = CommandLineAction::Run;
   std::string configPath;
   std::string error;
+  // Token only: the arguments after `token`, parsed by the subcommand itself.
+  std::vector<std::string> arguments;
 };
 
-// `myriad [--config FILE] [--check-config FILE] [--help] [--version]`. Both `--opt VALUE` and
-// `--opt=VALUE` are accepted. Without --config, the path comes from $MYRIAD_CONFIG.
+// `myriad [--config FILE] [--check-config FILE] [--help] [--version]`, or `myriad token ...`
+// (a subcommand when it is the first argument). Both `--opt VALUE` and `--opt=VALUE` are
+// accepted. Without --config, the path comes from $MYRIAD_CONFIG.
 class CommandLine {
  public:
   static CommandLineOptions Parse(int argc, const char* const* argv,

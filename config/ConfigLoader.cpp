@@ -90,6 +90,7 @@ std::string CheckStringValue(const ConfigOption& option, const std::string& valu
     }
     case ConfigValueKind::String:
     case ConfigValueKind::Integer:
+    case ConfigValueKind::Boolean:
       break;
   }
   return "";
@@ -127,6 +128,11 @@ std::string IntegerFromJson(const ConfigOption& option, const Json& value, std::
 
 // Sets one option from a JSON value; returns "" or the error after the label.
 std::string SetFromJson(const ConfigOption& option, const Json& value, ServerConfig& config) {
+  if (option.kind == ConfigValueKind::Boolean) {
+    if (!value.is_boolean()) return "must be true or false, got " + DescribeType(value);
+    option.setInteger(config, value.get<bool>() ? 1 : 0);
+    return "";
+  }
   if (option.kind == ConfigValueKind::Integer) {
     std::int64_t number = 0;
     if (std::string error = IntegerFromJson(option, value, number); !error.empty()) return error;
@@ -142,6 +148,13 @@ std::string SetFromJson(const ConfigOption& option, const Json& value, ServerCon
 
 // Sets one option from an environment variable's text; returns "" or the error after the label.
 std::string SetFromText(const ConfigOption& option, const std::string& text, ServerConfig& config) {
+  if (option.kind == ConfigValueKind::Boolean) {
+    if (text != "true" && text != "false" && text != "1" && text != "0") {
+      return "must be true, false, 1 or 0, got " + Quote(text);
+    }
+    option.setInteger(config, text == "true" || text == "1" ? 1 : 0);
+    return "";
+  }
   if (option.kind == ConfigValueKind::Integer) {
     std::int64_t number = 0;
     const char* end = text.data() + text.size();
@@ -232,6 +245,46 @@ std::string SetRoomOverrides(const Json& body, ServerConfig& config) {
   return "";
 }
 
+// Key ids are sent in every token's header: a short, printable name.
+constexpr size_t kMaxKeyIdLength = 64;
+
+bool IsValidKeyId(std::string_view id) {
+  return !id.empty() && id.size() <= kMaxKeyIdLength &&
+         std::all_of(id.begin(), id.end(), [](char c) {
+           return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '.' || c == '-';
+         });
+}
+
+// Replaces config.auth.keys with the auth.keys object `body`; returns "" or the error. A secret's
+// text is never part of an error (it could end up in logs).
+std::string SetAuthKeys(const Json& body, ServerConfig& config) {
+  const std::string path = "auth." + std::string(AuthConfig::kKeysKey);
+  if (!body.is_object()) return Quote(path) + " must be an object, got " + DescribeType(body);
+  std::map<std::string, std::string> keys;
+  for (const auto& [id, secret] : body.items()) {
+    if (!IsValidKeyId(id)) {
+      return Quote(path) + " names " + Quote(id) +
+             ", which is not a key id (1-64 characters of A-Z a-z 0-9 _ . -)";
+    }
+    if (id == AuthConfig::kDevelopmentKeyId) {
+      return Quote(path + "." + id) + " uses the id reserved for the development key";
+    }
+    if (!secret.is_string()) {
+      return Quote(path + "." + id) + " must be a string, got " + DescribeType(secret);
+    }
+    const auto& text = secret.get_ref<const std::string&>();
+    if (text.size() < AuthConfig::kMinimumSecretBytes) {
+      return Quote(path + "." + id) + " must be at least " +
+             std::to_string(AuthConfig::kMinimumSecretBytes) + " bytes long, got " +
+             std::to_string(text.size());
+    }
+    keys[id] = text;
+  }
+  config.auth.keys = std::move(keys);
+  return "";
+}
+
 // Replaces config.simulcast.ladder with the simulcast.ladder array `body`; returns "" or the
 // error, naming the entry (counted from 0, like the levels it becomes) and key. These are
 // SimulcastLadder::Create's rules checked one by one, so the error can say which one failed.
@@ -308,6 +361,10 @@ std::string ApplyJsonText(std::string_view text, ServerConfig& config) {
         if (std::string error = SetSimulcastLadder(value, config); !error.empty()) return error;
         continue;
       }
+      if (section == "auth" && key == AuthConfig::kKeysKey) {
+        if (std::string error = SetAuthKeys(value, config); !error.empty()) return error;
+        continue;
+      }
       const ConfigOption* option = ConfigOptionTable::Find(section, key);
       if (option == nullptr) return "unknown key " + Quote(section + "." + key);
       if (std::string error = SetFromJson(*option, value, config); !error.empty()) {
@@ -348,6 +405,16 @@ std::string ApplyEnvironment(const std::map<std::string, std::string>& environme
       Json body;
       std::string error = ParseJson(value, body);
       if (error.empty()) error = SetRoomOverrides(body, config);
+      if (!error.empty()) return "environment variable " + name + ": " + error;
+      continue;
+    }
+    if (name == AuthConfig::kKeysVariable) {
+      // The whole auth.keys object as JSON text; it replaces the file's.
+      Json body;
+      std::string error = ParseJson(value, body);
+      // The parser's message could quote the text, i.e. a secret.
+      if (!error.empty()) error = "invalid JSON";
+      if (error.empty()) error = SetAuthKeys(body, config);
       if (!error.empty()) return "environment variable " + name + ": " + error;
       continue;
     }

@@ -40,6 +40,24 @@ constexpr ConfigOption IntegerOption(std::string_view section, std::string_view 
 }
 
 template <auto Section, auto Field>
+constexpr ConfigOption BooleanOption(std::string_view section, std::string_view key,
+                                     std::string_view summary) {
+  static_assert(std::is_same_v<FieldType<Section, Field>, bool>);
+  return ConfigOption{
+      section,
+      key,
+      ConfigValueKind::Boolean,
+      0,
+      1,
+      summary,
+      [](const ServerConfig& config) -> std::int64_t { return (config.*Section).*Field ? 1 : 0; },
+      [](ServerConfig& config, std::int64_t value) { (config.*Section).*Field = value != 0; },
+      nullptr,
+      nullptr,
+  };
+}
+
+template <auto Section, auto Field>
 constexpr ConfigOption StringOption(std::string_view section, std::string_view key,
                                     ConfigValueKind kind, std::string_view summary) {
   static_assert(std::is_same_v<FieldType<Section, Field>, std::string>);
@@ -64,7 +82,7 @@ using S = ServerConfig;
 // Adding an option = one field in ServerConfig.h + one row here + a line in myriad.json and
 // README.md (the last two are enforced by tests/config/ConfigOptionTableTest.cpp).
 // room_overrides is not a row: its keys reuse the ranges of the rooms.* rows of the same name
-// (ServerConfig::RoomOverrideFields).
+// (ServerConfig::RoomOverrideFields). auth.keys is not a row either (a map, see ConfigLoader).
 constexpr std::array kOptions{
     StringOption<&S::http, &HttpConfig::listenAddress>("http", "listen_address", K::IpAddress,
                                                        "address of the HTTP/WebSocket listener"),
@@ -97,6 +115,8 @@ constexpr std::array kOptions{
         "rooms", "roster_page_size", 10, 10000, "participants per joined/rosterPage page"),
     StringOption<&S::log, &LogConfig::level>("log", "level", K::LogLevel,
                                              "trace|debug|info|warn|error|critical|off"),
+    BooleanOption<&S::auth, &AuthConfig::development>(
+        "auth", "development", "development key, joins without a token (also when no keys)"),
     // simulcast.ladder is not a row (an array, file only): ConfigLoader checks it against
     // SimulcastSettings::LevelFields. The loader also requires max_delay_ms >= debounce_ms.
     IntegerOption<&S::simulcast, &SimulcastSettings::debounceMs>(

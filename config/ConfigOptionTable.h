@@ -16,6 +16,7 @@ enum class ConfigValueKind {
   IpAddress,          // an IPv4 or IPv6 literal
   OptionalIpAddress,  // "" or an IPv4 or IPv6 literal
   LogLevel,           // one of ConfigOptionTable::LogLevels()
+  Boolean,            // JSON true/false; "true"/"false"/"1"/"0" in the environment
 };
 
 // One row of the option table: the single place an option is declared. The loader (JSON keys and
@@ -25,12 +26,12 @@ struct ConfigOption {
   std::string_view section;  // "http"
   std::string_view key;      // "listen_address"
   ConfigValueKind kind;
-  std::int64_t minimum;  // Integer only
-  std::int64_t maximum;  // Integer only
+  std::int64_t minimum;  // Integer (Boolean: 0)
+  std::int64_t maximum;  // Integer (Boolean: 1)
   std::string_view summary;
 
-  // Accessors generated from pointers-to-member. Integer rows set the integer pair, all other
-  // rows the string pair; the other pair is null.
+  // Accessors generated from pointers-to-member. Integer and Boolean rows (0 or 1) set the
+  // integer pair, all other rows the string pair; the other pair is null.
   std::int64_t (*getInteger)(const ServerConfig&);
   void (*setInteger)(ServerConfig&, std::int64_t);
   const std::string& (*getString)(const ServerConfig&);
@@ -38,6 +39,10 @@ struct ConfigOption {
 
   std::string Path() const;                 // "http.listen_address"
   std::string EnvironmentVariable() const;  // "MYRIAD_HTTP_LISTEN_ADDRESS"
+  // Integer and Boolean rows keep their value in the integer accessors.
+  bool IsNumeric() const {
+    return kind == ConfigValueKind::Integer || kind == ConfigValueKind::Boolean;
+  }
 };
 
 class ConfigOptionTable {

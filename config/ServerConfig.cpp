@@ -38,7 +38,9 @@ nlohmann::json ServerConfig::ToJson() const {
   nlohmann::json root = nlohmann::json::object();
   for (const ConfigOption& option : ConfigOptionTable::Options()) {
     nlohmann::json& slot = root[std::string(option.section)][std::string(option.key)];
-    if (option.kind == ConfigValueKind::Integer) {
+    if (option.kind == ConfigValueKind::Boolean) {
+      slot = option.getInteger(*this) != 0;
+    } else if (option.kind == ConfigValueKind::Integer) {
       slot = option.getInteger(*this);
     } else {
       slot = option.getString(*this);
@@ -54,6 +56,9 @@ nlohmann::json ServerConfig::ToJson() const {
     }
     ladder.push_back(std::move(entry));
   }
+  nlohmann::json& keys = root["auth"][std::string(AuthConfig::kKeysKey)];
+  keys = nlohmann::json::object();
+  for (const auto& [id, secret] : auth.keys) keys[id] = secret;
   nlohmann::json& overrides = root[std::string(kRoomOverridesKey)];
   overrides = nlohmann::json::object();
   for (const auto& [room, roomOverride] : roomOverrides) {
@@ -62,6 +67,15 @@ nlohmann::json ServerConfig::ToJson() const {
     for (const RoomOverrideField& field : kRoomOverrideFields) {
       if (const auto& value = roomOverride.*field.value) entry[std::string(field.key)] = *value;
     }
+  }
+  return root;
+}
+
+nlohmann::json ServerConfig::ToRedactedJson() const {
+  nlohmann::json root = ToJson();
+  for (auto& [id, secret] : root["auth"][std::string(AuthConfig::kKeysKey)].items()) {
+    secret =
+        "<redacted: " + std::to_string(secret.get_ref<const std::string&>().size()) + " bytes>";
   }
   return root;
 }

@@ -96,12 +96,35 @@ struct LogConfig {
   bool operator==(const LogConfig&) const = default;
 };
 
+// Access tokens (docs/protocol.md "Access tokens"). Development mode (development, or no keys
+// at all) adds the well-known development key and admits joins without a token.
+struct AuthConfig {
+  // Key id (the token's `kid`) -> HMAC-SHA256 secret, at least kMinimumSecretBytes long
+  // (config key "auth.keys", outside the option table: a map).
+  std::map<std::string, std::string> keys;
+  // Set as an integer by the option table (a Boolean row): 0 or 1.
+  bool development = false;
+
+  // RFC 7518 section 3.2: an HS256 key must be at least as long as the hash output.
+  static constexpr size_t kMinimumSecretBytes = 32;
+  // The id of the built-in development key; a configured key may not take it.
+  static constexpr std::string_view kDevelopmentKeyId = "dev";
+  static constexpr std::string_view kKeysKey = "keys";
+  static constexpr std::string_view kKeysVariable = "MYRIAD_AUTH_KEYS";
+
+  // development set, or no key configured.
+  bool DevelopmentMode() const { return development || keys.empty(); }
+
+  bool operator==(const AuthConfig&) const = default;
+};
+
 struct ServerConfig {
   HttpConfig http;
   MediaConfig media;
   IceConfig ice;
   RoomsConfig rooms;
   LogConfig log;
+  AuthConfig auth;
   SimulcastSettings simulcast;
   // Room name -> its exceptions to the rooms.* limits (config key "room_overrides").
   std::map<std::string, RoomOverride> roomOverrides;
@@ -115,10 +138,14 @@ struct ServerConfig {
 
   // {"http": {"listen_address": ...}, ..., "room_overrides": {...}}: every option, with the
   // configured (unresolved) values; room_overrides lists only the keys each entry sets, and
-  // simulcast.ladder every level with all its keys. Feeding it back to
+  // simulcast.ladder every level with all its keys. auth.keys holds the secrets: see
+  // ToRedactedJson for output a person may read. Feeding it back to
   // ConfigLoader::LoadFromString yields the same config (for a ladder whose bitrates are whole
   // kbps, as every loaded ladder's are).
   nlohmann::json ToJson() const;
+
+  // ToJson with every auth.keys secret replaced by "<redacted: N bytes>" (--check-config).
+  nlohmann::json ToRedactedJson() const;
 
   // The limits of the named room: its room_overrides entry where it sets one, else rooms.*.
   RoomLimits LimitsFor(const std::string& room) const;

@@ -52,7 +52,7 @@ class AffordableLevelCap {
   struct Options {
     int64_t downHoldMs = 1500;
     int64_t furtherDownHoldMs = 5000;
-    int64_t upHoldMs = 3000;
+    int64_t upHoldMs = 2000;
   };
 
   struct Input {

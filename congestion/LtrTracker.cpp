@@ -64,6 +64,11 @@ std::optional<uint16_t> LtrTracker::LastAggregateAcknowledgement() const {
 
 std::optional<uint16_t> LtrTracker::RecoveryFrameFor(uint32_t id) const {
   if (!acknowledgedSlots_.contains(id)) return std::nullopt;
+  return CommonRecoveryFrame();
+}
+
+std::optional<uint16_t> LtrTracker::CommonRecoveryFrame() const {
+  if (acknowledgedSlots_.empty()) return std::nullopt;
   for (size_t i = heldCount_; i-- > 0;) {
     const std::optional<size_t> slot = FindSlot(held_[i]);
     if (slot && frames_[*slot].acknowledgedBy == acknowledgedSlots_.size()) return held_[i];

@@ -64,6 +64,10 @@ class LtrTracker {
   // subscriber, nothing held, or a subscriber lacks every held reference, e.g. one that joined
   // since) means: fall back to PLI.
   std::optional<uint16_t> RecoveryFrameFor(uint32_t id) const;
+  // The same without naming who lost: the newest held reference every current subscriber
+  // acknowledged (nullopt without subscribers), for a loss report that waited out the key
+  // frame request interval.
+  std::optional<uint16_t> CommonRecoveryFrame() const;
 
   size_t SubscriberCount() const { return acknowledgedSlots_.size(); }
   size_t TrackedFrameCount() const;

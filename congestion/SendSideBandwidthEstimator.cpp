@@ -85,6 +85,8 @@ void SendSideBandwidthEstimator::UpdateDelayBased(
 SendSideBandwidthEstimator::Result SendSideBandwidthEstimator::OnTransportFeedback(
     const rtp::TransportCcFeedback& feedback, Timestamp now) {
   firstSendSinceFeedback_.reset();
+  lastFeedbackAt_ = now;
+  idleReset_ = false;
 
   // Arrival times on one continuous subscriber clock: reference time (unwrapped) + deltas.
   const int64_t referenceUs = UnwrapReferenceTime(feedback.ReferenceTime()) *
@@ -153,6 +155,13 @@ SendSideBandwidthEstimator::Result SendSideBandwidthEstimator::Process(Timestamp
     aimd_.SetEstimate(target_ * 0.5, now);
     firstSendSinceFeedback_ = now;  // the next halving only after another timeout
     UpdateTarget();
+  }
+  if (!firstSendSinceFeedback_ && !idleReset_ && lastFeedbackAt_ &&
+      now - *lastFeedbackAt_ >= kIdleReset) {
+    interArrival_.Reset();
+    trendline_.Reset();
+    detector_ = OveruseDetector();
+    idleReset_ = true;
   }
   return MakeResult(now);
 }

@@ -48,6 +48,10 @@ namespace myriad::congestion {
 // were sent more than kFeedbackTimeout ago and no feedback came since, it halves the target
 // once per kFeedbackTimeout (the path or the feedback is gone; sending on at full rate would
 // only fill queues). Nothing is halved while nothing is sent: silence is not congestion.
+// Silence also ends a verdict: when nothing was sent for kIdleReset since the last feedback,
+// the delay chain starts afresh (detector back to normal). Whatever queue it saw has drained,
+// and a stale "overusing" would otherwise block every probe for good: a subscriber whose only
+// video the allocator paused sends nothing, so no feedback could ever clear it.
 //
 // Allocation happens only in the constructor; nothing here throws.
 class SendSideBandwidthEstimator {
@@ -70,6 +74,7 @@ class SendSideBandwidthEstimator {
   };
 
   static constexpr TimeDelta kFeedbackTimeout = TimeDelta::FromSeconds(1);
+  static constexpr TimeDelta kIdleReset = TimeDelta::FromSeconds(1);
 
   explicit SendSideBandwidthEstimator(const Options& options);
 
@@ -123,6 +128,8 @@ class SendSideBandwidthEstimator {
   int64_t unwrappedReferenceTime_ = 0;
   TimeDelta rtt_ = AimdRateControl::kDefaultRtt;
   std::optional<Timestamp> firstSendSinceFeedback_;
+  std::optional<Timestamp> lastFeedbackAt_;
+  bool idleReset_ = false;  // the delay chain was reset since the last feedback
   DataRate target_;
   uint64_t unknownFeedbackCount_ = 0;
 };

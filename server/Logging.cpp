@@ -7,8 +7,8 @@
 namespace myriad::server {
 namespace {
 
-constexpr const char* kComponents[] = {"server", "worker",    "transport",
-                                       "room",   "signaling", "http"};
+constexpr const char* kComponents[] = {"server",    "worker", "transport", "room",
+                                       "signaling", "http",   "auth"};
 
 std::mutex& RegistryMutex() {
   static std::mutex mutex;

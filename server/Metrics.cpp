@@ -100,6 +100,10 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                            .Name("myriad_signaling_errors_total")
                            .Help("Signalling error replies, by code")
                            .Register(r);
+  auth_failures_ = &prometheus::BuildCounter()
+                        .Name("myriad_auth_failures_total")
+                        .Help("Joins and actions refused by access control, by reason")
+                        .Register(r);
   http_requests_ = SimpleCounter(r, "myriad_http_requests_total", "HTTP requests served");
   audio_slot_switches_ =
       SimpleCounter(r, "myriad_audio_slot_switches_total",
@@ -205,6 +209,10 @@ prometheus::Counter& Metrics::SignalingError(const std::string& code) {
   // Family::Add locks and may allocate; it is only called on the signalling
   // thread, never on the packet path.
   return signaling_errors_->Add({{"code", code}});
+}
+
+prometheus::Counter& Metrics::AuthFailure(const std::string& reason) {
+  return auth_failures_->Add({{"reason", reason}});
 }
 
 std::string Metrics::Serialize() const {

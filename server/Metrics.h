@@ -92,6 +92,10 @@ class Metrics {
   prometheus::Counter& signaling_messages_in() { return *signaling_in_; }
   prometheus::Counter& signaling_messages_out() { return *signaling_out_; }
   prometheus::Counter& SignalingError(const std::string& code);
+  // Refused joins and actions (myriad_auth_failures_total{reason}): missing_token, an
+  // AccessToken::ErrorName, no_join_grant, forbidden_publish, forbidden_subscribe. Signalling
+  // rate only (the family locks).
+  prometheus::Counter& AuthFailure(const std::string& reason);
   prometheus::Counter& http_requests() { return *http_requests_; }
   prometheus::Counter& audio_slot_switches() { return *audio_slot_switches_; }
   prometheus::Counter& roster_batches() { return *roster_batches_; }
@@ -160,6 +164,7 @@ class Metrics {
   prometheus::Counter* signaling_in_ = nullptr;
   prometheus::Counter* signaling_out_ = nullptr;
   prometheus::Family<prometheus::Counter>* signaling_errors_ = nullptr;
+  prometheus::Family<prometheus::Counter>* auth_failures_ = nullptr;
   prometheus::Counter* http_requests_ = nullptr;
   prometheus::Counter* audio_slot_switches_ = nullptr;
   prometheus::Counter* roster_batches_ = nullptr;

@@ -10,7 +10,10 @@
 namespace myriad::server {
 
 Server::Server(const config::ServerConfig& config)
-    : config_(config.Resolved()), signalingContext_(1) {}
+    : config_(config.Resolved()),
+      access_(signaling::AccessKeys(config_.auth.keys.begin(), config_.auth.keys.end()),
+              config_.auth.development),
+      signalingContext_(1) {}
 
 Server::~Server() {
   for (auto& worker : workers_) worker->Stop();
@@ -34,13 +37,21 @@ bool Server::Start(std::string* error) {
       http::HttpServer::Options{config_.http.listenAddress, config_.http.port,
                                 config_.http.webRoot},
       [this](std::shared_ptr<signaling::SignalingPeer> peer) {
-        return std::make_unique<SignalingDelegate>(workerPointers_, std::move(peer));
+        return std::make_unique<SignalingDelegate>(workerPointers_, access_, std::move(peer));
       });
   if (!http_->Listen(error)) return false;
   for (auto& worker : workers_) worker->Start();
   http_->Start();
   http_->SetReady(true);
   started_ = true;
+  if (access_.DevelopmentMode()) {
+    Logging::Get("auth")->warn(
+        "DEVELOPMENT MODE: {}; joins without a token are admitted and anyone can mint tokens with "
+        "the well-known development key (id \"{}\"). Configure auth.keys and leave "
+        "auth.development false in production.",
+        config_.auth.keys.empty() ? "no auth.keys configured" : "auth.development is true",
+        signaling::AccessPolicy::kDevelopmentKeyId);
+  }
   std::string ports;
   for (const auto port : MediaPorts()) ports += (ports.empty() ? "" : ",") + std::to_string(port);
   Logging::Get("server")->info(

@@ -13,6 +13,7 @@
 #include "server/Worker.h"
 #include "server/http/HttpServer.h"
 #include "server/transport/DtlsCertificate.h"
+#include "signaling/AccessPolicy.h"
 
 namespace myriad::server {
 
@@ -40,6 +41,8 @@ class Server {
 
  private:
   config::ServerConfig config_;
+  // Read by every SignalingDelegate on the signalling thread; never changes after construction.
+  signaling::AccessPolicy access_;
   std::unique_ptr<transport::DtlsCertificate> certificate_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<Worker*> workerPointers_;

@@ -1,18 +1,22 @@
 #include "server/SignalingDelegate.h"
 
+#include <chrono>
 #include <functional>
 
 #include "server/IdGenerator.h"
+#include "server/Logging.h"
 #include "server/Metrics.h"
 #include "server/Worker.h"
 #include "server/room/Room.h"
+#include "signaling/AccessPolicy.h"
 #include "signaling/ServerMessage.h"
 
 namespace myriad::server {
 
 SignalingDelegate::SignalingDelegate(const std::vector<Worker*>& workers,
+                                     const signaling::AccessPolicy& access,
                                      std::shared_ptr<signaling::SignalingPeer> peer)
-    : workers_(workers), peer_(std::move(peer)) {}
+    : workers_(workers), access_(access), peer_(std::move(peer)) {}
 
 SignalingDelegate::~SignalingDelegate() = default;
 
@@ -34,12 +38,23 @@ void SignalingDelegate::OnRequest(signaling::ClientRequest request) {
       Reply(request.id, "already_joined", "this connection already joined a room");
       return;
     }
+    const auto now =
+        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    signaling::Admission admission = access_.Admit(*join, now);
+    if (!admission.admitted) {
+      Metrics::Instance().AuthFailure(admission.reason).Increment();
+      Logging::Get("auth")->info("join of room {} refused: {}", join->room, admission.reason);
+      Reply(request.id, admission.code, admission.message);
+      // Nothing else for this connection: it may not retry with another token on it.
+      peer_->Close();
+      return;
+    }
     worker_ = &WorkerForRoom(workers_, join->room);
     room_ = join->room;
     participantId_ = IdGenerator::Make('P');
-    worker_->Post([worker = worker_, id = participantId_, join = *join, requestId = request.id,
-                   peer = peer_] {
-      worker->FindOrCreateRoom(join.room).Join(id, join, requestId, peer);
+    worker_->Post([worker = worker_, id = participantId_, join = *join,
+                   admission = std::move(admission), requestId = request.id, peer = peer_] {
+      worker->FindOrCreateRoom(join.room).Join(id, join, admission, requestId, peer);
       // A join refused for a limit leaves an empty room behind.
       worker->RemoveRoomIfEmpty(join.room);
     });

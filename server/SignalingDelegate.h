@@ -6,6 +6,10 @@
 
 #include "signaling/SessionDelegate.h"
 
+namespace myriad::signaling {
+class AccessPolicy;
+}
+
 namespace myriad::server {
 
 class Worker;
@@ -13,9 +17,11 @@ class Worker;
 // Routes one WebSocket client's validated requests to the worker that owns
 // its room (rooms are pinned to workers by a hash of their name). Lives on
 // the signalling thread; it touches room state only through Worker::Post.
+// A `join` is checked against the access policy here, before any room sees it: a refused one
+// gets `error` (unauthorized / forbidden) and the connection is closed.
 class SignalingDelegate : public signaling::SessionDelegate {
  public:
-  SignalingDelegate(const std::vector<Worker*>& workers,
+  SignalingDelegate(const std::vector<Worker*>& workers, const signaling::AccessPolicy& access,
                     std::shared_ptr<signaling::SignalingPeer> peer);
   ~SignalingDelegate() override;
 
@@ -30,6 +36,7 @@ class SignalingDelegate : public signaling::SessionDelegate {
   void Reply(const nlohmann::json& id, const std::string& code, const std::string& message);
 
   const std::vector<Worker*>& workers_;
+  const signaling::AccessPolicy& access_;
   std::shared_ptr<signaling::SignalingPeer> peer_;
   Worker* worker_ = nullptr;
   std::string room_;

@@ -1,6 +1,7 @@
 // The `myriad` server binary: command line, config, logging, signals.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -9,6 +10,7 @@
 #include "config/ConfigLoader.h"
 #include "server/Logging.h"
 #include "server/Server.h"
+#include "server/TokenCommand.h"
 
 namespace {
 
@@ -31,13 +33,19 @@ int Run(int argc, char** argv) {
     std::cout << "myriad " << CommandLine::Version() << "\n";
     return 0;
   }
+  if (options.action == CommandLineAction::Token) {
+    const auto now =
+        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    return myriad::server::TokenCommand::Run(options.arguments, environment, now, std::cout,
+                                             std::cerr);
+  }
   const auto loaded = ConfigLoader::Load(options.configPath, environment);
   if (!loaded.config) {
     std::cerr << "myriad: " << loaded.error << "\n";
     return 1;
   }
   if (options.action == CommandLineAction::CheckConfig) {
-    std::cout << loaded.config->Resolved().ToJson().dump(2) << "\n";
+    std::cout << loaded.config->Resolved().ToRedactedJson().dump(2) << "\n";
     return 0;
   }
 

@@ -49,7 +49,8 @@
 //                  asks for more, whatever the tile size.
 //
 // Methods
-//   join(room, name)            -> the `joined` message. The snapshot is applied
+//   join(room, name, {token})   -> the `joined` message (`token`: an access
+//                                  token, `myriad token`). The snapshot is applied
 //                                  before it resolves; further pages follow
 //                                  (`roster` events, `rosterComplete`).
 //   publish(stream, {sources, priority, simulcast, videoCodec})
@@ -379,13 +380,17 @@ export class MyriadClient extends EventTarget {
    * connection. Resolves with the server's `joined` message once its snapshot
    * is applied; the remaining roster pages are fetched in the background.
    */
-  async join(room, name) {
+  async join(room, name, { token } = {}) {
     if (this.state !== 'idle') throw new Error(`join() called in state ${this.state}`);
     this.state = 'connecting';
     this.room = room;
     try {
       await this._openSocket();
-      const joined = await this._request({ type: 'join', room, name });
+      const request = { type: 'join', room, name };
+      // An access token (docs/protocol.md "Access tokens"); a development-mode
+      // server admits a join without one.
+      if (token) request.token = token;
+      const joined = await this._request(request);
       this.localParticipantId = joined.participantId;
       this.rosterVersion = typeof joined.rosterVersion === 'number' ? joined.rosterVersion : 0;
       this._setUpSlots(joined.audioSlots);

@@ -16,6 +16,8 @@ constexpr const char* kRtpStreamIdUri = "urn:ietf:params:rtp-hdrext:sdes:rtp-str
 constexpr const char* kRepairedRtpStreamIdUri =
     "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id";
 constexpr const char* kVideoOrientationUri = "urn:3gpp:video-orientation";
+constexpr const char* kDependencyDescriptorUri =
+    "https://aomediacodec.github.io/av1-rtp-spec/#dependency-descriptor-rtp-header-extension";
 
 struct VideoFormat {
   uint8_t payloadType;
@@ -55,13 +57,15 @@ std::vector<VideoFormat> VideoFormats(const OfferMediaLine& line, const PayloadT
   return {vp8, h264Baseline, h264};
 }
 
-void WriteVideoFormat(SdpWriter& out, const VideoFormat& format) {
+void WriteVideoFormat(SdpWriter& out, const VideoFormat& format, bool longTermReferences) {
   const std::string pt = std::to_string(format.payloadType);
   out.Line("a=rtpmap:" + pt + " " + format.name + "/90000");
   // RFC 4585 4.2 / RFC 5104 7.1: the feedback Chromium offers for video.
   for (const char* feedback : {"goog-remb", "transport-cc", "ccm fir", "nack", "nack pli"}) {
     out.Line("a=rtcp-fb:" + pt + " " + feedback);
   }
+  // RFC 4585 4.2: reference picture selection indication.
+  if (longTermReferences) out.Line("a=rtcp-fb:" + pt + " nack rpsi");
   if (format.fmtp[0] != '\0') out.Line("a=fmtp:" + pt + " " + format.fmtp);
   // RFC 4588 8.6: the RTX format names the payload type it repairs.
   const std::string rtx = std::to_string(format.rtxPayloadType);
@@ -111,6 +115,9 @@ void WriteMediaLine(SdpWriter& out, const OfferParameters& p, const OfferMediaLi
     WriteExtmap(out, ext.mid, kMidUri);
     WriteExtmap(out, ext.rtpStreamId, kRtpStreamIdUri);
     WriteExtmap(out, ext.repairedRtpStreamId, kRepairedRtpStreamIdUri);
+    if (p.longTermReferences) {
+      WriteExtmap(out, ext.dependencyDescriptor, kDependencyDescriptorUri);
+    }
   }
   const std::string msid = p.streamId + " " + line.trackId;
   if (line.stopped) {
@@ -129,7 +136,9 @@ void WriteMediaLine(SdpWriter& out, const OfferParameters& p, const OfferMediaLi
     out.Line("a=rtcp-fb:" + pt + " transport-cc");
     out.Line("a=fmtp:" + pt + " minptime=10;useinbandfec=1");
   } else {
-    for (const auto& format : videoFormats) WriteVideoFormat(out, format);
+    for (const auto& format : videoFormats) {
+      WriteVideoFormat(out, format, p.longTermReferences);
+    }
   }
   if (!sending || line.stopped) return;
   if (!audio && !line.rids.empty()) {

@@ -34,6 +34,9 @@ struct ExtensionIds {
   uint8_t rtpStreamId = 10;
   uint8_t repairedRtpStreamId = 11;
   uint8_t videoOrientation = 13;
+  // AV1 RTP specification appendix A.8; offered on video m-lines only with
+  // OfferParameters::longTermReferences.
+  uint8_t dependencyDescriptor = 12;
 };
 
 // One transceiver of the client, in offer order.
@@ -65,6 +68,11 @@ struct OfferParameters {
   uint64_t sessionVersion = 1;  // RFC 3264 8: grows with every offer
   PayloadTypePlan payloadTypes;
   ExtensionIds extensions;
+  // Long-term reference feedback (docs/protocol.md "Long-term references"):
+  // every video format also offers `a=rtcp-fb:<pt> nack rpsi`, and video
+  // m-lines the Dependency Descriptor extension, which carries the frame ids.
+  // The server accepts the two only together.
+  bool longTermReferences = false;
 };
 
 // Writes a Unified Plan offer shaped like Chromium's (tests/signaling/
@@ -73,7 +81,8 @@ struct OfferParameters {
 // sendonly m-lines with a=ssrc cname/msid (and the FID group for video RTX)
 // or, for simulcast, a=rid and a=simulcast instead of SSRCs,
 // recvonly m-lines that accept every codec the server forwards, and stopped
-// m-lines with port 0 outside the BUNDLE group.
+// m-lines with port 0 outside the BUNDLE group. With longTermReferences,
+// video also offers RPSI feedback and the Dependency Descriptor.
 class ClientOfferBuilder {
  public:
   static std::string Build(const OfferParameters& parameters,

@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/ip/address.hpp>
 #include <sstream>
 
@@ -39,7 +40,7 @@ std::string ErrorText(const nlohmann::json& reply) {
 }
 
 ExtensionIds ExtensionIdsOf(const std::vector<signaling::SdpExtension>& extensions) {
-  ExtensionIds ids{0, 0, 0, 0, 0, 0, 0};
+  ExtensionIds ids{0, 0, 0, 0, 0, 0, 0, 0};
   for (const auto& extension : extensions) {
     const std::string_view uri = extension.uri;
     if (uri == rtp::kAudioLevelExtensionUri) ids.audioLevel = extension.id;
@@ -49,6 +50,7 @@ ExtensionIds ExtensionIdsOf(const std::vector<signaling::SdpExtension>& extensio
     if (uri == rtp::kRtpStreamIdExtensionUri) ids.rtpStreamId = extension.id;
     if (uri == rtp::kRepairedRtpStreamIdExtensionUri) ids.repairedRtpStreamId = extension.id;
     if (uri == rtp::kVideoOrientationExtensionUri) ids.videoOrientation = extension.id;
+    if (uri == rtp::kDependencyDescriptorExtensionUri) ids.dependencyDescriptor = extension.id;
   }
   return ids;
 }
@@ -150,9 +152,11 @@ void WebRtcClient::Join(const std::string& room, const std::string& name, Callba
                      [this, alive, room, name, done = std::move(done)](const std::string& error) {
                        if (alive.expired()) return;
                        if (!error.empty()) return done(error);
+                       Json request{{"type", "join"}, {"room", room}, {"name", name}};
+                       if (!options_.token.empty()) request["token"] = options_.token;
                        signaling_.Request(
-                           Json{{"type", "join"}, {"room", room}, {"name", name}},
-                           options_.requestTimeout, [this, alive, done](std::optional<Json> reply) {
+                           std::move(request), options_.requestTimeout,
+                           [this, alive, done](std::optional<Json> reply) {
                              if (alive.expired()) return;
                              if (!reply) return done("timeout waiting for `joined`");
                              if (StringField(*reply, "type") != "joined") {
@@ -511,6 +515,7 @@ void WebRtcClient::NegotiateNext() {
   parameters.sessionVersion = sessionVersion_++;
   parameters.payloadTypes = options_.payloadTypes;
   parameters.extensions = options_.extensions;
+  parameters.longTermReferences = options_.longTermReferences;
   Json offer{{"type", "offer"}, {"sdp", ClientOfferBuilder::Build(parameters, lines_)}};
   if (!negotiation.publish.empty()) offer["publish"] = negotiation.publish;
   if (!negotiation.subscribe.empty()) offer["subscribe"] = negotiation.subscribe;
@@ -805,8 +810,29 @@ void WebRtcClient::SetKeyFrameRequestHandler(std::function<void(uint32_t mediaSs
   InstallRtcpHandler();
 }
 
+void WebRtcClient::SetLtrMessageHandler(std::function<void(const rtp::Rpsi::LtrMessage&)> handler) {
+  onLtrMessage_ = std::move(handler);
+  InstallRtcpHandler();
+}
+
+bool WebRtcClient::SendLtrAcknowledgement(const MediaTrack& received, uint16_t frameId) {
+  if (received.sending || !received.active || received.extensions.dependencyDescriptor == 0 ||
+      received.ssrc == 0) {
+    return false;
+  }
+  rtp::Rpsi::LtrMessage message;
+  message.senderSsrc = rtcpSsrc_;
+  message.mediaSsrc = received.ssrc;
+  message.payloadType = received.payloadType;
+  message.kind = rtp::Rpsi::LtrKind::kAcknowledged;
+  message.frameId = frameId;
+  std::array<uint8_t, rtp::Rpsi::kLtrSize> packet{};
+  const size_t length = rtp::Rpsi::SerializeLtr(message, packet);
+  return length != 0 && transport_->SendRtcp(std::span<const uint8_t>(packet.data(), length));
+}
+
 void WebRtcClient::InstallRtcpHandler() {
-  if (!onKeyFrameRequest_) {
+  if (!onKeyFrameRequest_ && !onLtrMessage_) {
     // As before key frame requests were looked for: straight to the caller.
     transport_->SetRtcpHandler(onRtcp_);
     return;
@@ -816,12 +842,19 @@ void WebRtcClient::InstallRtcpHandler() {
       for (const rtp::RtcpHeader header : *compound) {
         if (header.PacketType() != rtp::RtcpHeader::kPayloadFeedback) continue;
         if (header.CountOrFormat() == rtp::RtcpHeader::kFmtPli) {
-          if (const auto pli = rtp::Pli::Parse(header.Packet())) {
+          if (const auto pli = rtp::Pli::Parse(header.Packet()); pli && onKeyFrameRequest_) {
             onKeyFrameRequest_(pli->MediaSsrc());
           }
         } else if (header.CountOrFormat() == rtp::RtcpHeader::kFmtFir) {
-          if (const auto fir = rtp::Fir::Parse(header.Packet())) {
-            for (size_t i = 0; i < fir->EntryCount(); ++i) onKeyFrameRequest_(fir->EntryAt(i).ssrc);
+          const auto fir = rtp::Fir::Parse(header.Packet());
+          for (size_t i = 0; fir && onKeyFrameRequest_ && i < fir->EntryCount(); ++i) {
+            onKeyFrameRequest_(fir->EntryAt(i).ssrc);
+          }
+        } else if (header.CountOrFormat() == rtp::RtcpHeader::kFmtRpsi) {
+          // docs/protocol.md "Long-term references"; other RPSI bit strings
+          // are not ours and are left to the RTCP handler.
+          if (const auto message = rtp::Rpsi::ParseLtr(header.Packet()); message && onLtrMessage_) {
+            onLtrMessage_(*message);
           }
         }
       }

@@ -19,6 +19,7 @@
 #include "loadtest/client/SignalingClient.h"
 #include "loadtest/client/SyntheticMediaSource.h"
 #include "loadtest/client/TransportFeedbackReporter.h"
+#include "rtp/Rpsi.h"
 #include "server/transport/DtlsCertificate.h"
 
 namespace myriad::loadtest {
@@ -50,6 +51,9 @@ class WebRtcClient {
     ExtensionIds extensions;
     ClientTransport::Options transport;
     std::chrono::milliseconds requestTimeout{5000};
+    // The access token sent with `join` (docs/protocol.md "Access tokens");
+    // empty: none (a development-mode server admits the join).
+    std::string token;
     // Shared by many clients of a load test to save key generation; a new
     // one is generated when null.
     std::shared_ptr<const server::transport::DtlsCertificate> certificate;
@@ -86,6 +90,12 @@ class WebRtcClient {
     // audio participants of a load test need no estimate and should not
     // pay for one.
     bool sendTransportFeedback = false;
+    // Offers long-term reference feedback on every video m-line (RPSI and
+    // the Dependency Descriptor, ClientOfferBuilder; docs/protocol.md
+    // "Long-term references"). Whether the answer took it shows per track
+    // as MediaTrack::extensions.dependencyDescriptor != 0. Off: browsers'
+    // offers, PLI only.
+    bool longTermReferences = false;
   };
 
   struct PublishRequest {
@@ -130,7 +140,7 @@ class WebRtcClient {
     uint8_t rtxPayloadType = 0;  // 0: no RTX negotiated
     std::string codecName;
     uint32_t clockRate = 0;
-    ExtensionIds extensions{0, 0, 0, 0, 0, 0, 0};  // accepted ids, 0 = not negotiated
+    ExtensionIds extensions{0, 0, 0, 0, 0, 0, 0, 0};  // accepted ids, 0 = not negotiated
     // Received: the audio slot this m-line is bound to, or -1.
     int slot = -1;
     // Received: subscribed by SetViewport, as visible or prefetched.
@@ -295,6 +305,15 @@ class WebRtcClient {
   // entry (RFC 5104 4.3.1) that arrives, before the RTCP handler sees the
   // compound: where a publisher answers with a key frame.
   void SetKeyFrameRequestHandler(std::function<void(uint32_t mediaSsrc)> handler);
+  // Called with every long-term reference RPSI that arrives (rtp/Rpsi.h:
+  // kind 1, the aggregate acknowledgement, and kind 2, recover from; both
+  // name our published SSRC), before the RTCP handler sees the compound.
+  void SetLtrMessageHandler(std::function<void(const rtp::Rpsi::LtrMessage&)> handler);
+  // Subscriber side: tells the server we fully decoded long-term reference
+  // frame `frameId` of the stream `received` carries (RPSI kind 1, for its
+  // SSRC and payload type). False when the track is not active or did not
+  // negotiate long-term references, or the transport refused the packet.
+  bool SendLtrAcknowledgement(const MediaTrack& received, uint16_t frameId);
   // Our SSRC as the sender of RTCP feedback (NACK, PLI, receiver reports).
   uint32_t RtcpSsrc() const { return rtcpSsrc_; }
   // The transport-wide feedback we send (Options::sendTransportFeedback),
@@ -391,6 +410,7 @@ class WebRtcClient {
   boost::asio::steady_timer feedbackTimer_;
   bool feedbackTimerRunning_ = false;
   std::function<void(uint32_t)> onKeyFrameRequest_;
+  std::function<void(const rtp::Rpsi::LtrMessage&)> onLtrMessage_;
   std::vector<Json> events_;
   std::function<void(const Json&)> onEvent_;
   std::deque<Negotiation> negotiations_;

@@ -47,6 +47,7 @@ void DownlinkController::OnPacketSent(uint16_t transportSequence, size_t rtpByte
                                       int probeClusterId, Clock::time_point now) {
   estimator_.OnPacketSent(transportSequence, rtpBytes + kPacketOverheadBytes, ToTimestamp(now),
                           probeClusterId);
+  ++packetsSent_;
 }
 
 void DownlinkController::OnTransportFeedback(const rtp::TransportCcFeedback& feedback,
@@ -209,7 +210,21 @@ void DownlinkController::Allocate(Clock::time_point now) {
   }
   input_.estimateBps = static_cast<uint32_t>(std::min<int64_t>(estimate, UINT32_MAX));
   input_.audioBps = audioBps;
-  input_.overheadBps = 0;  // the send history counts packet overhead already
+  // The estimate is of what the path carries, headers included (the send
+  // history adds kPacketOverheadBytes to each packet), while tier rates are
+  // RTP bytes: the headers of the packets sent since the last round are
+  // reserved. A few percent for full-size video packets, far more for a
+  // sender that cuts its frames into small ones.
+  const double elapsed =
+      lastOverheadAt_ ? std::chrono::duration<double>(now - *lastOverheadAt_).count() : 0;
+  if (elapsed > 0) {
+    const double packetsPerSecond =
+        static_cast<double>(packetsSent_ - packetsAtLastRound_) / elapsed;
+    input_.overheadBps =
+        static_cast<uint32_t>(packetsPerSecond * static_cast<double>(kPacketOverheadBytes) * 8);
+  }
+  lastOverheadAt_ = now;
+  packetsAtLastRound_ = packetsSent_;
   const auto& output = allocator_.Allocate(input_, nowMs);
   lastAllocation_ = &output;
 

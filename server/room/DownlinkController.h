@@ -117,6 +117,10 @@ class DownlinkController {
   boost::asio::steady_timer probeTimer_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::optional<Clock::time_point> lastAllocationAt_;
+  // Packets sent, for the header overhead each round reserves.
+  uint64_t packetsSent_ = 0;
+  uint64_t packetsAtLastRound_ = 0;
+  std::optional<Clock::time_point> lastOverheadAt_;
 };
 
 }  // namespace myriad::server::room

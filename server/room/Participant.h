@@ -16,6 +16,7 @@
 #include "rtp/TransportCcFeedbackBuilder.h"
 #include "server/room/DownlinkController.h"
 #include "server/transport/WebRtcTransport.h"
+#include "signaling/Grants.h"
 #include "signaling/SignalingPeer.h"
 #include "simulcast/TierPlan.h"
 
@@ -50,6 +51,14 @@ class Participant : public transport::WebRtcTransport::Listener {
   uint32_t Number() const { return number_; }
   Room& GetRoom() { return room_; }
   const std::string& Name() const { return name_; }
+  // Who the access token says this is ("" for a development-mode join without a token) and what
+  // it may do; set once at join.
+  void SetAccess(std::string identity, const signaling::Grants& grants) {
+    identity_ = std::move(identity);
+    grants_ = grants;
+  }
+  const std::string& Identity() const { return identity_; }
+  const signaling::Grants& AccessGrants() const { return grants_; }
   signaling::SignalingPeer& Peer() { return *peer_; }
   transport::WebRtcTransport& Transport() { return *transport_; }
 
@@ -142,6 +151,8 @@ class Participant : public transport::WebRtcTransport::Listener {
   std::string id_;
   uint32_t number_;
   std::string name_;
+  std::string identity_;
+  signaling::Grants grants_;  // none until SetAccess
   std::shared_ptr<signaling::SignalingPeer> peer_;
   Room& room_;
   Worker& worker_;

@@ -371,23 +371,29 @@ void Publication::RequestKeyFrame(size_t streamIndex, Clock::time_point now,
                                   const Subscription* requester) {
   if (!IsVideo() || streamIndex >= streams_.size()) return;
   PublishedStream& stream = *streams_[streamIndex];
-  if (stream.RequestKeyFrame(now, kKeyFrameRequestInterval) ==
+  // A frame predicted from a reference every viewer has repairs the one
+  // that lost at the cost of a normal frame; a key frame costs every
+  // viewer several times that (docs/protocol.md "Long-term references").
+  std::optional<uint16_t> recovery;
+  const bool ltrLoss = requester && stream.Ltr();
+  if (ltrLoss) recovery = stream.Ltr()->RecoveryFrameFor(requester->Subscriber().Number());
+  if (stream.RequestKeyFrame(now, kKeyFrameRequestInterval, recovery.has_value()) ==
       PublishedStream::KeyFrameRequestResult::kCoalesced) {
     if (stream.MediaSsrc() != 0) Metrics::Instance().keyframe_requests_throttled().Increment();
     return;
   }
-  if (requester && stream.Ltr() && stream.MediaSsrc() != 0) {
-    // A frame predicted from a reference every viewer has repairs the one
-    // that lost at the cost of a normal frame; a key frame costs every
-    // viewer several times that (docs/protocol.md "Long-term references").
-    if (const auto frame = stream.Ltr()->RecoveryFrameFor(requester->Subscriber().Number())) {
-      owner_.SendLtrMessage(rtp::Rpsi::LtrKind::kRecoverFrom, stream.MediaSsrc(),
-                            description_.codec.payloadType, *frame);
-      Metrics::Instance().LtrFeedback(LtrFeedback::kRecoverySent).Increment();
-      return;
-    }
-    Metrics::Instance().LtrFeedback(LtrFeedback::kPliFallback).Increment();
+  SendKeyFrameRequest(stream, recovery, ltrLoss);
+}
+
+void Publication::SendKeyFrameRequest(PublishedStream& stream, std::optional<uint16_t> recovery,
+                                      bool ltrLoss) {
+  if (recovery && stream.MediaSsrc() != 0) {
+    owner_.SendLtrMessage(rtp::Rpsi::LtrKind::kRecoverFrom, stream.MediaSsrc(),
+                          description_.codec.payloadType, *recovery);
+    Metrics::Instance().LtrFeedback(LtrFeedback::kRecoverySent).Increment();
+    return;
   }
+  if (ltrLoss) Metrics::Instance().LtrFeedback(LtrFeedback::kPliFallback).Increment();
   owner_.SendPli(stream.MediaSsrc());
 }
 
@@ -447,9 +453,15 @@ void Publication::OnSenderReport(uint32_t ssrc, uint64_t ntpTimestamp, uint32_t 
 size_t Publication::CollectNacks(size_t streamIndex, Clock::time_point now, int64_t rttMs,
                                  std::span<uint16_t> out) {
   PublishedStream& stream = *streams_[streamIndex];
-  // A coalesced key frame request goes out once its interval has passed.
-  if (IsVideo() && stream.TakeDueKeyFrameRequest(now, kKeyFrameRequestInterval)) {
-    owner_.SendPli(stream.MediaSsrc());
+  // A coalesced key frame request goes out once its interval has passed:
+  // as a recovery request when every loss it stands for can be repaired
+  // from a reference all viewers still have.
+  if (IsVideo()) {
+    const bool repairable = stream.PendingRequestRepairable() && stream.Ltr();
+    if (stream.TakeDueKeyFrameRequest(now, kKeyFrameRequestInterval)) {
+      SendKeyFrameRequest(stream, repairable ? stream.Ltr()->CommonRecoveryFrame() : std::nullopt,
+                          repairable);
+    }
   }
   if (!description_.nackEnabled) return 0;
   return stream.Nacks().Collect(ToMs(now), rttMs, out);

@@ -219,6 +219,9 @@ class Publication {
   // Reads the picture size from a key frame of `stream` (VP8 frame header,
   // H.264 SPS); true when the packet starts a key frame.
   bool InspectVideo(size_t stream, const rtp::RtpPacket& packet);
+  // A key frame request that goes out now: RPSI "recover from" `recovery`
+  // when given, else a PLI (counted as an LTR fallback when `ltrLoss`).
+  void SendKeyFrameRequest(PublishedStream& stream, std::optional<uint16_t> recovery, bool ltrLoss);
   // Keeps the planner's source level at the largest picture seen.
   void UpdateSourceLevel();
   // The active stream serving ladder level `level`: the one whose real size

@@ -18,8 +18,10 @@ bool PublishedStream::SetResolution(int width, int height) {
 }
 
 PublishedStream::KeyFrameRequestResult PublishedStream::RequestKeyFrame(Clock::time_point now,
-                                                                        Clock::duration interval) {
+                                                                        Clock::duration interval,
+                                                                        bool repairable) {
   if ((lastKeyFrameRequest_ && now - *lastKeyFrameRequest_ < interval) || mediaSsrc_ == 0) {
+    pendingRepairable_ = keyFrameRequestPending_ ? pendingRepairable_ && repairable : repairable;
     keyFrameRequestPending_ = true;
     return KeyFrameRequestResult::kCoalesced;
   }

@@ -71,11 +71,22 @@ class PublishedStream {
   // publisher for this stream; requests in between are coalesced into one
   // sent when the interval ends.
   enum class KeyFrameRequestResult : uint8_t { kSendNow, kCoalesced };
-  KeyFrameRequestResult RequestKeyFrame(Clock::time_point now, Clock::duration interval);
+  // `repairable`: the request is a subscriber's loss report that a frame
+  // predicted from a common long-term reference would repair (no key frame
+  // needed).
+  KeyFrameRequestResult RequestKeyFrame(Clock::time_point now, Clock::duration interval,
+                                        bool repairable = false);
   // A coalesced request whose interval has passed (or that waited for the
   // SSRC): true once, then it counts as sent.
   bool TakeDueKeyFrameRequest(Clock::time_point now, Clock::duration interval);
-  void MarkKeyFrameRequestPending() { keyFrameRequestPending_ = true; }
+  // Whether every request coalesced into the pending one was repairable:
+  // then a recovery frame answers them all; one that needs a key frame (a
+  // tier switch, a viewer without a common reference) makes it a PLI.
+  bool PendingRequestRepairable() const { return keyFrameRequestPending_ && pendingRepairable_; }
+  void MarkKeyFrameRequestPending() {
+    keyFrameRequestPending_ = true;
+    pendingRepairable_ = false;
+  }
 
  private:
   std::string rid_;
@@ -89,6 +100,7 @@ class PublishedStream {
   std::optional<SenderReportInfo> lastSenderReport_;
   std::optional<Clock::time_point> lastKeyFrameRequest_;
   bool keyFrameRequestPending_ = false;
+  bool pendingRepairable_ = false;
   int width_ = 0;
   int height_ = 0;
 };

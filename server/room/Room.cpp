@@ -137,7 +137,7 @@ nlohmann::json Room::RosterPage(const Participant* except, const std::string& cu
 }
 
 void Room::Join(const std::string& participantId, const signaling::JoinRequest& request,
-                const nlohmann::json& requestId,
+                const signaling::Admission& admission, const nlohmann::json& requestId,
                 const std::shared_ptr<signaling::SignalingPeer>& peer) {
   if (participants_.size() >= limits_.maxParticipants) {
     SendError(*peer, requestId, "room_full",
@@ -146,8 +146,9 @@ void Room::Join(const std::string& participantId, const signaling::JoinRequest& 
     peer->Close();
     return;
   }
-  auto participant = std::make_unique<Participant>(participantId, request.name, peer, *this,
+  auto participant = std::make_unique<Participant>(participantId, admission.name, peer, *this,
                                                    worker_, Clock::now());
+  participant->SetAccess(admission.identity, admission.grants);
   worker_.RegisterTransport(participant->Transport());
   Participant& joined = *participant;
   participants_.emplace(participantId, std::move(participant));
@@ -168,9 +169,9 @@ void Room::Join(const std::string& participantId, const signaling::JoinRequest& 
   if (!requestId.is_null()) reply["id"] = requestId;
   peer->Send(std::move(reply));
   roster_.SnapshotServed();
-  roster_.ParticipantJoined(participantId, request.name);
+  roster_.ParticipantJoined(participantId, admission.name);
   if (worker_.Config().rooms.rosterBatchIntervalMs == 0) FlushRoster();
-  Logging::Get("room")->info("{} joined room {} as {} ({} participants)", request.name, name_,
+  Logging::Get("room")->info("{} joined room {} as {} ({} participants)", admission.name, name_,
                              participantId, participants_.size());
 }
 
@@ -206,6 +207,18 @@ void Room::HandleOffer(const std::string& participantId, const signaling::OfferR
   std::map<std::string, Publication*> newBindings;
   std::map<std::string, uint32_t> newSlots;
   nlohmann::json rejected = nlohmann::json::array();
+  nlohmann::json warnings = nlohmann::json::array();
+  // A refused action changes nothing: a new binding without the subscribe grant is left
+  // unbound like a bad `subscribe` entry, a send m-line without its publish grant is refused.
+  const signaling::Grants& grants = participant->AccessGrants();
+  const auto forbid = [&](const std::string& mid, const std::string& what,
+                          const std::string& metricReason) {
+    rejected.push_back(mid);
+    warnings.push_back({{"mid", mid},
+                        {"code", "forbidden"},
+                        {"message", "the access token does not grant " + what}});
+    Metrics::Instance().AuthFailure(metricReason).Increment();
+  };
   for (const auto& section : offer->media) {
     if (section.Rejected() || section.direction != "recvonly") continue;
     Publication* source = nullptr;
@@ -218,6 +231,10 @@ void Room::HandleOffer(const std::string& participantId, const signaling::OfferR
       ssrc = existing->second->Ssrc();
       rtxSsrc = existing->second->RtxSsrc();
       slot = existing->second->Slot();
+    } else if ((request.slots.count(section.mid) || request.subscribe.count(section.mid)) &&
+               !grants.AllowsSubscribe()) {
+      forbid(section.mid, "subscribe", "forbidden_subscribe");
+      continue;
     } else if (auto wantedSlot = request.slots.find(section.mid);
                wantedSlot != request.slots.end()) {
       const uint32_t index = wantedSlot->second;
@@ -263,12 +280,26 @@ void Room::HandleOffer(const std::string& participantId, const signaling::OfferR
   // A participant that does not publish yet may not become one beyond the
   // room's limit: its new sending m-lines are refused (port 0).
   std::map<std::string, std::string> refused;
-  nlohmann::json warnings = nlohmann::json::array();
+  for (const auto& section : offer->media) {
+    // Other kinds (data channels) are the answer builder's to refuse.
+    if (section.Rejected() || participant->Publications().count(section.mid) ||
+        (section.kind != "audio" && section.kind != "video") ||
+        (section.direction != "sendonly" && section.direction != "sendrecv"))
+      continue;
+    const auto info = request.publish.find(section.mid);
+    const std::string source = info != request.publish.end() && !info->second.source.empty()
+                                   ? info->second.source
+                                   : DefaultSource(section.kind);
+    if (!grants.AllowsPublish(section.kind, source)) {
+      refused[section.mid] = "the access token does not grant publishing " + source;
+      forbid(section.mid, "publishing " + source, "forbidden_publish");
+    }
+  }
   if (participant->Publications().empty() && PublisherCount() >= limits_.maxPublishers) {
     const std::string message = "room \"" + name_ + "\" has reached its limit of " +
                                 std::to_string(limits_.maxPublishers) + " publishers";
     for (const auto& section : offer->media) {
-      if (section.Rejected() ||
+      if (section.Rejected() || refused.count(section.mid) ||
           (section.direction != "sendonly" && section.direction != "sendrecv"))
         continue;
       refused[section.mid] = message;

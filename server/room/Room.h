@@ -11,6 +11,7 @@
 
 #include "config/ServerConfig.h"
 #include "server/room/Publication.h"
+#include "signaling/AccessPolicy.h"
 #include "signaling/ClientRequest.h"
 #include "signaling/RosterDeltaBatcher.h"
 #include "signaling/SignalingPeer.h"
@@ -45,8 +46,11 @@ class Room : public Publication::AudioLevelListener {
   size_t ParticipantCount() const { return participants_.size(); }
   std::vector<std::string> ParticipantIds() const;
 
+  // `admission` is the access check's verdict (admitted): the participant's identity, grants and
+  // display name (which replaces the request's).
   void Join(const std::string& participantId, const signaling::JoinRequest& request,
-            const nlohmann::json& requestId, const std::shared_ptr<signaling::SignalingPeer>& peer);
+            const signaling::Admission& admission, const nlohmann::json& requestId,
+            const std::shared_ptr<signaling::SignalingPeer>& peer);
   void HandleOffer(const std::string& participantId, const signaling::OfferRequest& request,
                    const nlohmann::json& requestId, signaling::SignalingPeer& peer);
   // A subscriber's wanted simulcast level on one of its video mids.

@@ -82,5 +82,14 @@ for _ in $(seq 1 100); do [[ -s "$TMP/udp" ]] && break; sleep 0.05; done
 UDP=$(cat "$TMP/udp")
 check "media port in use" 1 "cannot bind media UDP port $UDP" -- env MYRIAD_HTTP_PORT="$PORT" MYRIAD_MEDIA_PORT_BASE="$UDP" MYRIAD_MEDIA_WORKERS=1 "$BIN"
 
+# Access tokens: `myriad token` signs with the configured key; secrets never reach the output.
+KEYS='{"main": "cli-test-secret-0123456789abcdefghijkl"}'
+check "token prints a JWT" 0 '^eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$' -- env MYRIAD_AUTH_KEYS="$KEYS" "$BIN" token --room demo --identity alice
+check "token without keys warns about the development key" 0 'development key' -- "$BIN" token --room demo --identity alice
+check "token usage error" 2 'myriad token: --identity is required' -- "$BIN" token --room demo
+check "short secret is a config error" 1 '"auth.keys.main" must be at least 32 bytes' -- env MYRIAD_AUTH_KEYS='{"main": "short"}' "$BIN" --check-config "$REPO/config/myriad.json"
+check "--check-config redacts secrets" 0 '"main": "<redacted: 38 bytes>"' -- env MYRIAD_AUTH_KEYS="$KEYS" "$BIN" --check-config "$REPO/config/myriad.json"
+check "--check-config leaves the secret out" 0 '^0$' -- bash -c 'env MYRIAD_AUTH_KEYS="$0" "$1" --check-config "$2" 2>&1 | grep -c cli-test-secret; true' "$KEYS" "$BIN" "$REPO/config/myriad.json"
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

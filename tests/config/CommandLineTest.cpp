@@ -111,3 +111,14 @@ TEST_CASE("Version comes from the build", "[config]") {
   CHECK(CommandLine::Version() == MYRIAD_VERSION);
   CHECK_FALSE(CommandLine::Version().empty());
 }
+
+TEST_CASE("`token` as the first argument is the token subcommand", "[config]") {
+  const auto options = CommandLine::Parse(Arguments{"token", "--room", "demo", "--help"}, {});
+  CHECK(options.error.empty());
+  CHECK(options.action == CommandLineAction::Token);
+  CHECK(options.arguments == std::vector<std::string>{"--room", "demo", "--help"});
+  // Elsewhere it is an unexpected argument, as before.
+  CHECK_FALSE(CommandLine::Parse(Arguments{"--config", "x", "token"}, {}).error.empty());
+  CHECK(CommandLine::HelpText().find("myriad token") != std::string::npos);
+  CHECK(CommandLine::HelpText().find("MYRIAD_AUTH_KEYS") != std::string::npos);
+}

@@ -301,6 +301,11 @@ TEST_CASE("Environment variables override every option, after the file", "[confi
         case ConfigValueKind::LogLevel:
           text = expected = "trace";
           break;
+        case ConfigValueKind::Boolean:
+          // Every Boolean option defaults to false.
+          text = "true";
+          expected = true;
+          break;
       }
       const ServerConfig config = ConfigOf("{}", {{option.EnvironmentVariable(), text}});
       CHECK(config.ToJson()[std::string(option.section)][std::string(option.key)] == expected);
@@ -741,4 +746,57 @@ TEST_CASE("Environment variables override the simulcast scalars, not the ladder"
         "set in the config file only");
   CHECK(ErrorOf("{}", {{"MYRIAD_SIMULCAST_DEBOUNCE", "300"}}) ==
         "unknown environment variable MYRIAD_SIMULCAST_DEBOUNCE");
+}
+
+TEST_CASE("auth.keys and auth.development are read from the file and the environment",
+          "[config][auth]") {
+  const std::string secret(32, 'k');
+  const std::string other = "another-secret-with-more-than-32-bytes";
+  SECTION("file") {
+    const ServerConfig config = ConfigOf(R"({"auth": {"development": true, "keys": {"k1": ")" +
+                                         secret + R"(", "k-2.b_c": ")" + other + R"("}}})");
+    CHECK(config.auth.development);
+    CHECK(config.auth.keys ==
+          std::map<std::string, std::string>{{"k1", secret}, {"k-2.b_c", other}});
+    CHECK(config.auth.DevelopmentMode());
+  }
+  SECTION("environment: MYRIAD_AUTH_KEYS replaces the file's keys") {
+    const ServerConfig config = ConfigOf(R"({"auth": {"keys": {"old": ")" + secret + R"("}}})",
+                                         {{"MYRIAD_AUTH_KEYS", R"({"new": ")" + other + R"("})"},
+                                          {"MYRIAD_AUTH_DEVELOPMENT", "false"}});
+    CHECK(config.auth.keys == std::map<std::string, std::string>{{"new", other}});
+    CHECK_FALSE(config.auth.DevelopmentMode());
+  }
+  SECTION("MYRIAD_AUTH_DEVELOPMENT takes true, false, 1 and 0") {
+    CHECK(ConfigOf("{}", {{"MYRIAD_AUTH_DEVELOPMENT", "true"}}).auth.development);
+    CHECK(ConfigOf("{}", {{"MYRIAD_AUTH_DEVELOPMENT", "1"}}).auth.development);
+    CHECK_FALSE(ConfigOf(R"({"auth": {"development": true}})", {{"MYRIAD_AUTH_DEVELOPMENT", "0"}})
+                    .auth.development);
+  }
+}
+
+TEST_CASE("Bad auth settings are errors that never quote a secret", "[config][auth]") {
+  CHECK(ErrorOf(R"({"auth": {"keys": {"k1": "too-short-secret"}}})") ==
+        R"("auth.keys.k1" must be at least 32 bytes long, got 16)");
+  CHECK(ErrorOf(R"({"auth": {"keys": {"k1": 12}}})") ==
+        R"("auth.keys.k1" must be a string, got integer)");
+  CHECK(ErrorOf(R"({"auth": {"keys": ["k1"]}})") == R"("auth.keys" must be an object, got array)");
+  CHECK(ErrorOf(R"({"auth": {"keys": {"k 1": "0123456789abcdef0123456789abcdef"}}})") ==
+        R"("auth.keys" names "k 1", which is not a key id (1-64 characters of A-Z a-z 0-9 _ . -))");
+  CHECK(ErrorOf(R"({"auth": {"keys": {"dev": "0123456789abcdef0123456789abcdef"}}})") ==
+        R"("auth.keys.dev" uses the id reserved for the development key)");
+  CHECK(ErrorOf(R"({"auth": {"development": "yes"}})") ==
+        R"("auth.development" must be true or false, got string)");
+  CHECK(ErrorOf(R"({"auth": {"secret": "x"}})") == R"(unknown key "auth.secret")");
+  CHECK(ErrorOf("{}", {{"MYRIAD_AUTH_DEVELOPMENT", "yes"}}) ==
+        R"(environment variable MYRIAD_AUTH_DEVELOPMENT must be true, false, 1 or 0, got "yes")");
+  CHECK(
+      ErrorOf("{}", {{"MYRIAD_AUTH_KEYS", R"({"k1": "short-secret"})"}}) ==
+      R"(environment variable MYRIAD_AUTH_KEYS: "auth.keys.k1" must be at least 32 bytes long, got 12)");
+  // The parser's message would quote the text around the mistake: a secret.
+  const std::string broken = R"({"k1": "0123456789abcdef0123456789abcdef-secret")";
+  const std::string error = ErrorOf("{}", {{"MYRIAD_AUTH_KEYS", broken}});
+  CHECK(error == "environment variable MYRIAD_AUTH_KEYS: invalid JSON");
+  CHECK(ErrorOf("{}", {{"MYRIAD_AUTH_KEY", "x"}}) ==
+        "unknown environment variable MYRIAD_AUTH_KEY");
 }

@@ -48,7 +48,7 @@ TEST_CASE("Option table rows are unique and have the accessors their kind needs"
     CHECK(variables.insert(option.EnvironmentVariable()).second);
     CHECK(option.EnvironmentVariable() != ConfigLoader::kConfigPathVariable);
     CHECK_FALSE(option.summary.empty());
-    if (option.kind == ConfigValueKind::Integer) {
+    if (option.IsNumeric()) {
       CHECK(option.getInteger != nullptr);
       CHECK(option.setInteger != nullptr);
       CHECK(option.minimum <= option.maximum);
@@ -57,13 +57,13 @@ TEST_CASE("Option table rows are unique and have the accessors their kind needs"
       CHECK(option.setString != nullptr);
     }
   }
-  CHECK(paths.size() == 19);
+  CHECK(paths.size() == 20);
 }
 
 TEST_CASE("Integer options hold both ends of their range without truncation", "[config]") {
   // Catches a table range wider than the struct field's type (e.g. 70000 into a uint16_t).
   for (const ConfigOption& option : ConfigOptionTable::Options()) {
-    if (option.kind != ConfigValueKind::Integer) continue;
+    if (!option.IsNumeric()) continue;
     INFO(option.Path());
     ServerConfig config;
     option.setInteger(config, option.minimum);
@@ -80,11 +80,13 @@ TEST_CASE("Every option's accessor targets its own field", "[config]") {
     ServerConfig config;
     nlohmann::json expected = config.ToJson();
     auto& slot = expected[std::string(option.section)][std::string(option.key)];
-    if (option.kind == ConfigValueKind::Integer) {
+    if (option.IsNumeric()) {
       const std::int64_t value =
           option.getInteger(config) == option.maximum ? option.minimum : option.maximum;
       option.setInteger(config, value);
-      slot = value;
+      // A Boolean row is written as JSON true/false.
+      slot = option.kind == ConfigValueKind::Boolean ? nlohmann::json(value != 0)
+                                                     : nlohmann::json(value);
     } else {
       option.setString(config, "changed");
       slot = "changed";
@@ -105,9 +107,14 @@ TEST_CASE("config/myriad.json sets every option, to its default", "[config]") {
   const std::string ladder(SimulcastSettings::kLadderKey);
   REQUIRE(json.contains(simulcast));
   CHECK(json[simulcast][ladder] == ServerConfig{}.ToJson()[simulcast][ladder]);
+  // auth.keys, outside the table too, is there and empty.
+  REQUIRE(json.contains("auth"));
+  CHECK(json["auth"][std::string(myriad::config::AuthConfig::kKeysKey)] ==
+        nlohmann::json::object());
   size_t keys = 0;
   for (const auto& [section, body] : json.items()) keys += body.size();
-  CHECK(keys == ConfigOptionTable::Options().size() + 1);
+  // + simulcast.ladder and auth.keys.
+  CHECK(keys == ConfigOptionTable::Options().size() + 2);
   for (const ConfigOption& option : ConfigOptionTable::Options()) {
     INFO(option.Path());
     CHECK(json.contains(std::string(option.section)));
@@ -136,6 +143,9 @@ TEST_CASE("config/README.md documents every option and its environment variable"
     CHECK(readme.find("`" + std::string(field.key) + "`") != std::string::npos);
   }
   CHECK(readme.find("`simulcast.ladder`") != std::string::npos);
+  CHECK(readme.find("`auth.keys`") != std::string::npos);
+  CHECK(readme.find("`" + std::string(myriad::config::AuthConfig::kKeysVariable) + "`") !=
+        std::string::npos);
   for (const auto& field : SimulcastSettings::LevelFields()) {
     INFO(field.key);
     CHECK(readme.find("`" + std::string(field.key) + "`") != std::string::npos);

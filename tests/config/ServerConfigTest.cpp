@@ -83,6 +83,7 @@ TEST_CASE("ServerConfig::ToJson lists every option with its configured value", "
         {"roster_batch_interval_ms", 100},
         {"roster_page_size", 500}}},
       {"log", {{"level", "debug"}}},
+      {"auth", {{"development", false}, {"keys", nlohmann::json::object()}}},
       {"simulcast",
        {{"ladder",
          {{{"height", 240},
@@ -141,6 +142,9 @@ TEST_CASE("ServerConfig::ToJson round-trips through the loader", "[config]") {
   config.roomOverrides["panel"] = {std::nullopt, 4, std::nullopt};
   config.roomOverrides["a.b_c-1"] = {1, 1, 1};
   config.roomOverrides["plain"] = {};
+  config.auth.development = true;
+  config.auth.keys["k1"] = std::string(32, 'a');
+  config.auth.keys["2024-rotation.b"] = std::string(64, 'z');
 
   const auto result = ConfigLoader::LoadFromString(config.ToJson().dump(), {});
   REQUIRE(result.error.empty());
@@ -209,4 +213,23 @@ TEST_CASE("Every room override field maps to its own RoomOverride and RoomLimits
     CHECK(config.ToJson()["room_overrides"]["r"] == nlohmann::json{{std::string(field.key), 7}});
   }
   CHECK(ServerConfig::RoomOverrideFields().size() == 3);
+}
+
+TEST_CASE("Development mode: asked for, or no keys configured", "[config][auth]") {
+  ServerConfig config;
+  CHECK(config.auth.DevelopmentMode());
+  config.auth.keys["k1"] = std::string(32, 's');
+  CHECK_FALSE(config.auth.DevelopmentMode());
+  config.auth.development = true;
+  CHECK(config.auth.DevelopmentMode());
+}
+
+TEST_CASE("ServerConfig::ToRedactedJson hides the secrets, and only them", "[config][auth]") {
+  ServerConfig config;
+  config.auth.keys["k1"] = "this-secret-must-not-be-printed-anywhere";
+  nlohmann::json expected = config.ToJson();
+  expected["auth"]["keys"]["k1"] = "<redacted: 40 bytes>";
+  const nlohmann::json redacted = config.ToRedactedJson();
+  CHECK(redacted == expected);
+  CHECK(redacted.dump().find("this-secret") == std::string::npos);
 }

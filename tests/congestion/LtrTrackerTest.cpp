@@ -105,6 +105,22 @@ TEST_CASE("LtrTracker only moves the aggregate acknowledgement forward", "[LtrTr
   // The publisher still holds 10 (one of its last two acknowledgements) and everyone has it.
   CHECK(tracker.RecoveryFrameFor(1) == 10);
   CHECK(tracker.RecoveryFrameFor(3) == 10);
+  // Without naming who lost: the same frame; an unknown subscriber gets none.
+  CHECK(tracker.CommonRecoveryFrame() == 10);
+  CHECK(tracker.RecoveryFrameFor(99) == kNone);
+}
+
+TEST_CASE("LtrTracker has no common recovery frame without subscribers or acknowledgements",
+          "[LtrTracker]") {
+  LtrTracker tracker;
+  CHECK(tracker.CommonRecoveryFrame() == kNone);
+  Run(tracker, {Add(1, kNone), Add(2, kNone), Ack(1, 10, kNone, kNone)});
+  CHECK(tracker.CommonRecoveryFrame() == kNone);  // 2 lacks it
+  Run(tracker, {Ack(2, 10, 10, 10)});
+  CHECK(tracker.CommonRecoveryFrame() == 10);
+  tracker.RemoveSubscriber(1);
+  tracker.RemoveSubscriber(2);
+  CHECK(tracker.CommonRecoveryFrame() == kNone);
 }
 
 TEST_CASE("LtrTracker picks the newest held reference every subscriber has", "[LtrTracker]") {

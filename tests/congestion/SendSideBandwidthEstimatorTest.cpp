@@ -350,3 +350,65 @@ TEST_CASE("SendSideBandwidthEstimator allocates nothing per packet or feedback")
 }
 
 }  // namespace myriad::congestion
+
+namespace myriad::congestion {
+
+TEST_CASE(
+    "SendSideBandwidthEstimator: after a second of silence an overuse verdict ends and "
+    "probing may resume") {
+  SendSideBandwidthEstimator estimator(Start(1000));
+  estimator.OnRtt(TimeDelta::FromMs(50));
+  estimator.SetDesiredRate(Kbps(3000));
+  FeedbackWriter subscriber;
+  SendSideBandwidthEstimator::Result result;
+  // Overuse as above: 1 Mbit/s into an 800 kbit/s link, until the detector says so.
+  int64_t lastFeedbackMs = 0;
+  for (int64_t i = 0; i < 250 && result.usage != BandwidthUsage::kOverusing; ++i) {
+    const auto seq = static_cast<uint16_t>(i);
+    estimator.OnPacketSent(seq, 1000, Timestamp::FromMs(8 * i));
+    subscriber.Arrived(seq, Timestamp::FromMs(10 * i + 20));
+    if (i % 10 == 9) {
+      lastFeedbackMs = 10 * i + 40;
+      result = estimator.OnTransportFeedback(subscriber.Take(), Timestamp::FromMs(lastFeedbackMs));
+    }
+  }
+  REQUIRE(result.usage == BandwidthUsage::kOverusing);
+  // Then nothing is sent (the allocator paused the only video). While the verdict stands, no
+  // probe; a second after the last feedback it is dropped, and once the ceiling the overuse
+  // left stops blocking probes (ProbeController::kCeilingBlocksFor) a probe is asked for.
+  const auto justBefore = estimator.Process(Timestamp::FromMs(lastFeedbackMs + 990));
+  CHECK(justBefore.usage == BandwidthUsage::kOverusing);
+  CHECK_FALSE(justBefore.probe);
+  CHECK(estimator.Process(Timestamp::FromMs(lastFeedbackMs + 1000)).usage ==
+        BandwidthUsage::kNormal);
+  std::optional<int64_t> probedAtMs;
+  for (int64_t ms = lastFeedbackMs + 1000; ms <= lastFeedbackMs + 5000 && !probedAtMs; ms += 25) {
+    if (estimator.Process(Timestamp::FromMs(ms)).probe) probedAtMs = ms;
+  }
+  REQUIRE(probedAtMs);
+  CHECK(*probedAtMs - lastFeedbackMs <= 3000 + 25);
+}
+
+TEST_CASE("SendSideBandwidthEstimator: a verdict stands while packets are still in flight") {
+  SendSideBandwidthEstimator estimator(Start(1000));
+  estimator.OnRtt(TimeDelta::FromMs(50));
+  estimator.SetDesiredRate(Kbps(3000));
+  FeedbackWriter subscriber;
+  SendSideBandwidthEstimator::Result result;
+  int64_t i = 0;
+  for (; i < 250 && result.usage != BandwidthUsage::kOverusing; ++i) {
+    const auto seq = static_cast<uint16_t>(i);
+    estimator.OnPacketSent(seq, 1000, Timestamp::FromMs(8 * i));
+    subscriber.Arrived(seq, Timestamp::FromMs(10 * i + 20));
+    if (i % 10 == 9) {
+      result = estimator.OnTransportFeedback(subscriber.Take(), Timestamp::FromMs(10 * i + 40));
+    }
+  }
+  REQUIRE(result.usage == BandwidthUsage::kOverusing);
+  // Sending goes on but no feedback comes back: not silence (the feedback timeout's case).
+  const int64_t sentMs = 8 * i + 1;
+  estimator.OnPacketSent(static_cast<uint16_t>(i), 1000, Timestamp::FromMs(sentMs));
+  CHECK(estimator.Process(Timestamp::FromMs(sentMs + 1500)).usage == BandwidthUsage::kOverusing);
+}
+
+}  // namespace myriad::congestion

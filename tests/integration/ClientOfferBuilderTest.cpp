@@ -1,6 +1,8 @@
 // The client's offers parse like Chromium's and the server can answer them.
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <string_view>
 #include <vector>
 
 #include "loadtest/client/ClientOfferBuilder.h"
@@ -149,6 +151,38 @@ TEST_CASE("ClientOfferBuilder offers simulcast video with a=rid and a=simulcast,
     ridExtension |= extension.uri == "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
   }
   CHECK(ridExtension);
+}
+
+TEST_CASE("ClientOfferBuilder offers long-term reference feedback on video only when asked",
+          "[client][ltr]") {
+  constexpr std::string_view kDependencyDescriptorUri =
+      "https://aomediacodec.github.io/av1-rtp-spec/#dependency-descriptor-rtp-header-extension";
+  const auto lines = Lines();
+  for (const bool ltr : {false, true}) {
+    INFO("longTermReferences " << ltr);
+    OfferParameters parameters = Parameters();
+    parameters.longTermReferences = ltr;
+    const std::string sdp = ClientOfferBuilder::Build(parameters, lines);
+    std::string error;
+    const auto offer = signaling::SessionDescription::Parse(sdp, &error);
+    INFO(error << "\n" << sdp);
+    REQUIRE(offer.has_value());
+    for (const auto& section : offer->media) {
+      const bool video = section.kind == "video";
+      for (const auto& codec : section.codecs) {
+        if (codec.name == "rtx") continue;
+        const bool rpsi = std::find(codec.rtcpFeedback.begin(), codec.rtcpFeedback.end(),
+                                    "nack rpsi") != codec.rtcpFeedback.end();
+        CHECK(rpsi == (ltr && video));
+      }
+      const bool descriptor = std::any_of(
+          section.extensions.begin(), section.extensions.end(), [&](const auto& extension) {
+            return extension.uri == kDependencyDescriptorUri &&
+                   extension.id == parameters.extensions.dependencyDescriptor;
+          });
+      CHECK(descriptor == (ltr && video));
+    }
+  }
 }
 
 }  // namespace myriad::integration

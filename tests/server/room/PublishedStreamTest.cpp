@@ -51,3 +51,28 @@ TEST_CASE("PublishedStream reports whether a key frame changed its picture size"
 }
 
 }  // namespace myriad::server::room
+
+namespace myriad::server::room {
+
+TEST_CASE("PublishedStream: a pending request is repairable only if every coalesced one was") {
+  PublishedStream stream("h", 16, 1200, 90000, 0x1234, 0);
+  CHECK(stream.RequestKeyFrame(At(1000), kInterval, true) == Result::kSendNow);
+  CHECK_FALSE(stream.PendingRequestRepairable());
+  // Two viewers' losses, both repairable: the trailing request is.
+  CHECK(stream.RequestKeyFrame(At(1010), kInterval, true) == Result::kCoalesced);
+  CHECK(stream.RequestKeyFrame(At(1020), kInterval, true) == Result::kCoalesced);
+  CHECK(stream.PendingRequestRepairable());
+  CHECK(stream.TakeDueKeyFrameRequest(At(1300), kInterval));
+  CHECK_FALSE(stream.PendingRequestRepairable());
+  // One that needs a key frame (a tier switch) makes the whole trailing request a PLI.
+  CHECK(stream.RequestKeyFrame(At(1400), kInterval, true) == Result::kCoalesced);
+  CHECK(stream.RequestKeyFrame(At(1410), kInterval, false) == Result::kCoalesced);
+  CHECK(stream.RequestKeyFrame(At(1420), kInterval, true) == Result::kCoalesced);
+  CHECK_FALSE(stream.PendingRequestRepairable());
+  CHECK(stream.TakeDueKeyFrameRequest(At(1600), kInterval));
+  CHECK(stream.RequestKeyFrame(At(1700), kInterval, true) == Result::kCoalesced);
+  stream.MarkKeyFrameRequestPending();
+  CHECK_FALSE(stream.PendingRequestRepairable());
+}
+
+}  // namespace myriad::server::room
