@@ -9,6 +9,11 @@ void ProbeController::SetDesiredRate(DataRate desired) {
   if (desired > desired_ * kWorthProbingRatio) {
     backoff_ = kInitialBackoff;
     nextProbeAt_ = Timestamp::MinusInfinity();
+    // What the subscriptions want grew (a tile got bigger): probe for it
+    // directly rather than doubling towards it. Not for the first desired
+    // rate: the start estimate is a guess, and the exponential search from
+    // it finds a small link without a large overshoot.
+    probeAtDesired_ = desired_ > DataRate::Zero();
   }
   desired_ = desired;
 }
@@ -57,7 +62,8 @@ std::optional<ProbeRequest> ProbeController::Process(Timestamp now, DataRate est
     return std::nullopt;
   }
 
-  DataRate rate = std::min(estimate * kProbeMultiplier, desired_);
+  DataRate rate = probeAtDesired_ ? desired_ : std::min(estimate * kProbeMultiplier, desired_);
+  probeAtDesired_ = false;
   if (ceiling_) rate = std::min(rate, std::max(*ceiling_, estimate) * kCeilingMultiplier);
   ProbeRequest request{nextClusterId_, rate, kDuration, kMinPackets};
   nextClusterId_ = nextClusterId_ == std::numeric_limits<int>::max() ? 1 : nextClusterId_ + 1;

@@ -52,7 +52,10 @@ struct ProbeRequest {
 // clears the ceiling. A probe lasts kDuration and carries at least kMinPackets packets.
 //
 // Raising the desired rate (by kWorthProbingRatio) restarts the back-off and allows a probe at
-// once.
+// once, at the new desired rate itself (within the ceiling rule) rather than twice the estimate:
+// a tile that grows from 180p to 720p needs several times the estimate, and doubling towards it
+// takes a feedback round per step (libwebrtc probes at a raised allocation the same way). The
+// first desired rate starts the doubling search from the start estimate instead.
 class ProbeController {
  public:
   static constexpr double kProbeMultiplier = 2.0;
@@ -116,6 +119,7 @@ class ProbeController {
   Timestamp nextProbeAt_ = Timestamp::MinusInfinity();
   TimeDelta backoff_ = kInitialBackoff;
   int nextClusterId_ = 1;
+  bool probeAtDesired_ = false;
 };
 
 }  // namespace myriad::congestion

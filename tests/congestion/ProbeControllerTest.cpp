@@ -176,4 +176,31 @@ TEST_CASE("ProbeController: raising the desired rate allows a probe at once") {
   CHECK(request->rate == Kbps(650));
 }
 
+TEST_CASE("ProbeController probes at a raised desired rate directly, the first one by doubling") {
+  ProbeController probes;
+  // The first desired rate: the search doubles from the estimate.
+  probes.SetDesiredRate(Kbps(2000));
+  auto request = At(probes, 0, Kbps(300));
+  REQUIRE(request);
+  CHECK(request->rate == Kbps(600));
+  probes.OnProbeResult(request->clusterId, Kbps(600), Timestamp::FromMs(100));  // carried
+  request = At(probes, 100, Kbps(600));
+  REQUIRE(request);
+  CHECK(request->rate == Kbps(1200));
+  probes.OnProbeResult(request->clusterId, Kbps(1200), Timestamp::FromMs(200));
+  // Settled below the desired rate for a while (a small tile), then the layout grows: the
+  // next probe goes for the new desired rate at once.
+  probes.SetDesiredRate(Kbps(250));
+  CHECK_FALSE(At(probes, 300, Kbps(1200)));
+  probes.SetDesiredRate(Kbps(2800));
+  request = At(probes, 400, Kbps(1200));
+  REQUIRE(request);
+  CHECK(request->rate == Kbps(2800));
+  // Only the first probe after the raise: the search goes on by doubling.
+  probes.OnProbeResult(request->clusterId, Kbps(2000), Timestamp::FromMs(500));  // a ceiling
+  request = At(probes, 2000, Kbps(2000));
+  REQUIRE(request);
+  CHECK(request->rate == Kbps(2600));  // 1.3 x the ceiling
+}
+
 }  // namespace myriad::congestion
