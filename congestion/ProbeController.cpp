@@ -62,7 +62,8 @@ std::optional<ProbeRequest> ProbeController::Process(Timestamp now, DataRate est
     return std::nullopt;
   }
 
-  DataRate rate = probeAtDesired_ ? desired_ : std::min(estimate * kProbeMultiplier, desired_);
+  DataRate rate = probeAtDesired_ ? std::min(desired_, estimate * kMaxRaisedProbeMultiplier)
+                                  : std::min(estimate * kProbeMultiplier, desired_);
   probeAtDesired_ = false;
   if (ceiling_) rate = std::min(rate, std::max(*ceiling_, estimate) * kCeilingMultiplier);
   ProbeRequest request{nextClusterId_, rate, kDuration, kMinPackets};

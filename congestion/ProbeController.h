@@ -59,6 +59,10 @@ struct ProbeRequest {
 class ProbeController {
  public:
   static constexpr double kProbeMultiplier = 2.0;
+  // A probe for a raised desired rate goes at most this far above the estimate: one probe
+  // covers a 180p tile growing to 720p, and a desired rate that is wrong by orders of magnitude
+  // cannot turn into a burst the link drowns in.
+  static constexpr double kMaxRaisedProbeMultiplier = 10.0;
   static constexpr double kCeilingMultiplier = 1.3;
   static constexpr double kNearCeilingRatio = 0.95;
   // A probe measured below this share of its rate did not get through in full.

@@ -203,4 +203,14 @@ TEST_CASE("ProbeController probes at a raised desired rate directly, the first o
   CHECK(request->rate == Kbps(2600));  // 1.3 x the ceiling
 }
 
+TEST_CASE("ProbeController bounds a probe for a raised desired rate at 10x the estimate") {
+  ProbeController probes;
+  probes.SetDesiredRate(Kbps(400));
+  CHECK_FALSE(At(probes, 0, Kbps(400)));  // nothing above the estimate to probe for
+  probes.SetDesiredRate(Kbps(1'000'000));
+  const auto request = At(probes, 100, Kbps(300));
+  REQUIRE(request);
+  CHECK(request->rate == Kbps(3000));
+}
+
 }  // namespace myriad::congestion
