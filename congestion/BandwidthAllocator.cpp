@@ -196,6 +196,17 @@ void BandwidthAllocator::Share(const Input& input, int64_t available) {
   }
 }
 
+uint64_t BandwidthAllocator::DesiredBps(const Input& input) const {
+  auto desired = static_cast<uint64_t>(input.audioBps) + input.overheadBps;
+  for (const Track& track : input.tracks) {
+    const int wanted = std::min(track.wantedTier, std::clamp(track.tierCount, 0, kMaxTiers) - 1);
+    if (wanted >= 0) {
+      desired += static_cast<uint64_t>(WithMargin(track.tiers[static_cast<size_t>(wanted)].maxBps));
+    }
+  }
+  return desired;
+}
+
 const BandwidthAllocator::Output& BandwidthAllocator::Allocate(const Input& input, int64_t nowMs) {
   const size_t count = input.tracks.size();
   work_.resize(count);
@@ -246,7 +257,7 @@ const BandwidthAllocator::Output& BandwidthAllocator::Allocate(const Input& inpu
   Share(input, available);
 
   output_.totalAllocatedBps = 0;
-  output_.desiredBps = static_cast<uint64_t>(reserved);
+  output_.desiredBps = DesiredBps(input);
   for (size_t i = 0; i < count; ++i) {
     const Track& track = input.tracks[i];
     const Work& work = work_[i];
@@ -271,8 +282,6 @@ const BandwidthAllocator::Output& BandwidthAllocator::Allocate(const Input& inpu
       decision.direction = Direction::kSame;
     }
     output_.totalAllocatedBps += decision.allocatedBps;
-    if (work.wanted >= 0)
-      output_.desiredBps += static_cast<uint64_t>(WithMargin(track.tiers[work.wanted].maxBps));
   }
 
   std::erase_if(states_, [](const TrackState& state) { return !state.seen; });

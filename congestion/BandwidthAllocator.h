@@ -168,6 +168,10 @@ class BandwidthAllocator {
   // forgotten (their back-off and hold state). The result stays valid until the next call.
   const Output& Allocate(const Input& input, int64_t nowMs);
 
+  // Output::desiredBps for `input`, without allocating: what the wanted tiers would use. Also
+  // for a caller that is not ready to allocate yet but must tell its prober what to look for.
+  uint64_t DesiredBps(const Input& input) const;
+
   // The back-off in force for subscription `id` (Options::backOffMs if unknown).
   int64_t BackOffMs(uint32_t id) const;
   const Options& GetOptions() const { return options_; }

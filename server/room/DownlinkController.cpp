@@ -197,15 +197,11 @@ void DownlinkController::Allocate(Clock::time_point now) {
   if (now - activeSince_ < kStartupGrace) {
     // The estimate is still the start guess while the first probes are
     // out: deciding on it would pause what the link can carry. Only the
-    // rate to probe for (the allocator's desiredBps without allocating).
-    double desired = audioBps;
-    for (const auto& track : input_.tracks) {
-      if (track.wantedTier >= 0 && track.wantedTier < track.tierCount) {
-        desired += track.tiers[static_cast<size_t>(track.wantedTier)].maxBps *
-                   (1.0 + options_.allocator.upMargin);
-      }
-    }
-    estimator_.SetDesiredRate(congestion::DataRate::FromBps(static_cast<int64_t>(desired)));
+    // rate to probe for.
+    input_.audioBps = audioBps;
+    input_.overheadBps = 0;
+    estimator_.SetDesiredRate(
+        congestion::DataRate::FromBps(static_cast<int64_t>(allocator_.DesiredBps(input_))));
     return;
   }
   input_.estimateBps = static_cast<uint32_t>(std::min<int64_t>(estimate, UINT32_MAX));
@@ -261,9 +257,8 @@ void DownlinkController::Allocate(Clock::time_point now) {
     const auto cap =
         subscription.OnAllocation(decision.budgetBps, decision.limitedByBandwidth, nowMs);
     if (!cap) continue;
-    const auto& planner = *subscription.Source()->Planner();
-    const int layout = std::min(subscription.VideoLevel(), planner.SourceLevel());
-    const auto& ladder = planner.Ladder();
+    const auto& ladder = subscription.Source()->Planner()->Ladder();
+    const int layout = subscription.PlannableVideoLevel();
     if (layout > *cap) {
       desired += static_cast<uint64_t>(
           (ladder.Level(layout).maxBitrateBps - ladder.Level(*cap).maxBitrateBps) *

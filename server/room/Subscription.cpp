@@ -101,6 +101,11 @@ void Subscription::SetVideoLevel(int level, int64_t nowMs) {
   }
 }
 
+int Subscription::PlannableVideoLevel() const {
+  const auto* planner = publication_ ? publication_->Planner() : nullptr;
+  return planner ? std::min(VideoLevel(), planner->SourceLevel()) : VideoLevel();
+}
+
 int Subscription::DemandLevel() const {
   const int layout = VideoLevel();
   if (!simulcast_) return layout;
@@ -111,10 +116,8 @@ int Subscription::DemandLevel() const {
 std::optional<int> Subscription::OnAllocation(uint32_t budgetBps, bool limitedByBandwidth,
                                               int64_t nowMs) {
   if (!simulcast_ || !publication_ || !publication_->Planner()) return std::nullopt;
-  const auto& planner = *publication_->Planner();
-  // A layout asking above what the source provides asks for the source.
-  const int layout = std::min(VideoLevel(), planner.SourceLevel());
-  simulcast_->levelCap.Update(planner.Ladder(), {layout, budgetBps, limitedByBandwidth}, nowMs);
+  simulcast_->levelCap.Update(publication_->Planner()->Ladder(),
+                              {PlannableVideoLevel(), budgetBps, limitedByBandwidth}, nowMs);
   const int demand = DemandLevel();
   if (demand != simulcast_->demandLevel) {
     // The first round only records what the subscription asked for on joining.

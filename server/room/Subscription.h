@@ -98,6 +98,9 @@ class Subscription {
   // The wanted ladder level (simulcast only): the top level when unset.
   int VideoLevel() const;
   void SetVideoLevel(int level, int64_t nowMs);
+  // VideoLevel(), at most what the source provides (the planner's source
+  // level): what the layout can get at best. Simulcast only.
+  int PlannableVideoLevel() const;
   // The level asked of the publisher's tier planner: VideoLevel(), capped
   // at what the subscriber's downlink affords (congestion::AffordableLevelCap).
   int DemandLevel() const;
