@@ -31,9 +31,10 @@
 //
 // Every 100 ms one sample: the cap in force, what the relay delivered to
 // the subscriber (goodput over the last 500 ms, every byte: media, probes,
-// RTCP, SRTP overhead), the subscriber's received video rate, the height of
-// the tier it receives (from VP8 key frame headers; 0 while no frame has
-// arrived for 500 ms), the publisher's send rate (RTP before SRTP) per
+// RTCP, SRTP overhead and the IPv4/UDP headers the link counts), the
+// subscriber's received video rate, the height of the tier it receives
+// (from VP8 key frame headers; 0 while no frame has arrived for 500 ms),
+// the publisher's send rate (RTP before SRTP) per
 // encoding and in all, the plan's maxBitrate per rid, the relay's queue
 // drops, the largest one-way delay of the video packets received in the
 // sample (publisher send time in the payload to kernel receive time at the
@@ -654,7 +655,9 @@ std::optional<RunResult> RunOnce(const Options& options, const std::string& serv
     sample.phase = tick == 0 ? 0 : (tick - 1) * kSampleMs / options.phaseMs;
     sample.capKbps = options.capsKbps[static_cast<size_t>(sample.phase)];
     const auto counters = relay->GetCounters().downlink;
-    sample.relayBytes = counters.forwardedBytes;
+    // In the link's unit: whole IP packets (ImpairmentRelay::Options).
+    sample.relayBytes = counters.forwardedBytes +
+                        counters.forwarded * ImpairmentRelay::Options{}.packetOverheadBytes;
     sample.relayDrops = counters.Dropped();
     sample.receivedBytes = video.Bytes();
     sample.sentBytes = sentBytes;

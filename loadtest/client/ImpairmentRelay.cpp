@@ -248,7 +248,7 @@ void ImpairmentRelay::Admit(Mapping& mapping, bool uplink, size_t length, const 
   DirectionCounters& counters = uplink ? mapping.uplinkCounters : mapping.downlinkCounters;
   DelayLine& line = uplink ? uplinkLine_ : downlinkLine_;
   ++counters.received;
-  const auto due = link.Admit(length, now);
+  const auto due = link.Admit(length + options_.packetOverheadBytes, now);
   if (!due) return;  // lost or tail-dropped: the link counted it
   if (!line.PushAt(std::span<const uint8_t>(receiveBuffer_.data(), length), peer, mapping.index,
                    *due)) {

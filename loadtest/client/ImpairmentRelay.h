@@ -66,6 +66,11 @@ class ImpairmentRelay {
     // Datagrams each direction holds at once (in flight on the links).
     size_t lineCapacity = 1024;
     size_t reservedDatagramBytes = 1500;
+    // What a datagram costs the links beyond its UDP payload: an IPv4 (20)
+    // and UDP (8) header. A real bottleneck carries whole IP packets, and a
+    // sender's estimate counts them (a browser's and the server's do), so a
+    // cap in the same unit is the realistic one.
+    size_t packetOverheadBytes = 28;
     // Datagrams read from one socket per wake-up before serving the others.
     size_t receiveBatch = 64;
   };

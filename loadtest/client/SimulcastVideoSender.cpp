@@ -40,16 +40,9 @@ SimulcastVideoSender::SimulcastVideoSender(WebRtcClient& client,
     config.firstTl0PicIdx = static_cast<uint8_t>(config.firstTimestamp >> 9);
     if (encoding.bitrateBps != 0) {
       // The payload is the VP8 prefix and the header we size (the source's
-      // own size range must not add to it), and a key frame must fit.
+      // own size range must not add to it); SendSizedFrame packetises.
       config.minPayloadSize = SyntheticMediaSource::kSendTimeSize;
       config.maxPayloadSize = SyntheticMediaSource::kSendTimeSize;
-      const double fps = config.framesPerSecond != 0 ? config.framesPerSecond : 30;
-      const double keyFrameBytes =
-          std::max(1.0, options_.keyFrameScale) * encoding.bitrateBps / 8.0 / fps;
-      config.packetsPerFrame = std::max<uint32_t>(
-          std::max<uint32_t>(config.packetsPerFrame, 1),
-          static_cast<uint32_t>(
-              std::ceil(keyFrameBytes / static_cast<double>(SizedPayloadLimit()))));
     }
     streams_.push_back(Stream{encoding, SyntheticMediaSource(config)});
   }
@@ -134,7 +127,6 @@ size_t SimulcastVideoSender::SendSizedFrame(size_t index, int64_t sendTimeUs,
   record.sendTimeUs = sendTimeUs;
   if (record.Serialize(sizedPayload_) != LoadtestPayload::kSize) return 0;  // a negative time
   const auto& config = stream.source.GetConfig();
-  const uint32_t packets = config.packetsPerFrame;
   const int64_t rateBps = BitrateBps(index);
   const auto share = static_cast<int64_t>(
       std::llround(static_cast<double>(rateBps) / 8.0 / config.framesPerSecond));
@@ -142,18 +134,22 @@ size_t SimulcastVideoSender::SendSizedFrame(size_t index, int64_t sendTimeUs,
   // does after a key frame: the next frames shrink, none is starved.
   const int64_t payback = stream.carryBytes / kCarryFrames;
   int64_t allowance = share + payback;
-  const uint64_t keyFramesBefore = stream.source.KeyFramesStarted();
+  if (stream.source.NextFrameIsKeyFrame()) {
+    allowance = static_cast<int64_t>(std::llround(std::max(1.0, options_.keyFrameScale) *
+                                                  static_cast<double>(share))) +
+                payback;
+  }
   const auto limit = static_cast<int64_t>(SizedPayloadLimit());
+  // As a browser's packetiser: as few full-size packets as the frame needs
+  // at the current rate (a 400 kbit/s frame is two packets, not the dozen a
+  // 2.5 Mbit/s key frame takes), so headers cost what they cost a browser.
+  const auto packets = static_cast<uint32_t>(
+      std::max<int64_t>(1, (allowance + limit + static_cast<int64_t>(stream.overheadBytes) - 1) /
+                               (limit + static_cast<int64_t>(stream.overheadBytes))));
+  if (stream.source.AtFrameStart()) stream.source.SetPacketsPerFrame(packets);
   int64_t frameBytes = 0;
   size_t sent = 0;
   for (uint32_t i = 0; i < packets; ++i) {
-    // The source decides with the frame's first packet whether it is a key
-    // frame; the rest of a key frame is larger.
-    if (i == 1 && stream.source.KeyFramesStarted() != keyFramesBefore) {
-      allowance = static_cast<int64_t>(std::llround(std::max(1.0, options_.keyFrameScale) *
-                                                    static_cast<double>(share))) +
-                  payback;
-    }
     const int64_t target = (allowance - frameBytes) / static_cast<int64_t>(packets - i);
     const auto headerSize = static_cast<size_t>(
         std::clamp<int64_t>(target - static_cast<int64_t>(stream.overheadBytes),
@@ -165,6 +161,7 @@ size_t SimulcastVideoSender::SendSizedFrame(size_t index, int64_t sendTimeUs,
     stream.overheadBytes = packet.size() - headerSize;
     frameBytes += static_cast<int64_t>(packet.size());
     if (Send(index, packet)) ++sent;
+    if (stream.source.AtFrameStart()) break;  // the frame is complete
   }
   // Bounded: a second's worth of debt at most (a cap far below what a
   // packet needs is not owed forever), a frame's worth of savings.

@@ -30,8 +30,9 @@ namespace myriad::loadtest {
 //
 // An encoding with a bitrate is sized like an encoder's output under rate
 // control: each frame gets bitrate / framesPerSecond bytes of RTP packets
-// (headers included: what the server meters and forwards), spread evenly
-// over the frame's packets; a key frame gets keyFrameScale times that, and
+// (headers included: what the server meters and forwards), in as few
+// packets of at most maxPayloadSize as that needs (a browser's packetiser:
+// fewer packets at a lower rate), spread evenly; a key frame gets keyFrameScale times that, and
 // what a frame used above or below its share is made up over the next
 // frames, so the rate holds over a second. The plan's maxBitrate for the
 // rid (RTCRtpEncodingParameters.maxBitrate) caps the rate, as a browser's
@@ -57,8 +58,8 @@ class SimulcastVideoSender {
     uint32_t seed = 1;
     uint32_t publisherIndex = 0;  // in the LoadtestPayload record
     uint32_t framesPerSecond = 30;
-    // With a bitrate, an encoding gets more packets per frame when its key
-    // frames would not fit otherwise (each payload at most maxPayloadSize).
+    // Without a bitrate: packets per frame (with one, the frame's size
+    // decides).
     uint32_t packetsPerFrame = 2;
     // 0: key frames only at the start, on request and on resuming.
     uint32_t keyFrameIntervalFrames = 0;

@@ -39,16 +39,37 @@ SyntheticMediaSource::SyntheticMediaSource(Config config)
   tl0PicIdx_ = config_.firstTl0PicIdx;
 }
 
-uint32_t SyntheticMediaSource::TimestampOf(uint64_t packetIndex) const {
+uint32_t SyntheticMediaSource::CurrentTimestamp() const {
   uint64_t ticks;
   if (config_.video) {
     // All packets of one frame share its capture time (RFC 3550 5.1).
-    const uint64_t frame = packetIndex / config_.packetsPerFrame;
-    ticks = frame * config_.clockRate / config_.framesPerSecond;
+    ticks = frameIndex_ * config_.clockRate / config_.framesPerSecond;
   } else {
-    ticks = packetIndex * config_.clockRate * config_.packetTimeMs / 1000;
+    ticks = packetIndex_ * config_.clockRate * config_.packetTimeMs / 1000;
   }
   return static_cast<uint32_t>(config_.firstTimestamp + ticks);
+}
+
+void SyntheticMediaSource::SetPacketsPerFrame(uint32_t packets) {
+  config_.packetsPerFrame = std::max<uint32_t>(packets, 1);
+}
+
+void SyntheticMediaSource::BeginFrameIfDue() {
+  if (!config_.video || packetInFrame_ != 0 || frameBegun_) return;
+  // A packet that did not fit is built again: the frame begins once.
+  framePackets_ = config_.packetsPerFrame;
+  StartVp8Frame();
+  frameBegun_ = true;
+}
+
+void SyntheticMediaSource::AdvancePacket() {
+  ++packetIndex_;
+  if (!config_.video) return;
+  BeginFrameIfDue();  // a skipped packet may be a frame's first
+  if (++packetInFrame_ < framePackets_) return;
+  packetInFrame_ = 0;
+  frameBegun_ = false;
+  ++frameIndex_;
 }
 
 std::span<uint8_t> SyntheticMediaSource::NextPacket(std::span<uint8_t> buffer,
@@ -82,19 +103,23 @@ void SyntheticMediaSource::SetAudioLevel(uint8_t level, bool voiceActivity) {
   config_.voiceActivity = voiceActivity;
 }
 
-void SyntheticMediaSource::StartFrameIfDue() {
-  if (!Vp8() || packetIndex_ % config_.packetsPerFrame != 0) return;
-  // Idempotent per packet index: a packet that did not fit is built again.
-  if (frameStartIndex_ == packetIndex_ && keyFramesStarted_ != 0) return;
-  if (keyFramesStarted_ != 0) {
+bool SyntheticMediaSource::NextFrameIsKeyFrame() const {
+  if (!Vp8()) return false;
+  if (frameBegun_) return frameIsKey_;
+  const uint32_t framesSinceKey = framesSinceKey_ + (frameIndex_ != 0 ? 1 : 0);
+  const bool periodic =
+      config_.keyFrameIntervalFrames != 0 && framesSinceKey >= config_.keyFrameIntervalFrames;
+  return keyFramesStarted_ == 0 || keyFrameRequested_ || periodic;
+}
+
+void SyntheticMediaSource::StartVp8Frame() {
+  if (!Vp8()) return;
+  frameIsKey_ = NextFrameIsKeyFrame();
+  if (frameIndex_ != 0) {
     pictureId_ = (pictureId_ + 1) & rtp::Vp8PayloadDescriptor::kMaxPictureId15Bit;
     ++tl0PicIdx_;  // every frame is a base-layer (TID 0) frame
     ++framesSinceKey_;
   }
-  frameStartIndex_ = packetIndex_;
-  const bool periodic =
-      config_.keyFrameIntervalFrames != 0 && framesSinceKey_ >= config_.keyFrameIntervalFrames;
-  frameIsKey_ = keyFramesStarted_ == 0 || keyFrameRequested_ || periodic;
   if (frameIsKey_) {
     // A new size takes effect with the key frame that codes it.
     config_.width = nextWidth_;
@@ -107,12 +132,12 @@ void SyntheticMediaSource::StartFrameIfDue() {
 
 size_t SyntheticMediaSource::Vp8PrefixSize() const {
   if (!Vp8()) return 0;
-  if (packetIndex_ % config_.packetsPerFrame != 0) return kVp8DescriptorSize;
+  if (packetInFrame_ != 0) return kVp8DescriptorSize;
   return kVp8DescriptorSize + (frameIsKey_ ? kVp8KeyFrameHeaderSize : kVp8FrameTagSize);
 }
 
 void SyntheticMediaSource::WriteVp8Prefix(size_t payloadSize) {
-  const bool firstOfFrame = packetIndex_ % config_.packetsPerFrame == 0;
+  const bool firstOfFrame = packetInFrame_ == 0;
   rtp::Vp8PayloadDescriptor::Fields fields;
   // RFC 7741 4.2: S and PID 0 mark the start of the frame (partition 0).
   fields.startOfPartition = firstOfFrame;
@@ -144,7 +169,7 @@ void SyntheticMediaSource::WriteVp8Prefix(size_t payloadSize) {
 std::span<uint8_t> SyntheticMediaSource::Build(std::span<uint8_t> buffer,
                                                uint16_t transportSequence, int64_t sendTimeUs,
                                                std::span<const uint8_t> header) {
-  StartFrameIfDue();
+  BeginFrameIfDue();
   const size_t prefixSize = Vp8PrefixSize();
   if (prefixSize + header.size() > payload_.size()) return {};
   std::uniform_int_distribution<size_t> sizes(config_.minPayloadSize, config_.maxPayloadSize);
@@ -172,8 +197,7 @@ std::span<uint8_t> SyntheticMediaSource::Build(std::span<uint8_t> buffer,
   rtp::WriteAbsSendTime(absSendTime, rtp::AbsSendTimeFromMicros(sendTimeUs));
   rtp::WriteAudioLevel(audioLevel, rtp::AudioLevel{config_.voiceActivity, config_.audioLevel});
 
-  const bool lastOfFrame =
-      config_.video && packetIndex_ % config_.packetsPerFrame == config_.packetsPerFrame - 1;
+  const bool lastOfFrame = config_.video && packetInFrame_ + 1 == framePackets_;
   // RFC 3551 4.1: audio sets the marker on the first packet of a talk spurt.
   const bool marker = config_.video ? lastOfFrame : (packetIndex_ == 0 || markNext_);
 
@@ -181,7 +205,7 @@ std::span<uint8_t> SyntheticMediaSource::Build(std::span<uint8_t> buffer,
   builder.SetPayloadType(config_.payloadType)
       .SetMarker(marker)
       .SetSequenceNumber(sequenceNumber_)
-      .SetTimestamp(TimestampOf(packetIndex_))
+      .SetTimestamp(CurrentTimestamp())
       .SetSsrc(config_.ssrc);
   const auto text = [](const std::string& value) {
     return std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(value.data()), value.size());
@@ -199,23 +223,16 @@ std::span<uint8_t> SyntheticMediaSource::Build(std::span<uint8_t> buffer,
   const auto packet = builder.Build();
   if (packet.empty()) return packet;
   ++sequenceNumber_;
-  ++packetIndex_;
+  AdvancePacket();
   markNext_ = false;
   ++produced_;
   return packet;
 }
 
 void SyntheticMediaSource::Skip(uint16_t count) {
-  if (Vp8()) {
-    // Frames that start in the gap are lost, not missing: they still move
-    // the picture ids and the key frame schedule on.
-    for (uint16_t i = 0; i < count; ++i) {
-      StartFrameIfDue();
-      ++packetIndex_;
-    }
-  } else {
-    packetIndex_ += count;
-  }
+  // Frames that start in the gap are lost, not missing: they still move
+  // the picture ids and the key frame schedule on.
+  for (uint16_t i = 0; i < count; ++i) AdvancePacket();
   sequenceNumber_ = static_cast<uint16_t>(sequenceNumber_ + count);
 }
 

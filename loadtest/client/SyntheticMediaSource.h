@@ -17,7 +17,9 @@ namespace myriad::loadtest {
 // can measure end-to-end latency.
 //
 // Timestamps follow the packet count, not the wall clock: video advances one
-// frame every `packetsPerFrame` packets, audio one `packetTimeMs` per packet.
+// frame every `packetsPerFrame` packets (SetPacketsPerFrame changes it from
+// the next frame on, as an encoder's packetiser does when its rate changes),
+// audio one `packetTimeMs` per packet.
 // A caller that paces packets at that rate gets timestamps that match real
 // time.
 //
@@ -110,6 +112,14 @@ class SyntheticMediaSource {
   // VP8 stream changes size only at a key frame (RFC 6386 9.1), so a change
   // also requests one; the frame in progress keeps its size.
   void SetResolution(uint16_t width, uint16_t height);
+  // Video: the packet count of frames that begin from now on (at least 1);
+  // the frame in progress keeps its own.
+  void SetPacketsPerFrame(uint32_t packets);
+  // Video: whether the next packet is the first of a frame.
+  bool AtFrameStart() const { return packetInFrame_ == 0; }
+  // VP8 mode: whether the frame the next packet belongs to is a key frame
+  // (decided when it begins; an encoder knows before it packetises).
+  bool NextFrameIsKeyFrame() const;
 
   // Consumes `count` sequence numbers (and their media time) without
   // producing packets: a loss before the network. Frames that start in the
@@ -137,11 +147,16 @@ class SyntheticMediaSource {
   static std::span<const uint8_t> PayloadHeader(std::span<const uint8_t> payload, bool vp8);
 
  private:
-  uint32_t TimestampOf(uint64_t packetIndex) const;
+  uint32_t CurrentTimestamp() const;
   bool Vp8() const { return config_.video && config_.vp8; }
-  // VP8 mode: at the first packet index of a frame (produced or skipped),
-  // moves the picture ids on and decides whether the frame is a key frame.
-  void StartFrameIfDue();
+  // Video: at a frame's first packet (produced or skipped) fixes the frame's
+  // packet count and starts the VP8 frame; once per frame.
+  void BeginFrameIfDue();
+  // VP8 mode: moves the picture ids on and decides whether the frame is a
+  // key frame.
+  void StartVp8Frame();
+  // After a packet is produced or skipped: the position in the frame.
+  void AdvancePacket();
   // VP8 mode: the bytes before the payload header in the next packet.
   size_t Vp8PrefixSize() const;
   // Writes the VP8 descriptor (and frame tag / key frame header) of the
@@ -156,6 +171,11 @@ class SyntheticMediaSource {
   uint64_t packetIndex_ = 0;  // produced and skipped
   uint64_t produced_ = 0;
   bool markNext_ = false;
+  // Video: the frame in progress.
+  uint64_t frameIndex_ = 0;     // frames begun before it
+  uint32_t packetInFrame_ = 0;  // packets of it produced or skipped
+  uint32_t framePackets_ = 1;   // its packet count
+  bool frameBegun_ = false;
   // VP8 mode.
   uint16_t pictureId_ = 0;
   uint8_t tl0PicIdx_ = 0;
@@ -163,8 +183,7 @@ class SyntheticMediaSource {
   bool keyFrameRequested_ = false;
   uint32_t framesSinceKey_ = 0;
   uint64_t keyFramesStarted_ = 0;
-  uint64_t frameStartIndex_ = 0;  // packet index of the current frame's start
-  uint16_t nextWidth_ = 0;        // SetResolution, for the next key frame
+  uint16_t nextWidth_ = 0;  // SetResolution, for the next key frame
   uint16_t nextHeight_ = 0;
   std::array<uint8_t, 1500> payload_{};
 };

@@ -271,27 +271,26 @@ TEST_CASE("SimulcastVideoSender sizes frames to each encoding's bitrate, capped 
   options.maxPayloadSize = 1000;
   SimulcastVideoSender sender(client, track, options);
   REQUIRE(sender.EncodingCount() == 3);
-  // Key frames (twice an interframe) fit in packets of at most 1000 bytes
-  // of payload: h's 2083-byte frames need 5 of them.
-  CHECK(sender.Source(0).GetConfig().packetsPerFrame == 2);
-  CHECK(sender.Source(1).GetConfig().packetsPerFrame == 5);
-  CHECK(sender.Source(2).GetConfig().packetsPerFrame == 2);
 
   struct Frame {
     std::vector<size_t> bytes = std::vector<size_t>(3, 0);
     std::vector<bool> key = std::vector<bool>(3, false);
+    std::vector<size_t> packets = std::vector<size_t>(3, 0);
+    std::vector<bool> marker = std::vector<bool>(3, false);  // on the last packet
   };
   std::vector<Frame> frames;
   sender.SetSentHandler([&](size_t encoding, std::span<const uint8_t> bytes) {
     REQUIRE(!frames.empty());
     REQUIRE(bytes.size() <= 1500);
     frames.back().bytes[encoding] += bytes.size();
+    ++frames.back().packets[encoding];
     if (Describe(encoding, bytes, track).keyFrame) frames.back().key[encoding] = true;
     // The record survives the sizing: a receiver still tells the encodings apart.
     std::vector<uint8_t> copy(bytes.begin(), bytes.end());
     const auto packet = rtp::RtpPacket::Parse(copy);
     REQUIRE(packet.has_value());
     CHECK(SimulcastVideoSender::EncodingOf(packet->Payload()) == encoding);
+    frames.back().marker[encoding] = packet->Marker();
   });
   int64_t nowUs = 1'000'000;
   // Sends `seconds` of frames; the bits per second each encoding sent.
@@ -313,16 +312,22 @@ TEST_CASE("SimulcastVideoSender sizes frames to each encoding's bitrate, capped 
 
   // Table: a plan (or none), the rates then in force and sent. f has no
   // bitrate: payload sizes from the options, whatever the plan says.
+  // Packets per interframe of q and h: as few payloads of at most 1000
+  // bytes as the frame's share needs (h at 500 kbit/s: 2083 bytes, 3).
   struct Phase {
     const char* name;
     std::optional<std::vector<uint64_t>> planMaxBitrates;
     std::vector<uint32_t> expected;
+    std::vector<size_t> interframePackets;
   };
   const std::vector<Phase> phases = {
-      {"configured", std::nullopt, {150'000, 500'000, 0}},
-      {"capped", std::vector<uint64_t>{100'000, 800'000, 300'000}, {100'000, 500'000, 0}},
-      {"capped lower", std::vector<uint64_t>{150'000, 250'000, 300'000}, {150'000, 250'000, 0}},
-      {"no caps", std::vector<uint64_t>{0, 0, 0}, {150'000, 500'000, 0}},
+      {"configured", std::nullopt, {150'000, 500'000, 0}, {1, 3}},
+      {"capped", std::vector<uint64_t>{100'000, 800'000, 300'000}, {100'000, 500'000, 0}, {1, 3}},
+      {"capped lower",
+       std::vector<uint64_t>{150'000, 250'000, 300'000},
+       {150'000, 250'000, 0},
+       {1, 2}},
+      {"no caps", std::vector<uint64_t>{0, 0, 0}, {150'000, 500'000, 0}, {1, 3}},
   };
   uint64_t version = 0;
   for (const Phase& phase : phases) {
@@ -343,10 +348,17 @@ TEST_CASE("SimulcastVideoSender sizes frames to each encoding's bitrate, capped 
     for (size_t i = 0; i < 3; ++i) CHECK(sender.BitrateBps(i) == phase.expected[i]);
     // The first second after a change settles what the frames before owed.
     sendFor(1);
+    const size_t measured = frames.size();
     const auto rates = sendFor(2);
     for (size_t i = 0; i < 2; ++i) {
       INFO("encoding " << i << " sent " << rates[i] << " bit/s");
       CHECK(rates[i] == Approx(phase.expected[i]).epsilon(0.10));
+      // Every frame is whole (its last packet has the marker) and the
+      // interframes are packetised for the rate in force.
+      for (size_t f = measured; f < frames.size(); ++f) {
+        CHECK(frames[f].marker[i]);
+        if (!frames[f].key[i]) CHECK(frames[f].packets[i] == phase.interframePackets[i]);
+      }
     }
     // Payload sizes drawn from [200, 1000] bytes, 2 per frame at 30 fps.
     CHECK(rates[2] > 2 * 30 * 8 * 200);
@@ -361,6 +373,9 @@ TEST_CASE("SimulcastVideoSender sizes frames to each encoding's bitrate, capped 
   REQUIRE(frames[keyFrame].key[1]);
   CHECK(!frames[keyFrame + 1].key[1]);
   CHECK(frames[keyFrame].bytes[1] > frames[keyFrame - 1].bytes[1] * 3 / 2);
+  // Twice the 2083-byte share: 5 payloads of at most 1000 bytes.
+  CHECK(frames[keyFrame].packets[1] == 5);
+  CHECK(frames[keyFrame].marker[1]);
   CHECK(frames[keyFrame + 1].bytes[1] < frames[keyFrame - 1].bytes[1]);
   CHECK(rates[1] == Approx(500'000).epsilon(0.10));
 }

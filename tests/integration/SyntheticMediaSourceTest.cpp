@@ -226,6 +226,58 @@ uint16_t PictureIdOf(uint64_t frame) { return static_cast<uint16_t>((0x7FFE + fr
 
 }  // namespace
 
+TEST_CASE("SyntheticMediaSource changes its packets per frame from the next frame on", "[client]") {
+  auto config = Vp8Config();
+  config.packetsPerFrame = 3;
+  config.keyFrameIntervalFrames = 3;
+  SyntheticMediaSource source(config);
+  // Per frame: the packet count set before it begins (0: none set, and one
+  // set mid-frame that must not change the frame in progress).
+  struct Step {
+    uint32_t setBefore;
+    uint32_t setMidFrame;
+    size_t expectedPackets;
+    bool expectedKey;
+  };
+  const std::vector<Step> steps = {
+      {0, 0, 3, true},   // the first frame is a key frame
+      {1, 0, 1, false},  // one packet: first and last at once
+      {0, 5, 1, false},  // set after its first (and last) packet: next frame
+      {0, 0, 5, true},   // keyFrameIntervalFrames 3
+      {2, 4, 2, false},  // the later value waits for the next frame
+      {0, 0, 4, false},
+  };
+  uint16_t transportSequence = 0;
+  for (size_t frame = 0; frame < steps.size(); ++frame) {
+    INFO("frame " << frame);
+    const Step& step = steps[frame];
+    REQUIRE(source.AtFrameStart());
+    if (step.setBefore != 0) source.SetPacketsPerFrame(step.setBefore);
+    CHECK(source.NextFrameIsKeyFrame() == step.expectedKey);
+    for (size_t i = 0; i < step.expectedPackets; ++i) {
+      auto bytes = Next(source, transportSequence++, 1'000'000);
+      const auto packet = rtp::RtpPacket::Parse(bytes);
+      REQUIRE(packet.has_value());
+      // One capture time per frame at 30 fps, the marker on its last packet.
+      CHECK(packet->Timestamp() == static_cast<uint32_t>(config.firstTimestamp + frame * 3000));
+      CHECK(packet->Marker() == (i + 1 == step.expectedPackets));
+      const auto descriptor = rtp::Vp8PayloadDescriptor::Parse(packet->Payload());
+      REQUIRE(descriptor.has_value());
+      CHECK(descriptor->StartOfPartition() == (i == 0));
+      if (i == 0) CHECK(descriptor->IsKeyFrame() == step.expectedKey);
+      if (i == 0 && step.setMidFrame != 0) source.SetPacketsPerFrame(step.setMidFrame);
+    }
+  }
+  CHECK(source.KeyFramesStarted() == 2);
+  // A skipped frame still moves the schedule and the capture time on.
+  source.SetPacketsPerFrame(2);
+  source.Skip(2);
+  auto bytes = Next(source, transportSequence++, 1'000'000);
+  const auto packet = rtp::RtpPacket::Parse(bytes);
+  REQUIRE(packet.has_value());
+  CHECK(packet->Timestamp() == static_cast<uint32_t>(config.firstTimestamp + 7 * 3000));
+}
+
 TEST_CASE("SyntheticMediaSource in VP8 mode writes RFC 7741 descriptors and a key frame header",
           "[client]") {
   SyntheticMediaSource source(Vp8Config());
