@@ -11,7 +11,7 @@ constexpr const char* kKindNames[] = {"audio", "video", "rtcp", "stun", "dtls", 
 constexpr const char* kDropNames[] = {
     "not_stun_dtls_or_rtp", "unknown_endpoint", "malformed_stun", "stun_auth_failed",
     "malformed_rtp",        "malformed_rtcp",   "srtp_not_ready", "srtp_unprotect_failed",
-    "unknown_ssrc",         "send_failed"};
+    "unknown_ssrc",         "send_failed",      "muted"};
 static_assert(std::size(kKindNames) == static_cast<size_t>(PacketKind::kCount));
 static_assert(std::size(kDropNames) == static_cast<size_t>(DropReason::kCount));
 
@@ -104,6 +104,12 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                         .Name("myriad_auth_failures_total")
                         .Help("Joins and actions refused by access control, by reason")
                         .Register(r);
+  control_requests_ = &prometheus::BuildCounter()
+                           .Name("myriad_control_requests_total")
+                           .Help(
+                               "Conference control requests, by action and result (accepted "
+                               "or the error code)")
+                           .Register(r);
   http_requests_ = SimpleCounter(r, "myriad_http_requests_total", "HTTP requests served");
   audio_slot_switches_ =
       SimpleCounter(r, "myriad_audio_slot_switches_total",
@@ -213,6 +219,10 @@ prometheus::Counter& Metrics::SignalingError(const std::string& code) {
 
 prometheus::Counter& Metrics::AuthFailure(const std::string& reason) {
   return auth_failures_->Add({{"reason", reason}});
+}
+
+prometheus::Counter& Metrics::ControlRequest(const std::string& action, const std::string& result) {
+  return control_requests_->Add({{"action", action}, {"result", result}});
 }
 
 std::string Metrics::Serialize() const {

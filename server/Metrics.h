@@ -26,6 +26,7 @@ enum class DropReason : size_t {
   kSrtpUnprotectFailed,  // authentication or replay failure
   kUnknownSsrc,
   kSendFailed,
+  kMuted,  // a packet of a track the server muted (conference control)
   kCount
 };
 
@@ -96,6 +97,9 @@ class Metrics {
   // AccessToken::ErrorName, no_join_grant, forbidden_publish, forbidden_subscribe. Signalling
   // rate only (the family locks).
   prometheus::Counter& AuthFailure(const std::string& reason);
+  // Conference control requests (myriad_control_requests_total{action, result}): result is
+  // "accepted" or the error code. Signalling rate only (the family locks).
+  prometheus::Counter& ControlRequest(const std::string& action, const std::string& result);
   prometheus::Counter& http_requests() { return *http_requests_; }
   prometheus::Counter& audio_slot_switches() { return *audio_slot_switches_; }
   prometheus::Counter& roster_batches() { return *roster_batches_; }
@@ -165,6 +169,7 @@ class Metrics {
   prometheus::Counter* signaling_out_ = nullptr;
   prometheus::Family<prometheus::Counter>* signaling_errors_ = nullptr;
   prometheus::Family<prometheus::Counter>* auth_failures_ = nullptr;
+  prometheus::Family<prometheus::Counter>* control_requests_ = nullptr;
   prometheus::Counter* http_requests_ = nullptr;
   prometheus::Counter* audio_slot_switches_ = nullptr;
   prometheus::Counter* roster_batches_ = nullptr;

@@ -90,6 +90,13 @@ void SignalingDelegate::OnRequest(signaling::ClientRequest request) {
     });
     return;
   }
+  if (auto* control = std::get_if<signaling::ControlRequest>(&request.body)) {
+    worker_->Post([worker = worker_, room = room_, id = participantId_, control = *control,
+                   requestId = request.id, peer = peer_] {
+      if (auto* r = worker->FindRoom(room)) r->HandleControl(id, control, requestId, *peer);
+    });
+    return;
+  }
   if (std::holds_alternative<signaling::LeaveRequest>(request.body)) {
     left_ = true;
     worker_->Post([worker = worker_, room = room_, id = participantId_] {

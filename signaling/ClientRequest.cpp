@@ -173,6 +173,54 @@ std::variant<ClientRequest, RequestError> ClientRequestParser::Parse(std::string
     request.level = static_cast<int>(level->get<uint64_t>());
     return ClientRequest{id, std::move(request)};
   }
+  using Action = ControlRequest::Action;
+  const auto boolField = [&](const char* name, bool fallback,
+                             bool& out) -> std::optional<RequestError> {
+    const auto it = message.find(name);
+    if (it == message.end()) {
+      out = fallback;
+      return std::nullopt;
+    }
+    if (!it->is_boolean()) {
+      return Error("bad_message", std::string("\"") + name + "\" must be a boolean", id);
+    }
+    out = it->get<bool>();
+    return std::nullopt;
+  };
+  ControlRequest control;
+  if (typeName == "mute") {
+    bool muted = true;
+    if (auto e = stringField("trackId", true, control.trackId)) return *e;
+    if (!message.contains("muted")) return Error("bad_message", "missing field \"muted\"", id);
+    if (auto e = boolField("muted", true, muted)) return *e;
+    control.action = muted ? Action::kMute : Action::kUnmute;
+    return ClientRequest{id, std::move(control)};
+  }
+  if (typeName == "hostMute" || typeName == "unlockMute" || typeName == "requestUnmute") {
+    if (auto e = stringField("trackId", true, control.trackId)) return *e;
+    if (typeName == "hostMute") {
+      control.action = Action::kHostMute;
+      if (auto e = boolField("lock", false, control.lock)) return *e;
+    } else {
+      control.action = typeName == "unlockMute" ? Action::kUnlockMute : Action::kRequestUnmute;
+    }
+    return ClientRequest{id, std::move(control)};
+  }
+  if (typeName == "kick" || typeName == "lowerHand") {
+    if (auto e = stringField("participantId", true, control.participantId)) return *e;
+    control.action = typeName == "kick" ? Action::kKick : Action::kLowerOthersHand;
+    return ClientRequest{id, std::move(control)};
+  }
+  if (typeName == "raiseHand") {
+    bool raised = true;
+    if (auto e = boolField("raised", true, raised)) return *e;
+    control.action = raised ? Action::kRaiseHand : Action::kLowerHand;
+    return ClientRequest{id, std::move(control)};
+  }
+  if (typeName == "sync") {
+    control.action = Action::kSync;
+    return ClientRequest{id, std::move(control)};
+  }
   return Error("unknown_type", "unknown message type \"" + typeName + "\"", id);
 }
 

@@ -57,9 +57,31 @@ struct RosterPageRequest {
 
 struct LeaveRequest {};
 
+// Conference control (docs/protocol.md "Conference control"), on the WebSocket or the data
+// channel: one message type per action.
+struct ControlRequest {
+  enum class Action {
+    kMute,             // "mute" {trackId, muted: true}
+    kUnmute,           // "mute" {trackId, muted: false}
+    kHostMute,         // "hostMute" {trackId, lock?}
+    kUnlockMute,       // "unlockMute" {trackId}
+    kRequestUnmute,    // "requestUnmute" {trackId}
+    kKick,             // "kick" {participantId}
+    kRaiseHand,        // "raiseHand" {raised?: true}
+    kLowerHand,        // "raiseHand" {raised: false}
+    kLowerOthersHand,  // "lowerHand" {participantId}
+    kSync,             // "sync": the current state (after a missed version)
+  };
+  Action action = Action::kSync;
+  std::string trackId;
+  std::string participantId;
+  bool lock = false;
+};
+
 struct ClientRequest {
   nlohmann::json id;  // copied into the reply; null when absent
-  std::variant<JoinRequest, OfferRequest, RosterPageRequest, LeaveRequest, SetVideoLevelRequest>
+  std::variant<JoinRequest, OfferRequest, RosterPageRequest, LeaveRequest, SetVideoLevelRequest,
+               ControlRequest>
       body;
 };
 

@@ -44,6 +44,7 @@ bool Grants::Allows(AdminAction action) const {
   switch (action) {
     case AdminAction::MuteParticipant:
     case AdminAction::RemoveParticipant:
+    case AdminAction::LowerHand:
       return admin;
   }
   return false;

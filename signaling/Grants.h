@@ -7,11 +7,11 @@
 
 namespace myriad::signaling {
 
-// Actions only a room's host may take (issue 6's later part implements them; the check exists
-// now so every caller asks the same question).
+// Actions only a room's host may take (signaling::ControlPolicy asks).
 enum class AdminAction {
-  MuteParticipant,    // host mute of someone else's track
+  MuteParticipant,    // hostMute, unlockMute, requestUnmute of someone else's track
   RemoveParticipant,  // kick
+  LowerHand,          // lower someone else's raised hand
 };
 
 // What an access token allows its bearer in its room (docs/protocol.md "Access tokens"). Every

@@ -51,6 +51,31 @@ void RosterDeltaBatcher::TrackUnpublished(const std::string& participantId,
   Depart(it->second.presence, isNew);
 }
 
+void RosterDeltaBatcher::TrackMuteChanged(const std::string& participantId,
+                                          const std::string& trackId, const TrackMuteState& before,
+                                          const TrackMuteState& after) {
+  auto [it, isNew] = mutes_.try_emplace(trackId);
+  if (isNew) {
+    it->second.before = before;
+    it->second.snapshotsAtFirst = snapshotsInBatch_;
+  }
+  it->second.participantId = participantId;
+  it->second.after = after;
+  it->second.sequence = ++eventsInBatch_;
+  ++eventsRecorded_;
+}
+
+void RosterDeltaBatcher::HandChanged(const std::string& participantId, bool before, bool after) {
+  auto [it, isNew] = hands_.try_emplace(participantId);
+  if (isNew) {
+    it->second.before = before;
+    it->second.snapshotsAtFirst = snapshotsInBatch_;
+  }
+  it->second.after = after;
+  it->second.sequence = ++eventsInBatch_;
+  ++eventsRecorded_;
+}
+
 void RosterDeltaBatcher::SnapshotServed() { ++snapshotsInBatch_; }
 
 bool RosterDeltaBatcher::Empty() const { return eventsInBatch_ == 0; }
@@ -118,7 +143,35 @@ std::optional<nlohmann::json> RosterDeltaBatcher::Flush() {
     }
   }
 
-  const std::uint64_t entries = joined.size() + published.size() + unpublished.size() + left.size();
+  // Mute and hand entries of what is still there. A change that ends where it started is left
+  // out unless a snapshot served since its first change may have shown the middle.
+  const auto gone = [&](const std::string& participantId) {
+    const auto owner = participants_.find(participantId);
+    return owner != participants_.end() && !owner->second.presence.presentNow;
+  };
+  std::vector<OrderedEntry> muted;
+  for (const auto& [trackId, change] : mutes_) {
+    const auto track = tracks_.find(trackId);
+    if (track != tracks_.end() && !track->second.presence.presentNow) continue;
+    if (gone(change.participantId)) continue;
+    if (change.after == change.before && snapshotsInBatch_ == change.snapshotsAtFirst) continue;
+    muted.push_back({change.sequence,
+                     {{"participantId", change.participantId},
+                      {"trackId", trackId},
+                      {"muted", change.after.muted},
+                      {"by", ToString(change.after.by)},
+                      {"locked", change.after.locked}}});
+  }
+  std::vector<OrderedEntry> hands;
+  for (const auto& [participantId, change] : hands_) {
+    if (gone(participantId)) continue;
+    if (change.after == change.before && snapshotsInBatch_ == change.snapshotsAtFirst) continue;
+    hands.push_back(
+        {change.sequence, {{"participantId", participantId}, {"raised", change.after}}});
+  }
+
+  const std::uint64_t entries = joined.size() + published.size() + unpublished.size() +
+                                left.size() + muted.size() + hands.size();
   eventsCoalesced_ += eventsInBatch_ - entries;
   Reset();
   if (entries == 0) return std::nullopt;
@@ -126,6 +179,8 @@ std::optional<nlohmann::json> RosterDeltaBatcher::Flush() {
   nlohmann::json message{{"type", "roster"}, {"version", ++version_}};
   AddSorted(message, "joined", joined);
   AddSorted(message, "published", published);
+  AddSorted(message, "muted", muted);
+  AddSorted(message, "hands", hands);
   AddSorted(message, "unpublished", unpublished);
   AddSorted(message, "left", left);
   return message;
@@ -134,6 +189,8 @@ std::optional<nlohmann::json> RosterDeltaBatcher::Flush() {
 void RosterDeltaBatcher::Reset() {
   participants_.clear();
   tracks_.clear();
+  mutes_.clear();
+  hands_.clear();
   eventsInBatch_ = 0;
   snapshotsInBatch_ = 0;
 }

@@ -6,6 +6,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "signaling/TrackMuteState.h"
+
 namespace myriad::signaling {
 
 // Collects a room's roster changes (joins, leaves, track publications) between two batch ticks and
@@ -39,6 +41,14 @@ class RosterDeltaBatcher {
   void ParticipantLeft(const std::string& participantId);
   void TrackPublished(const std::string& participantId, const Track& track);
   void TrackUnpublished(const std::string& participantId, const std::string& trackId);
+  // Conference control (docs/protocol.md): a track's mute state and a participant's raised hand
+  // changed; `before` is the state at the change (the first change in a batch keeps it, so a
+  // batch whose changes end where they started sends nothing, unless a snapshot was served in
+  // between). Entries of a track unpublished or
+  // a participant gone by the flush are left out (`unpublished` / `left` say enough).
+  void TrackMuteChanged(const std::string& participantId, const std::string& trackId,
+                        const TrackMuteState& before, const TrackMuteState& after);
+  void HandChanged(const std::string& participantId, bool before, bool after);
 
   // The room showed its live roster to a client (`joined` snapshot or `rosterPage`). Not an
   // event: it only keeps what the snapshot showed from being coalesced away (see above).
@@ -82,12 +92,28 @@ class RosterDeltaBatcher {
     Track track;
   };
 
+  struct MuteChange {
+    std::string participantId;
+    TrackMuteState before;
+    TrackMuteState after;
+    std::uint64_t sequence = 0;
+    std::uint64_t snapshotsAtFirst = 0;
+  };
+  struct HandChange {
+    bool before = false;
+    bool after = false;
+    std::uint64_t sequence = 0;
+    std::uint64_t snapshotsAtFirst = 0;
+  };
+
   void Arrive(Presence& presence, bool isNew);
   void Depart(Presence& presence, bool isNew);
   void Reset();
 
   std::unordered_map<std::string, ParticipantChange> participants_;
   std::unordered_map<std::string, TrackChange> tracks_;
+  std::unordered_map<std::string, MuteChange> mutes_;  // by trackId
+  std::unordered_map<std::string, HandChange> hands_;  // by participantId
   std::uint64_t eventsInBatch_ = 0;
   std::uint64_t snapshotsInBatch_ = 0;
   std::uint64_t version_ = 0;

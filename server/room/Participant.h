@@ -84,6 +84,8 @@ class Participant : public transport::WebRtcTransport::Listener {
   uint32_t OwnAudioSourceId() const;
   // Set when a slot changed speaker since the last `speakers` message.
   bool speakersChanged = false;
+  // Conference control: a raised hand (docs/protocol.md `raiseHand`).
+  bool handRaised = false;
   // The o= session version for the next answer on this transport: RFC 3264
   // 8 wants it to grow with every new description of the same session.
   uint64_t NextAnswerVersion() { return nextAnswerVersion_++; }

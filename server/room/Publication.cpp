@@ -309,6 +309,13 @@ void Publication::UpdateSourceLevel() {
     planner_->SetSourceLevel(planner_->Ladder().NearestLevelAtMost(source));
 }
 
+void Publication::SetMuteState(const signaling::TrackMuteState& state, Clock::time_point now) {
+  const bool unmuted = muteState_.muted && !state.muted;
+  muteState_ = state;
+  if (!unmuted) return;
+  for (Subscription* subscription : subscribers_) subscription->OnSourceUnmuted(now);
+}
+
 void Publication::OnRtpPacket(size_t streamIndex, const rtp::RtpPacket& packet,
                               Clock::time_point now) {
   PublishedStream& stream = *streams_[streamIndex];
@@ -323,6 +330,12 @@ void Publication::OnRtpPacket(size_t streamIndex, const rtp::RtpPacket& packet,
       std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count());
   Metrics::Instance().CountIn(IsVideo() ? PacketKind::kVideo : PacketKind::kAudio, packet.Size());
   stream.Bitrate().OnPacket(packet.Size(), nowMs);
+  if (muteState_.muted) {
+    // The mute holds in the router: the packet arrived (statistics and
+    // reports stay right) and goes nowhere.
+    Metrics::Instance().CountDrop(DropReason::kMuted);
+    return;
+  }
   if (description_.nackEnabled) {
     if (stream.Nacks().OnPacket(seq, nowMs).keyFrameNeeded) RequestKeyFrame(streamIndex, now);
   }

@@ -12,6 +12,7 @@
 #include "rtp/RtpPacket.h"
 #include "server/room/PublishedStream.h"
 #include "signaling/SessionDescription.h"
+#include "signaling/TrackMuteState.h"
 #include "simulcast/TierPlanner.h"
 
 namespace myriad::server::room {
@@ -108,6 +109,14 @@ class Publication {
   uint8_t RepairedRidId() const { return repairedRidId_; }
   uint8_t RidId() const { return ridId_; }
   bool IsPriority() const { return description_.priority; }
+
+  // Conference control (docs/protocol.md): the server is the authority on mute state. While
+  // muted, no packet of the track is forwarded to anyone, whatever the publisher keeps sending
+  // (counted as drop reason `muted`), and an audio track's level reaches no speaker ranking.
+  // Unmuting resumes every subscription (Subscription::OnSourceUnmuted).
+  const signaling::TrackMuteState& MuteState() const { return muteState_; }
+  bool IsMuted() const { return muteState_.muted; }
+  void SetMuteState(const signaling::TrackMuteState& state, Clock::time_point now);
 
   // Makes this audio publication a candidate for the room's audio slots:
   // each packet's audio level goes to `listener` under `audioSourceId`.
@@ -236,6 +245,7 @@ class Publication {
   void ApplyPlanToSubscribers();
 
   Participant& owner_;
+  signaling::TrackMuteState muteState_;
   Description description_;
   bool isVideo_;
   bool isH264_ = false;

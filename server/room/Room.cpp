@@ -10,6 +10,7 @@
 #include "server/room/Participant.h"
 #include "server/room/Publication.h"
 #include "server/room/Subscription.h"
+#include "signaling/ControlPolicy.h"
 #include "signaling/SdpAnswerBuilder.h"
 #include "signaling/ServerMessage.h"
 #include "signaling/SessionDescription.h"
@@ -36,9 +37,41 @@ uint8_t FindExtension(const std::vector<signaling::SdpExtension>& extensions,
 }
 
 nlohmann::json TrackJson(const Publication& publication) {
-  return {{"trackId", publication.TrackId()},
-          {"kind", publication.Kind()},
-          {"source", publication.Source()}};
+  nlohmann::json track{{"trackId", publication.TrackId()},
+                       {"kind", publication.Kind()},
+                       {"source", publication.Source()}};
+  if (const auto& mute = publication.MuteState(); mute.muted) {
+    track["muted"] = true;
+    track["mutedBy"] = signaling::ToString(mute.by);
+    if (mute.locked) track["locked"] = true;
+  }
+  return track;
+}
+
+// The `type` a control action arrived as, for metrics and logs.
+const char* ControlActionName(signaling::ControlRequest::Action action) {
+  using Action = signaling::ControlRequest::Action;
+  switch (action) {
+    case Action::kMute:
+    case Action::kUnmute:
+      return "mute";
+    case Action::kHostMute:
+      return "hostMute";
+    case Action::kUnlockMute:
+      return "unlockMute";
+    case Action::kRequestUnmute:
+      return "requestUnmute";
+    case Action::kKick:
+      return "kick";
+    case Action::kRaiseHand:
+    case Action::kLowerHand:
+      return "raiseHand";
+    case Action::kLowerOthersHand:
+      return "lowerHand";
+    case Action::kSync:
+      return "sync";
+  }
+  return "unknown";
 }
 
 signaling::RosterDeltaBatcher::Track RosterTrack(const Publication& publication) {
@@ -130,8 +163,10 @@ nlohmann::json Room::RosterPage(const Participant* except, const std::string& cu
     for (const auto& [mid, publication] : participant->Publications()) {
       tracks.push_back(TrackJson(*publication));
     }
-    list.push_back(
-        {{"participantId", id}, {"name", participant->Name()}, {"tracks", std::move(tracks)}});
+    nlohmann::json entry{
+        {"participantId", id}, {"name", participant->Name()}, {"tracks", std::move(tracks)}};
+    if (participant->handRaised) entry["handRaised"] = true;
+    list.push_back(std::move(entry));
   }
   return list;
 }
@@ -478,6 +513,173 @@ void Room::HandleRosterPage(const std::string& participantId,
   if (!requestId.is_null()) reply["id"] = requestId;
   peer.Send(std::move(reply));
   roster_.SnapshotServed();
+}
+
+void Room::HandleControl(const std::string& participantId, const signaling::ControlRequest& request,
+                         const nlohmann::json& requestId, signaling::SignalingPeer& peer) {
+  using Action = signaling::ControlRequest::Action;
+  Participant* actor = FindParticipant(participantId);
+  if (!actor) {
+    SendError(peer, requestId, "not_joined", "not a participant of this room");
+    return;
+  }
+  const std::string action = ControlActionName(request.action);
+  const auto refuse = [&](const std::string& code, const std::string& message) {
+    Metrics::Instance().ControlRequest(action, code).Increment();
+    if (code == "forbidden") Metrics::Instance().AuthFailure("forbidden_control").Increment();
+    SendError(peer, requestId, code, message);
+  };
+  switch (request.action) {
+    case Action::kSync: {
+      // The current state after a missed version: a snapshot like `joined`'s.
+      std::string next;
+      nlohmann::json reply{{"type", "sync"},
+                           {"rosterVersion", roster_.Version()},
+                           {"participants", RosterPage(actor, "", next)}};
+      if (!next.empty()) reply["rosterNext"] = next;
+      // The client's own tracks too: a mute it missed is its own.
+      nlohmann::json own = nlohmann::json::array();
+      for (const auto& [mid, publication] : actor->Publications()) {
+        own.push_back(TrackJson(*publication));
+      }
+      reply["tracks"] = std::move(own);
+      if (actor->handRaised) reply["handRaised"] = true;
+      if (!requestId.is_null()) reply["id"] = requestId;
+      peer.Send(std::move(reply));
+      roster_.SnapshotServed();
+      Metrics::Instance().ControlRequest(action, "accepted").Increment();
+      return;
+    }
+    case Action::kRaiseHand:
+    case Action::kLowerHand: {
+      const bool raised = request.action == Action::kRaiseHand;
+      roster_.HandChanged(actor->Id(), actor->handRaised, raised);
+      actor->handRaised = raised;
+      break;
+    }
+    case Action::kLowerOthersHand:
+    case Action::kKick: {
+      const bool kick = request.action == Action::kKick;
+      const auto verdict = signaling::ControlPolicy::ActOnParticipant(
+          {actor->Id(), actor->AccessGrants()}, request.participantId,
+          kick ? signaling::AdminAction::RemoveParticipant : signaling::AdminAction::LowerHand);
+      if (!verdict.Accepted()) return refuse(verdict.code, verdict.message);
+      Participant* target = FindParticipant(request.participantId);
+      if (!target) {
+        return refuse("unknown_participant",
+                      "no participant \"" + request.participantId + "\" in this room");
+      }
+      if (kick) {
+        Logging::Get("room")->info("{} removed {} from room {}", actor->Id(), target->Id(), name_);
+        SendAck(peer, requestId);  // before Leave: the reply reports the version of the change
+        Metrics::Instance().ControlRequest(action, "accepted").Increment();
+        Leave(request.participantId, "kicked");
+        return;
+      }
+      roster_.HandChanged(target->Id(), target->handRaised, false);
+      target->handRaised = false;
+      break;
+    }
+    default:
+      HandleTrackControl(*actor, request, requestId, peer);
+      return;
+  }
+  Metrics::Instance().ControlRequest(action, "accepted").Increment();
+  SendAck(peer, requestId);
+  if (worker_.Config().rooms.rosterBatchIntervalMs == 0) FlushRoster();
+}
+
+void Room::HandleTrackControl(Participant& actor, const signaling::ControlRequest& request,
+                              const nlohmann::json& requestId, signaling::SignalingPeer& peer) {
+  using Action = signaling::ControlRequest::Action;
+  using signaling::ControlPolicy;
+  const std::string action = ControlActionName(request.action);
+  Publication* publication = FindPublication(request.trackId);
+  if (!publication) {
+    Metrics::Instance().ControlRequest(action, "unknown_track").Increment();
+    SendError(peer, requestId, "unknown_track",
+              "no published track \"" + request.trackId + "\" in this room");
+    return;
+  }
+  Participant& owner = publication->Owner();
+  const ControlPolicy::Actor who{actor.Id(), actor.AccessGrants()};
+  const ControlPolicy::TrackTarget track{owner.Id(), publication->Kind(), publication->Source(),
+                                         publication->MuteState()};
+  ControlPolicy::Verdict verdict;
+  switch (request.action) {
+    case Action::kMute:
+    case Action::kUnmute:
+      verdict = ControlPolicy::SelfMute(who, track, request.action == Action::kMute);
+      break;
+    case Action::kHostMute:
+      verdict = ControlPolicy::HostMute(who, track, request.lock);
+      break;
+    case Action::kUnlockMute:
+      verdict = ControlPolicy::UnlockMute(who, track);
+      break;
+    default:
+      verdict = ControlPolicy::RequestUnmute(who, track);
+      break;
+  }
+  if (!verdict.Accepted()) {
+    Metrics::Instance().ControlRequest(action, verdict.code).Increment();
+    if (verdict.code == "forbidden") {
+      Metrics::Instance().AuthFailure("forbidden_control").Increment();
+    }
+    SendError(peer, requestId, verdict.code, verdict.message);
+    return;
+  }
+  Metrics::Instance().ControlRequest(action, "accepted").Increment();
+  const auto now = Clock::now();
+  // The router first: from here on no packet of a muted track is forwarded.
+  if (verdict.changed) ApplyMuteState(*publication, verdict.state, now);
+  SendAck(peer, requestId);
+  if (&owner != &actor) {
+    // The owner hears at once, not with the batch: its UI and its sender follow the server.
+    if (verdict.changed) {
+      owner.Peer().Send({{"type", "muted"},
+                         {"trackId", publication->TrackId()},
+                         {"muted", verdict.state.muted},
+                         {"by", signaling::ToString(verdict.state.by)},
+                         {"locked", verdict.state.locked}});
+    }
+    if (request.action == Action::kRequestUnmute) {
+      owner.Peer().Send({{"type", "unmuteRequest"},
+                         {"trackId", publication->TrackId()},
+                         {"participantId", actor.Id()}});
+    }
+    Logging::Get("room")->info("{} {} {}'s track {} in room {}", actor.Id(), action, owner.Id(),
+                               publication->TrackId(), name_);
+  }
+  if (worker_.Config().rooms.rosterBatchIntervalMs == 0) FlushRoster();
+}
+
+void Room::ApplyMuteState(Publication& publication, const signaling::TrackMuteState& state,
+                          Clock::time_point now) {
+  const signaling::TrackMuteState before = publication.MuteState();
+  publication.SetMuteState(state, now);
+  roster_.TrackMuteChanged(publication.Owner().Id(), publication.TrackId(), before, state);
+  const uint32_t id = publication.AudioSourceId();
+  if (id == 0 || before.muted == state.muted) return;
+  if (state.muted) {
+    // Out of the ranking at once: its slots go to the next speakers on this tick.
+    speakers_.RemoveSource(id);
+    for (Subscription* subscription : publication.Subscribers()) {
+      if (subscription->IsAudioSlot()) subscription->Subscriber().speakersChanged = true;
+    }
+  } else {
+    speakers_.AddSource(id, publication.IsPriority(), ToMs(now));
+  }
+  UpdateSpeakers(now);
+}
+
+void Room::SendAck(signaling::SignalingPeer& peer, const nlohmann::json& requestId) {
+  // The version of the roster batch that reports the change: the one being collected, unless
+  // nothing is pending (then the current state already is that version).
+  nlohmann::json ack{{"type", "ack"},
+                     {"version", roster_.Empty() ? roster_.Version() : roster_.Version() + 1}};
+  if (!requestId.is_null()) ack["id"] = requestId;
+  peer.Send(std::move(ack));
 }
 
 void Room::AddAudioSource(Publication& publication, Clock::time_point now) {

@@ -60,6 +60,12 @@ class Room : public Publication::AudioLevelListener {
   void HandleRosterPage(const std::string& participantId,
                         const signaling::RosterPageRequest& request,
                         const nlohmann::json& requestId, signaling::SignalingPeer& peer);
+  // Conference control (docs/protocol.md "Conference control"): checked by
+  // signaling::ControlPolicy; accepted requests take effect at once (a mute in
+  // the router before the reply), are acknowledged with the room version that
+  // reports them, and reach everyone in the next roster batch.
+  void HandleControl(const std::string& participantId, const signaling::ControlRequest& request,
+                     const nlohmann::json& requestId, signaling::SignalingPeer& peer);
   // Removes the participant, unpublishes its tracks, tells everyone; sends
   // `left` with the reason to the participant itself.
   void Leave(const std::string& participantId, std::string_view reason);
@@ -88,6 +94,12 @@ class Room : public Publication::AudioLevelListener {
   nlohmann::json RosterPage(const Participant* except, const std::string& cursor,
                             std::string& next) const;
   void AddAudioSource(Publication& publication, Clock::time_point now);
+  // Applies an accepted mute state: the router gate, the speaker ranking, the roster batch.
+  void ApplyMuteState(Publication& publication, const signaling::TrackMuteState& state,
+                      Clock::time_point now);
+  void HandleTrackControl(Participant& actor, const signaling::ControlRequest& request,
+                          const nlohmann::json& requestId, signaling::SignalingPeer& peer);
+  void SendAck(signaling::SignalingPeer& peer, const nlohmann::json& requestId);
   void RemovePublication(Participant& participant, const std::string& mid);
   // Points every slot of `participant` at the speakers it should hear now.
   void AssignSlots(Participant& participant, Clock::time_point now);

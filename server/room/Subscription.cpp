@@ -171,6 +171,17 @@ void Subscription::SetBandwidthLimit(int maxTier, bool paused, Clock::time_point
   }
 }
 
+void Subscription::OnSourceUnmuted(Clock::time_point now) {
+  if (pausedForBandwidth_) return;  // its resume does the same later
+  if (simulcast_) {
+    simulcast_->selector.SetWantedTier(simulcast::LayerSelector::kNoTier);
+    simulcast_->selector.SetWantedTier(planWantedTier_);
+    return;
+  }
+  resumeSegmentPending_ = true;
+  if (publication_ != nullptr && publication_->IsVideo()) RequestKeyFrame(now);
+}
+
 bool Subscription::SendPadding(uint8_t paddingBytes, int probeClusterId, Clock::time_point now) {
   if (description_.rtxSsrc == 0 || description_.rtxPayloadType == 0 ||
       description_.transportCcId == 0 || paddingBytes == 0) {

@@ -132,6 +132,11 @@ class Subscription {
   int TargetTier() const;
   void SetBandwidthLimit(int maxTier, bool paused, Clock::time_point now);
   bool IsPausedForBandwidth() const { return pausedForBandwidth_; }
+  // The publisher's track was unmuted after a mute (conference control): its packets stopped
+  // for a while and its sequence numbers jumped. A plain track starts a new rewriter segment (no
+  // gap for the receiver to NACK or count as loss); a simulcast one resumes its tier as after a
+  // pause; video asks for a key frame.
+  void OnSourceUnmuted(Clock::time_point now);
   // The publication stream whose long-term reference tracker counts this
   // subscriber (Publication::SetLtrStream), -1: none.
   int LtrStream() const { return ltrStream_; }

@@ -145,3 +145,46 @@ TEST_CASE("rosterPage needs a string cursor") {
   const auto error = ExpectError(R"({"type":"rosterPage","id":"x","cursor":7})", "bad_cursor");
   CHECK(error.id == "x");
 }
+
+TEST_CASE("conference control messages are parsed and validated") {
+  using myriad::signaling::ControlRequest;
+  using Action = ControlRequest::Action;
+  struct Case {
+    const char* text;
+    Action action;
+    const char* trackId;
+    const char* participantId;
+    bool lock;
+  };
+  const Case cases[] = {
+      {R"({"type":"mute","id":1,"trackId":"T1","muted":true})", Action::kMute, "T1", "", false},
+      {R"({"type":"mute","trackId":"T1","muted":false})", Action::kUnmute, "T1", "", false},
+      {R"({"type":"hostMute","trackId":"T2"})", Action::kHostMute, "T2", "", false},
+      {R"({"type":"hostMute","trackId":"T2","lock":true})", Action::kHostMute, "T2", "", true},
+      {R"({"type":"unlockMute","trackId":"T3"})", Action::kUnlockMute, "T3", "", false},
+      {R"({"type":"requestUnmute","trackId":"T4"})", Action::kRequestUnmute, "T4", "", false},
+      {R"({"type":"kick","participantId":"P1"})", Action::kKick, "", "P1", false},
+      {R"({"type":"raiseHand"})", Action::kRaiseHand, "", "", false},
+      {R"({"type":"raiseHand","raised":false})", Action::kLowerHand, "", "", false},
+      {R"({"type":"lowerHand","participantId":"P2"})", Action::kLowerOthersHand, "", "P2", false},
+      {R"({"type":"sync","id":"s"})", Action::kSync, "", "", false},
+  };
+  for (const Case& c : cases) {
+    const auto request = ExpectRequest(c.text);
+    REQUIRE(std::holds_alternative<ControlRequest>(request.body));
+    const auto& control = std::get<ControlRequest>(request.body);
+    CHECK(control.action == c.action);
+    CHECK(control.trackId == c.trackId);
+    CHECK(control.participantId == c.participantId);
+    CHECK(control.lock == c.lock);
+  }
+  ExpectError(R"({"type":"mute","trackId":"T1"})", "bad_message");  // muted is required
+  ExpectError(R"({"type":"mute","trackId":"T1","muted":"yes"})", "bad_message");
+  ExpectError(R"({"type":"mute","muted":true})", "bad_message");
+  ExpectError(R"({"type":"hostMute","trackId":"T1","lock":1})", "bad_message");
+  ExpectError(R"({"type":"hostMute","trackId":7})", "bad_message");
+  ExpectError(R"({"type":"kick"})", "bad_message");
+  ExpectError(R"({"type":"lowerHand","participantId":false})", "bad_message");
+  ExpectError(R"({"type":"raiseHand","raised":"no"})", "bad_message");
+  CHECK(ExpectError(R"({"type":"unlockMute","id":5})", "bad_message").id == 5);
+}

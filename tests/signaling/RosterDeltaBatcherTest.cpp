@@ -396,3 +396,74 @@ TEST_CASE("Snapshots plus batches converge on the true roster (seeded random eve
   CHECK(emptyFlushes > 0);
   CHECK(batcher.Version() == static_cast<std::uint64_t>(flushes - emptyFlushes));
 }
+
+TEST_CASE("Mute and hand changes coalesce per track and participant, in event order",
+          "[signaling]") {
+  using myriad::signaling::MutedBy;
+  using myriad::signaling::TrackMuteState;
+  const TrackMuteState open;
+  const TrackMuteState selfMuted{true, MutedBy::kSelf, false};
+  const TrackMuteState hostLocked{true, MutedBy::kHost, true};
+  const auto mutedEntry = [](const std::string& participantId, const std::string& trackId,
+                             const TrackMuteState& state) {
+    return Json{{"participantId", participantId},
+                {"trackId", trackId},
+                {"muted", state.muted},
+                {"by", std::string(myriad::signaling::ToString(state.by))},
+                {"locked", state.locked}};
+  };
+
+  SECTION("the last state of each wins; hands likewise") {
+    auto batcher = WithEarlierBatch();
+    const auto version = batcher.Version();
+    batcher.TrackMuteChanged("P1", "T2", open, selfMuted);
+    batcher.HandChanged("P2", false, true);
+    batcher.TrackMuteChanged("P1", "T1", open, selfMuted);
+    batcher.TrackMuteChanged("P1", "T2", selfMuted, hostLocked);
+    const Json message = FlushMessage(batcher);
+    CHECK(message["version"] == version + 1);
+    // Ordered by each entry's last event: T1 (3rd), then T2 (4th).
+    CHECK(message["muted"] ==
+          Json::array({mutedEntry("P1", "T1", selfMuted), mutedEntry("P1", "T2", hostLocked)}));
+    CHECK(message["hands"] == Json::array({Json{{"participantId", "P2"}, {"raised", true}}}));
+    CHECK(!message.contains("joined"));
+  }
+  SECTION("a change that ends where it started sends nothing") {
+    auto batcher = WithEarlierBatch();
+    batcher.TrackMuteChanged("P1", "T2", open, selfMuted);
+    batcher.TrackMuteChanged("P1", "T2", selfMuted, open);
+    batcher.HandChanged("P2", false, true);
+    batcher.HandChanged("P2", true, false);
+    CHECK(!batcher.Empty());
+    CHECK(!batcher.Flush().has_value());
+    CHECK(batcher.EventsCoalesced() >= 4);
+  }
+  SECTION("...unless a snapshot in between may have shown the middle") {
+    auto batcher = WithEarlierBatch();
+    batcher.TrackMuteChanged("P1", "T2", open, selfMuted);
+    batcher.SnapshotServed();
+    batcher.TrackMuteChanged("P1", "T2", selfMuted, open);
+    const Json message = FlushMessage(batcher);
+    CHECK(message["muted"] == Json::array({mutedEntry("P1", "T2", open)}));
+  }
+  SECTION("entries of an unpublished track or a departed participant are left out") {
+    auto batcher = WithEarlierBatch();
+    batcher.TrackMuteChanged("P1", "T1", open, selfMuted);
+    batcher.TrackUnpublished("P1", "T1");
+    batcher.HandChanged("P2", false, true);
+    batcher.ParticipantLeft("P2");
+    const Json message = FlushMessage(batcher);
+    CHECK(!message.contains("muted"));
+    CHECK(!message.contains("hands"));
+    CHECK(message["unpublished"] == Json::array({UnpublishedEntry("P1", "T1")}));
+    CHECK(message["left"] == Json::array({"P2"}));
+  }
+  SECTION("a track published and muted in one batch gets both entries") {
+    auto batcher = WithEarlierBatch();
+    batcher.TrackPublished("P2", Microphone("T9"));
+    batcher.TrackMuteChanged("P2", "T9", open, hostLocked);
+    const Json message = FlushMessage(batcher);
+    CHECK(message["published"] == Json::array({PublishedEntry("P2", Microphone("T9"))}));
+    CHECK(message["muted"] == Json::array({mutedEntry("P2", "T9", hostLocked)}));
+  }
+}
