@@ -1,0 +1,33 @@
+#include "signaling/ControlSequencer.h"
+
+#include <utility>
+
+namespace myriad::signaling {
+
+ControlSequencer::Received ControlSequencer::Receive(uint64_t seq, std::string message) {
+  Received result;
+  if (seq < nextExpected_ || heldBack_.count(seq) != 0) {
+    ++duplicates_;
+    result.duplicate = true;
+    return result;
+  }
+  if (seq != nextExpected_) {
+    if (heldBack_.size() >= kMaxHeldBack) {
+      result.overflow = true;
+      return result;
+    }
+    heldBack_.emplace(seq, std::move(message));
+    return result;
+  }
+  result.ready.push_back(std::move(message));
+  ++nextExpected_;
+  // What overtook it follows, as far as the sequence is complete.
+  for (auto it = heldBack_.begin(); it != heldBack_.end() && it->first == nextExpected_;) {
+    result.ready.push_back(std::move(it->second));
+    it = heldBack_.erase(it);
+    ++nextExpected_;
+  }
+  return result;
+}
+
+}  // namespace myriad::signaling

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace myriad::signaling {
+
+// Sequencing of conference control messages on a data channel (docs/protocol.md "Data
+// channel"). Control rides an unordered channel and every message is sent twice, 10 ms apart:
+// at 5% loss a message whose first copy is lost arrives with its second instead of after an
+// SCTP retransmission timeout (myriad-bench-sctp: 99.9% within 200 ms instead of 97.5%).
+// Each message carries "seq" (1, 2, ... per direction and channel); the receiver hands every
+// seq to the application once and in order, holding back what overtook a missing one.
+//
+// Pure logic, one per direction pair; the control path only (allocates).
+class ControlSequencer {
+ public:
+  // Messages held back waiting for a missing one; beyond this the channel is broken (a peer
+  // that skips sequence numbers) and Receive reports overflow.
+  static constexpr size_t kMaxHeldBack = 512;
+
+  struct Received {
+    std::vector<std::string> ready;  // in sequence order, each once
+    bool duplicate = false;          // this copy was already seen (or handed over)
+    bool overflow = false;           // too many held back: the caller resets the channel
+  };
+
+  // The sequence number for the next message this side sends.
+  uint64_t NextToSend() { return nextToSend_++; }
+
+  // One received message numbered `seq` (>= 1).
+  Received Receive(uint64_t seq, std::string message);
+
+  uint64_t NextExpected() const { return nextExpected_; }
+  size_t HeldBack() const { return heldBack_.size(); }
+  uint64_t Duplicates() const { return duplicates_; }
+
+ private:
+  uint64_t nextToSend_ = 1;
+  uint64_t nextExpected_ = 1;
+  std::map<uint64_t, std::string> heldBack_;
+  uint64_t duplicates_ = 0;
+};
+
+}  // namespace myriad::signaling
