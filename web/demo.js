@@ -5,6 +5,12 @@
 // (attachVideo), so the size the grid gives it picks the video level it asks
 // for; a small overlay shows the resolution it really receives.
 //
+// Conference control: the toolbar mutes your microphone and camera and raises
+// your hand; every tile shows its participant's muted microphone and raised
+// hand. With a host's token (one with the `admin` grant), every tile has host
+// buttons: mute, mute and lock, ask to unmute, lower the hand, remove. A
+// host's request to unmute you shows a prompt; you decide.
+//
 // URL parameters (the browser end-to-end tests use them and read
 // window.myriad and window.demoState):
 //   room, name     fill the form; autojoin=1 joins without a click
@@ -18,6 +24,8 @@
 //   maxVideoLevel=N  the device class's largest video level (ladder index)
 //   tileHeight=N   tiles N CSS pixels tall (16:9, wrapping rows) instead of
 //                  the square grid; window.demoSetTileHeight(N) changes it
+//   token=JWT      the access token to join with (`myriad token`); one with
+//                  the `admin` grant shows the host buttons
 
 import { MAX_VISIBLE_VIDEO, MyriadClient } from './myriad.js';
 
@@ -36,6 +44,14 @@ const prevButton = document.getElementById('page-prev');
 const nextButton = document.getElementById('page-next');
 const countLabel = document.getElementById('participant-count');
 const audioUnlock = document.getElementById('audio-unlock');
+const muteAudioButton = document.getElementById('mute-audio');
+const muteVideoButton = document.getElementById('mute-video');
+const handButton = document.getElementById('hand-button');
+const hostBadge = document.getElementById('host-badge');
+const unmuteRequestEl = document.getElementById('unmute-request');
+const unmuteRequestText = document.getElementById('unmute-request-text');
+const unmuteAcceptButton = document.getElementById('unmute-accept');
+const unmuteDismissButton = document.getElementById('unmute-dismiss');
 
 const params = new URLSearchParams(location.search);
 const pageSize = Math.max(1, Math.min(MAX_VISIBLE_VIDEO, Number.parseInt(params.get('pageSize'), 10) || MAX_VISIBLE_VIDEO));
@@ -48,6 +64,20 @@ const simulcast = params.get('simulcast') !== '0';
 const maxVideoLevelParam = Number.parseInt(params.get('maxVideoLevel'), 10);
 const maxVideoLevel = Number.isInteger(maxVideoLevelParam) && maxVideoLevelParam >= 0 ? maxVideoLevelParam : null;
 const tileHeightParam = Number.parseInt(params.get('tileHeight'), 10);
+const token = params.get('token') || null;
+
+// Whether the token grants `admin`, read from its payload only to decide
+// which buttons to show: the server checks the signature and every action.
+function tokenGrantsAdmin(jwt) {
+  try {
+    const payload = jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const claims = JSON.parse(atob(payload.padEnd(Math.ceil(payload.length / 4) * 4, '=')));
+    return !!(claims && claims.grants && claims.grants.admin === true);
+  } catch (err) {
+    return false;
+  }
+}
+const isHost = token ? tokenGrantsAdmin(token) : false;
 
 // How often the tiles' received resolution is read from getStats().
 const STATS_INTERVAL_MS = 1000;
@@ -80,14 +110,32 @@ const demoState = {
   tileHeight: null, // fixed tile height in CSS pixels, or null for the grid
   received: {}, // trackId -> {width, height, framesDecoded} from the last getStats()
   tierPlans: [], // this page's published tracks: every plan handled, in order
+  isHost, // the token grants `admin`: the tiles have host buttons
+  // Every conference control action this page sent, in order: {action,
+  // target, sentAt, settledAt, version (ack) or error (code)}; times are Date.now().
+  controlLog: [],
+  unmuteRequest: null, // the host's pending request {trackId, participantId, name, time}
   events: [],
   errors: [],
 };
 window.demoState = demoState;
 window.myriad = null;
 
-// participantId -> {root, video, placeholder, nameText, resolution, videoTrackId, attachedTrackId, detach}
+// participantId -> {root, video, placeholder, nameText, resolution, mutedIndicator, hostControls,
+//   videoTrackId, attachedTrackId, detach}
 const tiles = new Map();
+
+// What a host can do from a participant's tile: [action, label, tooltip].
+const HOST_ACTIONS = [
+  ['mute', 'Mute', 'Mute their microphone'],
+  ['lock', 'Mute + lock', 'Mute their microphone; they cannot unmute it until you ask them to'],
+  ['askUnmute', 'Ask to unmute', 'Ask them to unmute their microphone'],
+  ['lowerHand', 'Lower hand', 'Lower their raised hand'],
+  ['kick', 'Remove', 'Remove them from the room'],
+];
+
+// Own toolbar buttons whose request is in flight ('audio', 'video', 'hand').
+const pendingOwnControls = new Set();
 
 function setStatus(text, state = '') {
   statusLine.textContent = text;
@@ -148,8 +196,33 @@ function createTile(participantId, name) {
   speaking.className = 'speaking-indicator';
   speaking.textContent = '\u266A'; // a music note: every system font has one
   speaking.title = 'in an audio slot';
-  label.append(nameText, speaking);
+  const mutedIndicator = document.createElement('span');
+  mutedIndicator.className = 'muted-indicator';
+  mutedIndicator.textContent = 'muted';
+  const hand = document.createElement('span');
+  hand.className = 'hand-indicator';
+  hand.textContent = 'hand up'; // words: the raised-hand emoji is missing from many system fonts
+  hand.title = 'hand raised';
+  label.append(nameText, speaking, mutedIndicator, hand);
   root.appendChild(label);
+
+  let hostControls = null;
+  if (isHost) {
+    hostControls = document.createElement('div');
+    hostControls.className = 'host-controls';
+    hostControls.setAttribute('role', 'group');
+    hostControls.setAttribute('aria-label', 'Host controls');
+    for (const [action, text, title] of HOST_ACTIONS) {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.dataset.action = action;
+      button.textContent = text;
+      button.title = title;
+      button.addEventListener('click', () => hostAction(participantId, action));
+      hostControls.appendChild(button);
+    }
+    root.appendChild(hostControls);
+  }
 
   // What arrives (from getStats), e.g. "640×360"; empty without video.
   const resolution = document.createElement('span');
@@ -157,7 +230,8 @@ function createTile(participantId, name) {
   root.appendChild(resolution);
 
   const tile = {
-    root, video, placeholder, nameText, resolution, videoTrackId: null, attachedTrackId: null, detach: null,
+    root, video, placeholder, nameText, resolution, mutedIndicator, hostControls,
+    videoTrackId: null, attachedTrackId: null, detach: null,
   };
   tiles.set(participantId, tile);
   return tile;
@@ -212,6 +286,45 @@ function showVideo(tile, trackId) {
   }
 }
 
+// A participant's microphone: the first audio track from a microphone, else any audio track.
+function microphoneOf(participant) {
+  let fallback = null;
+  for (const t of participant.tracks.values()) {
+    if (t.kind !== 'audio') continue;
+    if (t.source === 'microphone') return t;
+    fallback = fallback || t;
+  }
+  return fallback;
+}
+
+// The tile's muted microphone, muted camera (its last frame would freeze:
+// the initials show instead), raised hand and the host buttons that apply.
+function renderTileState(tile, participant) {
+  const mic = microphoneOf(participant);
+  const micMuted = !!(mic && mic.muted);
+  const cameraId = tileVideoTrackId(participant);
+  const camera = cameraId ? participant.tracks.get(cameraId) : null;
+  tile.root.classList.toggle('mic-muted', micMuted);
+  tile.root.classList.toggle('camera-muted', !!(camera && camera.muted));
+  tile.root.classList.toggle('hand-raised', participant.handRaised === true);
+  tile.mutedIndicator.textContent = micMuted && mic.locked ? 'muted \u00b7 locked' : 'muted';
+  tile.mutedIndicator.title = micMuted ? `microphone muted${mic.mutedBy === 'host' ? ' by a host' : ''}` : '';
+  if (!tile.hostControls) return;
+  for (const button of tile.hostControls.children) {
+    const { action } = button.dataset;
+    if (action === 'mute') button.disabled = !mic || (micMuted && mic.mutedBy === 'host');
+    else if (action === 'lock') button.disabled = !mic || mic.locked;
+    else if (action === 'askUnmute') button.disabled = !micMuted;
+    else if (action === 'lowerHand') button.hidden = participant.handRaised !== true;
+  }
+}
+
+function renderParticipantState(participantId) {
+  const tile = tiles.get(participantId);
+  const participant = window.myriad ? window.myriad.participants.get(participantId) : null;
+  if (tile && participant) renderTileState(tile, participant);
+}
+
 function speakingParticipants() {
   return new Set(demoState.speakers.map((s) => s.participantId).filter(Boolean));
 }
@@ -247,6 +360,7 @@ function renderPage() {
     if (tilesEl.children[index] !== tile.root) tilesEl.insertBefore(tile.root, tilesEl.children[index] || null);
     attachTile(tile, tileVideoTrackId(p));
     showVideo(tile, tileVideoTrackId(p));
+    renderTileState(tile, p);
   });
   // Up to 7x7: the smallest square grid that holds the page.
   const columns = Math.max(1, Math.min(7, Math.ceil(Math.sqrt(onPage.length))));
@@ -353,12 +467,133 @@ function renderSpeakers() {
   });
 }
 
+// ------------------------------------------------------ conference control
+
+const CONTROL_ERRORS = {
+  forbidden: 'not allowed: that needs a host\u2019s token',
+  mute_locked: 'a host locked your microphone; they can ask you to unmute',
+  not_muted: 'that microphone is not muted',
+  unknown_track: 'that track is gone',
+  unknown_participant: 'that participant has left',
+};
+
+// Runs one control request and logs it (demoState.controlLog): when it was
+// sent and when the server's ack or error arrived.
+async function control(action, target, request) {
+  const entry = { action, target, sentAt: Date.now(), settledAt: null, version: null, error: null };
+  demoState.controlLog.push(entry);
+  try {
+    entry.version = await request();
+  } catch (err) {
+    entry.error = err && err.code ? err.code : String(err && err.message ? err.message : err);
+    setStatus(`${action}: ${CONTROL_ERRORS[entry.error] || entry.error}`, 'error');
+  } finally {
+    entry.settledAt = Date.now();
+  }
+  return entry;
+}
+
+async function hostAction(participantId, action) {
+  const client = window.myriad;
+  const participant = client ? client.participants.get(participantId) : null;
+  if (!participant) return;
+  if (action === 'kick') {
+    await control(action, participantId, () => client.kick(participantId));
+    return;
+  }
+  if (action === 'lowerHand') {
+    await control(action, participantId, () => client.lowerHand(participantId));
+    return;
+  }
+  const mic = microphoneOf(participant);
+  if (!mic) return;
+  const request = {
+    mute: () => client.hostMute(mic.trackId),
+    lock: () => client.hostMute(mic.trackId, { lock: true }),
+    askUnmute: () => client.requestUnmute(mic.trackId),
+  }[action];
+  if (request) await control(action, mic.trackId, request);
+}
+
+// This page's microphone or camera publication.
+function ownPublication(kind) {
+  const client = window.myriad;
+  if (!client) return null;
+  const ofKind = [...client.publications.values()].filter((p) => p.kind === kind);
+  return ofKind.find((p) => p.source === (kind === 'audio' ? 'microphone' : 'camera')) || ofKind[0] || null;
+}
+
+function renderOwnControls() {
+  const client = window.myriad;
+  const joined = !!client && client.state === 'joined';
+  const toggles = [[muteAudioButton, 'audio', 'Mute mic', 'Unmute mic'], [muteVideoButton, 'video', 'Stop camera', 'Start camera']];
+  for (const [button, kind, muteText, unmuteText] of toggles) {
+    const publication = joined ? ownPublication(kind) : null;
+    const muted = !!(publication && publication.muted);
+    button.textContent = muted ? unmuteText : muteText;
+    button.setAttribute('aria-pressed', String(muted));
+    button.disabled = !publication || pendingOwnControls.has(kind) || !!(publication && publication.locked);
+    button.title = !publication ? 'not published'
+      : publication.locked ? 'a host muted and locked this; they can ask you to unmute'
+        : muted && publication.mutedBy === 'host' ? 'muted by a host' : '';
+    if (kind === 'audio') selfView.classList.toggle('mic-muted', muted);
+    if (kind === 'video') selfView.classList.toggle('camera-muted', muted);
+  }
+  const raised = joined && client.handRaised;
+  handButton.textContent = raised ? 'Lower hand' : 'Raise hand';
+  handButton.setAttribute('aria-pressed', String(raised));
+  handButton.disabled = !joined || pendingOwnControls.has('hand');
+  hostBadge.hidden = !isHost;
+}
+
+async function toggleOwnMute(kind) {
+  const client = window.myriad;
+  const publication = ownPublication(kind);
+  if (!client || !publication) return;
+  const muted = !publication.muted;
+  pendingOwnControls.add(kind);
+  renderOwnControls();
+  await control(muted ? 'mute' : 'unmute', kind, () => client.setMuted(kind, muted));
+  pendingOwnControls.delete(kind);
+  renderOwnControls();
+}
+
+async function toggleHand() {
+  const client = window.myriad;
+  if (!client) return;
+  const raised = !client.handRaised;
+  pendingOwnControls.add('hand');
+  renderOwnControls();
+  await control(raised ? 'raiseHand' : 'lowerOwnHand', null, () => client.raiseHand(raised));
+  pendingOwnControls.delete('hand');
+  renderOwnControls();
+}
+
+function showUnmuteRequest(request) {
+  demoState.unmuteRequest = request;
+  unmuteRequestEl.hidden = !request;
+  if (!request) return;
+  const what = request.kind === 'video' ? 'camera' : 'microphone';
+  unmuteRequestText.textContent = `${request.name || 'A host'} asks you to turn your ${what} back on.`;
+}
+
+async function acceptUnmuteRequest() {
+  const request = demoState.unmuteRequest;
+  const client = window.myriad;
+  showUnmuteRequest(null);
+  if (!request || !client) return;
+  await control('acceptUnmute', request.trackId, () => client.acceptUnmuteRequest(request.trackId));
+  renderOwnControls();
+}
+
 function clearRoom() {
   for (const participantId of [...tiles.keys()]) removeTile(participantId);
   speakersEl.replaceChildren();
   selfVideo.srcObject = null;
   selfView.classList.remove('has-video');
   audioUnlock.hidden = true;
+  showUnmuteRequest(null);
+  pendingOwnControls.clear();
   if (demoState.localStream) {
     for (const track of demoState.localStream.getTracks()) track.stop();
   }
@@ -387,7 +622,7 @@ function clearRoom() {
 function logEvent(type, detail) {
   const entry = { type, time: Date.now() };
   for (const key of ['participantId', 'trackId', 'kind', 'name', 'reason', 'code', 'message', 'state', 'slot', 'source',
-    'mid', 'level', 'height', 'version', 'applied', 'error']) {
+    'mid', 'level', 'height', 'version', 'applied', 'error', 'muted', 'by', 'locked', 'local', 'raised']) {
     if (detail && detail[key] !== undefined) entry[key] = detail[key];
   }
   if (type === 'speakers') {
@@ -461,6 +696,21 @@ function wireClient(client) {
     demoState.connectionState = state;
     describeConnection();
   });
+  on('muteChanged', ({ participantId, trackId, muted, local }) => {
+    if (local) {
+      if (!muted && demoState.unmuteRequest && demoState.unmuteRequest.trackId === trackId) showUnmuteRequest(null);
+      renderOwnControls();
+    } else {
+      renderParticipantState(participantId);
+    }
+  });
+  on('handChanged', ({ participantId, local }) => {
+    if (local) renderOwnControls();
+    else renderParticipantState(participantId);
+  });
+  on('unmuteRequested', ({ trackId, participantId, name, kind }) => {
+    showUnmuteRequest({ trackId, participantId, name, kind, time: Date.now() });
+  });
   on('subscriptionRejected', () => {});
   on('videoLevel', () => {});
   on('tierPlan', (detail) => {
@@ -477,7 +727,9 @@ function wireClient(client) {
     const wasJoined = demoState.phase === 'joined' || demoState.phase === 'leaving';
     clearRoom();
     setFormMode('idle');
+    renderOwnControls();
     if (reason === 'requested') setStatus('Left the room');
+    else if (reason === 'kicked') setStatus('A host removed you from the room', 'error');
     else setStatus(wasJoined ? `Disconnected (${reason})` : `Could not connect (${reason})`, 'error');
   });
 }
@@ -514,7 +766,7 @@ async function join(room, name) {
   wireClient(client);
   setStatus(`Joining “${room}”…`);
   try {
-    const joined = await client.join(room, name);
+    const joined = await client.join(room, name, { token });
     demoState.participantId = joined.participantId;
     demoState.videoLevels = client.videoLevels;
     demoState.phase = 'joined';
@@ -523,6 +775,7 @@ async function join(room, name) {
     selfView.dataset.participantId = joined.participantId;
     renderPage();
     renderSpeakers();
+    renderOwnControls();
     if (stream) {
       selfVideo.srcObject = stream;
       selfView.classList.toggle('has-video', stream.getVideoTracks().length > 0);
@@ -541,6 +794,7 @@ async function join(room, name) {
         }
         describeConnection();
       }
+      renderOwnControls();
     }
   } catch (err) {
     console.error('join/publish failed', err);
@@ -578,6 +832,11 @@ form.addEventListener('submit', (event) => {
 
 prevButton.addEventListener('click', () => goToPage(demoState.page - 1));
 nextButton.addEventListener('click', () => goToPage(demoState.page + 1));
+muteAudioButton.addEventListener('click', () => toggleOwnMute('audio'));
+muteVideoButton.addEventListener('click', () => toggleOwnMute('video'));
+handButton.addEventListener('click', () => toggleHand());
+unmuteAcceptButton.addEventListener('click', () => acceptUnmuteRequest());
+unmuteDismissButton.addEventListener('click', () => showUnmuteRequest(null));
 audioUnlock.addEventListener('click', () => {
   audioUnlock.hidden = true;
   if (window.myriad) window.myriad.resumeAudio().catch(() => { audioUnlock.hidden = false; });
@@ -594,6 +853,7 @@ if (params.get('room')) roomInput.value = params.get('room');
 if (params.get('name')) nameInput.value = params.get('name');
 if (!nameInput.value) nameInput.value = `Guest ${Math.floor(Math.random() * 900 + 100)}`;
 setFormMode('idle');
+renderOwnControls();
 if (params.get('autojoin') === '1' && roomInput.value && nameInput.value) {
   join(roomInput.value.trim(), nameInput.value.trim());
 }

@@ -101,16 +101,41 @@
 //                                  roster order (what paging is done over).
 //   leave()
 //
+// Conference control (docs/protocol.md "Conference control"): the server is
+// the authority; each of these resolves with the room version at which
+// everyone sees the change (the `ack`'s `version`) once the server has put it
+// in force, and rejects with a MyriadError (`code`: forbidden, not_owner,
+// mute_locked, not_muted, unknown_track, unknown_participant, bad_target...)
+// when it refuses. Host actions need an access token with the `admin` grant.
+//   setMuted(trackId | 'audio' | 'video', muted)
+//                               mute / unmute an own track ('audio': the
+//                                  microphone(s), 'video': the camera(s); the
+//                                  other tracks of the kind when there is none).
+//                                  Muting stops the sender at once; unmuting
+//                                  restarts it once the server accepted.
+//   hostMute(trackId, {lock})   mute someone's track; `lock`: the owner cannot unmute.
+//   unlockMute(trackId)         lift a host's lock (the track stays muted).
+//   requestUnmute(trackId)      lift the lock and ask the owner (`unmuteRequested`).
+//   acceptUnmuteRequest(trackId) = setMuted(trackId, false).
+//   kick(participantId)         remove someone (they get `disconnected`, reason 'kicked').
+//   raiseHand(raised = true)    this client's hand.
+//   lowerHand(participantId)    lower someone else's hand.
+//   sync()                      re-read the room (done automatically when a
+//                                  roster version was skipped) -> the `sync` reply.
+//
 // State (read-only)
 //   localParticipantId, room, state ('idle' | 'connecting' | 'joined' |
 //   'leaving' | 'closed'), pc (for getStats()),
-//   participants: Map participantId -> {participantId, name,
-//                 tracks: Map trackId -> {trackId, kind, source}} (roster order),
+//   participants: Map participantId -> {participantId, name, handRaised,
+//                 tracks: Map trackId -> {trackId, kind, source, muted, mutedBy,
+//                 locked}} (roster order; mutedBy 'self' | 'host' | ''),
+//   handRaised (this client's hand),
 //   participantCount (everyone, including this client),
 //   rosterVersion, rosterComplete (every page fetched),
 //   publications: Map trackId -> {trackId, mid, kind, source, track, transceiver,
 //                 simulcast (rids sent, or null), tierPlan ({version, encodings,
-//                 applied, error}: the last plan handled, or null)},
+//                 applied, error}: the last plan handled, or null), muted,
+//                 mutedBy, locked (the server's mute state of the track)},
 //   videoLevels: [heights] from `joined` (index 0 = smallest; empty when the
 //                 server has no ladder: then no level is ever sent),
 //   maxVideoLevel,
@@ -125,10 +150,20 @@
 //   participantLeft     {participantId, name}
 //   trackPublished      {participantId, trackId, kind, source, fromSnapshot}
 //   trackUnpublished    {participantId, trackId, kind}
-//   roster              {source: 'snapshot'|'page'|'batch', version, joined,
-//                        left, updated (participantIds), published,
-//                        unpublished (trackIds), participantCount, complete}
+//   roster              {source: 'snapshot'|'page'|'batch'|'sync', version,
+//                        joined, left, updated, hands (participantIds),
+//                        published, unpublished, muted (trackIds),
+//                        participantCount, complete}
 //                       once per snapshot, page or batch that changed something
+//   muteChanged         {participantId, trackId, kind, source, muted, by
+//                        ('self'|'host'|''), locked, local}   a track's mute
+//                        state changed (a new track counts as unmuted before);
+//                        `local`: one of this client's tracks (a host muted
+//                        it: the SDK has stopped its sender already)
+//   handChanged         {participantId, raised, local}
+//   unmuteRequested     {trackId, participantId, name, kind, source}  host
+//                        `participantId` asks this client to unmute its track:
+//                        the app decides (acceptUnmuteRequest(trackId))
 //   trackSubscribed     {participantId, trackId, kind, track, stream, mid}
 //   trackUnsubscribed   {participantId, trackId, kind, track, stream}
 //   slotTrack           {slot, mid, track, stream}     a slot's track arrived
@@ -147,7 +182,8 @@
 //   connectionStateChange {state, iceConnectionState}
 //   error               {code, message, ...} e.g. publisher_limit (with mid,
 //                        kind), slot_rejected, roster_page_failed, offer_failed
-//   disconnected        {reason, message, wasJoined}
+//   disconnected        {reason, message, wasJoined}   reason 'kicked': a host
+//                        removed this client
 
 const DEFAULT_SOURCE_BY_KIND = { video: 'camera', audio: 'microphone' };
 
@@ -252,6 +288,25 @@ function contentHeight(element) {
 // reply (there is no reply when it succeeds).
 const LEVEL_REQUEST_MEMORY_MS = 10000;
 
+// A track's mute state as the SDK keeps it (docs/protocol.md "Conference control").
+const UNMUTED = Object.freeze({ muted: false, mutedBy: '', locked: false });
+
+// The mute state an entry states: a snapshot track (`mutedBy`; a missing
+// `muted` means unmuted), a roster `muted` entry or a `muted` message (`by`).
+function muteStateOf(entry) {
+  if (!entry || entry.muted !== true) return UNMUTED;
+  const by = entry.mutedBy !== undefined ? entry.mutedBy : entry.by;
+  return { muted: true, mutedBy: by === 'host' ? 'host' : 'self', locked: entry.locked === true };
+}
+
+function sameMuteState(a, b) {
+  return a.muted === b.muted && a.mutedBy === b.mutedBy && a.locked === b.locked;
+}
+
+function pickMuteState({ muted, mutedBy, locked }) {
+  return { muted, mutedBy, locked };
+}
+
 // A transceiver the answer rejected (port 0) is stopped by the browser itself
 // (JSEP 5.11); one that is not yet stopped needs a stop and a new offer.
 function isStopped(transceiver) {
@@ -297,9 +352,11 @@ export class MyriadClient extends EventTarget {
     /** @type {string|null} */
     this.room = null;
     /**
-     * Everyone else in the room, in roster order (snapshot order, then join order).
-     * @type {Map<string, {participantId: string, name: string,
-     *   tracks: Map<string, {trackId: string, kind: string, source: string}>}>}
+     * Everyone else in the room, in roster order (snapshot order, then join order),
+     * with the server's mute state of each track and each raised hand.
+     * @type {Map<string, {participantId: string, name: string, handRaised: boolean,
+     *   tracks: Map<string, {trackId: string, kind: string, source: string,
+     *   muted: boolean, mutedBy: ''|'self'|'host', locked: boolean}>}>}
      */
     this.participants = new Map();
     /** Version of the last roster batch applied (or of the snapshot). */
@@ -307,9 +364,11 @@ export class MyriadClient extends EventTarget {
     /** True once every roster page after `joined` has been fetched. */
     this.rosterComplete = false;
     /**
-     * What this client publishes, by server trackId.
+     * What this client publishes, by server trackId, with the server's mute
+     * state of each (the sender is stopped while muted).
      * @type {Map<string, {trackId: string, mid: string, kind: string, source: string,
-     *   track: MediaStreamTrack, transceiver: RTCRtpTransceiver}>}
+     *   track: MediaStreamTrack, transceiver: RTCRtpTransceiver,
+     *   muted: boolean, mutedBy: ''|'self'|'host', locked: boolean}>}
      */
     this.publications = new Map();
     /** K from `joined`: how many audio slots the room gives each subscriber. */
@@ -365,6 +424,21 @@ export class MyriadClient extends EventTarget {
     this._tierPlanVersions = new Map();
     this._pendingTierPlans = new Map();
     this._applyingTierPlans = false;
+
+    // Conference control. This client's hand, and the server's mute state of
+    // its own tracks by trackId (kept apart from `publications`: a `muted`
+    // message may overtake the answer that creates the publication).
+    this.handRaised = false;
+    this._ownMuteStates = new Map();
+    // The `sync` request in flight (one at a time), whether the server knows
+    // `sync` at all, and while a sync's roster pages are still being fetched:
+    // {unconfirmed} = the participants known before it that neither the sync
+    // nor a later batch has named yet (removed once every page is in).
+    this._syncing = null;
+    this._syncSupported = true;
+    this._resync = null;
+    // Bumped by a sync: a roster page loop of an older generation stops.
+    this._rosterGeneration = 0;
 
     // Negotiation queue: `_queueTail` settles when the last queued run has
     // finished; `_nextRun` is the queued run that has not started yet, which
@@ -462,6 +536,7 @@ export class MyriadClient extends EventTarget {
     for (const [trackId, pub] of this.publications) {
       if (trackId === trackOrId || pub.track === trackOrId) {
         this.publications.delete(trackId);
+        this._ownMuteStates.delete(trackId);
         this._pendingTierPlans.delete(pub.mid);
         this._tierPlanVersions.delete(pub.mid);
         pub.transceiver.stop();
@@ -608,6 +683,84 @@ export class MyriadClient extends EventTarget {
     })));
   }
 
+  // ------------------------------------------------------- conference control
+
+  /**
+   * Mutes or unmutes this client's own track: a trackId, or 'audio' / 'video'
+   * for the microphone / camera (every track of that kind when none has that
+   * source). Muting stops the sender at once, before the server answers: the
+   * user meant it. Unmuting restarts it only once the server accepted (a
+   * host's lock refuses it with `mute_locked`). Resolves with the ack's room
+   * version (the highest, for several tracks).
+   */
+  async setMuted(target, muted) {
+    this._assertJoined();
+    if (typeof muted !== 'boolean') throw new TypeError(`setMuted: muted must be a boolean, not ${muted}`);
+    const trackIds = this._ownTrackIds(target);
+    const versions = (await Promise.all(trackIds.map((trackId) => this._setTrackMuted(trackId, muted))))
+      .filter((version) => typeof version === 'number');
+    return versions.length > 0 ? Math.max(...versions) : null;
+  }
+
+  /** Accepts a host's `unmuteRequested`: setMuted(trackId, false). */
+  acceptUnmuteRequest(trackId) {
+    return this.setMuted(trackId, false);
+  }
+
+  /** Host: mutes someone's track; with `lock` its owner cannot unmute it. */
+  async hostMute(trackId, { lock = false } = {}) {
+    return this._control({ type: 'hostMute', trackId: this._trackIdArgument(trackId), lock: lock === true });
+  }
+
+  /** Host: lifts a lock; the track stays muted until its owner unmutes it. */
+  async unlockMute(trackId) {
+    return this._control({ type: 'unlockMute', trackId: this._trackIdArgument(trackId) });
+  }
+
+  /** Host: lifts the lock and asks the owner to unmute (a host never unmutes anyone). */
+  async requestUnmute(trackId) {
+    return this._control({ type: 'requestUnmute', trackId: this._trackIdArgument(trackId) });
+  }
+
+  /** Host: removes `participantId` from the room (it gets `left` with reason `kicked`). */
+  async kick(participantId) {
+    return this._control({ type: 'kick', participantId: this._participantIdArgument(participantId) });
+  }
+
+  /** Raises (or with `false` lowers) this client's hand. */
+  async raiseHand(raised = true) {
+    const version = await this._control({ type: 'raiseHand', raised: raised !== false });
+    // The ack means it is in force; the room hears it with the next batch.
+    this._setOwnHand(raised !== false);
+    return version;
+  }
+
+  /** Host: lowers someone else's raised hand. */
+  async lowerHand(participantId) {
+    return this._control({ type: 'lowerHand', participantId: this._participantIdArgument(participantId) });
+  }
+
+  /**
+   * Re-reads the room: the server's `sync` reply (a snapshot like `joined`'s
+   * plus this client's own tracks and hand) replaces what the SDK knew; roster
+   * batches up to its `rosterVersion` are ignored from then on. The SDK calls
+   * it itself when a roster batch skips a version. Resolves with the reply.
+   */
+  async sync() {
+    this._assertJoined();
+    if (!this._syncing) {
+      this._syncing = this._request({ type: 'sync' })
+        .then((reply) => {
+          this._applySync(reply);
+          return reply;
+        })
+        .finally(() => {
+          this._syncing = null;
+        });
+    }
+    return this._syncing;
+  }
+
   /** Sends `leave`, waits briefly for `left`, then closes everything. */
   async leave() {
     if (this.state === 'idle' || this.state === 'closed') return;
@@ -714,6 +867,12 @@ export class MyriadClient extends EventTarget {
       case 'tierPlan':
         this._onTierPlan(msg);
         break;
+      case 'muted':
+        this._onMuted(msg);
+        break;
+      case 'unmuteRequest':
+        this._onUnmuteRequest(msg);
+        break;
       case 'left':
         this._teardown(msg.reason || 'requested', true);
         break;
@@ -730,23 +889,41 @@ export class MyriadClient extends EventTarget {
   // ------------------------------------------------------------------ roster
 
   _newRosterChange(source, version) {
-    return { source, version, joined: [], left: [], updated: [], published: [], unpublished: [] };
+    return {
+      source, version, joined: [], left: [], updated: [], published: [], unpublished: [], muted: [], hands: [],
+    };
   }
 
-  // A snapshot or page: [{participantId, name, tracks: [{trackId, kind, source}]}].
+  // A snapshot, page or sync: [{participantId, name, handRaised, tracks:
+  // [{trackId, kind, source, muted, mutedBy, locked}]}]. Each entry is the
+  // participant's whole state when the server read it (pages are read from
+  // the live roster): a known track it no longer lists is gone.
   _applyParticipantList(list, change) {
     for (const p of list || []) {
-      if (!p || typeof p.participantId !== 'string') continue;
-      this._rosterJoin(p.participantId, p.name, true, change);
-      for (const t of p.tracks || []) this._rosterPublish({ participantId: p.participantId, ...t }, true, change);
+      if (!p || typeof p.participantId !== 'string' || p.participantId === this.localParticipantId) continue;
+      const participant = this._rosterJoin(p.participantId, p.name, true, change);
+      const listed = new Set();
+      for (const t of p.tracks || []) {
+        if (!t || typeof t.trackId !== 'string') continue;
+        listed.add(t.trackId);
+        this._rosterPublish({ ...t, participantId: p.participantId }, true, change);
+      }
+      for (const trackId of [...participant.tracks.keys()]) {
+        if (!listed.has(trackId)) this._rosterUnpublish(p.participantId, trackId, change);
+      }
+      this._setHand(p.participantId, p.handRaised === true, change);
     }
   }
 
-  // A batch: joined, published, unpublished, left, in that order
-  // (docs/protocol.md `roster`); batches the snapshot already covers are skipped.
+  // A batch: joined, published, muted, hands, unpublished, left, in that
+  // order (docs/protocol.md `roster`); batches the snapshot (or the last
+  // sync) already covers are skipped. A version skipped means a batch was
+  // missed: this one is applied all the same (every entry is the state at
+  // its end) and the room re-read with `sync`.
   _onRosterBatch(msg) {
     if (this.state !== 'joined' || typeof msg.version !== 'number') return;
     if (this.rosterVersion !== null && msg.version <= this.rosterVersion) return;
+    const missed = this.rosterVersion !== null && msg.version !== this.rosterVersion + 1;
     this.rosterVersion = msg.version;
     const change = this._newRosterChange('batch', msg.version);
     for (const p of msg.joined || []) {
@@ -755,36 +932,95 @@ export class MyriadClient extends EventTarget {
     for (const t of msg.published || []) {
       if (t && typeof t.participantId === 'string') this._rosterPublish(t, false, change);
     }
+    for (const m of msg.muted || []) {
+      if (m && typeof m.participantId === 'string' && typeof m.trackId === 'string') this._applyMuteEntry(m, change);
+    }
+    for (const h of msg.hands || []) {
+      if (h && typeof h.participantId === 'string') {
+        this._confirmParticipant(h.participantId);
+        this._setHand(h.participantId, h.raised === true, change);
+      }
+    }
     for (const t of msg.unpublished || []) {
       if (t && typeof t.participantId === 'string') this._rosterUnpublish(t.participantId, t.trackId, change);
     }
     for (const participantId of msg.left || []) this._rosterLeave(participantId, change);
     this._finishRosterChange(change, false);
+    if (missed && this._syncSupported) this._syncAfterGap();
+  }
+
+  _syncAfterGap() {
+    this.sync().catch((err) => {
+      if (this.state !== 'joined') return;
+      if (err && err.code === 'unknown_type') {
+        // A server without `sync`: the snapshot and the batches are all there is.
+        this._syncSupported = false;
+        return;
+      }
+      this._emit('error', { code: 'sync_failed', message: err && err.message ? err.message : String(err) });
+    });
+  }
+
+  // The `sync` reply replaces the roster like a snapshot: everyone it (or a
+  // later page or batch) names stays, everyone else known before it is
+  // removed once the last page is in; then this client's own tracks and hand.
+  _applySync(reply) {
+    if (this.state !== 'joined') return;
+    if (typeof reply.rosterVersion === 'number') this.rosterVersion = reply.rosterVersion;
+    this._rosterGeneration += 1; // an older page loop stops
+    this._resync = { unconfirmed: new Set(this.participants.keys()) };
+    const change = this._newRosterChange('sync', this.rosterVersion);
+    this._applyParticipantList(reply.participants, change);
+    for (const t of reply.tracks || []) {
+      if (t && typeof t.trackId === 'string') this._setOwnMute(t.trackId, muteStateOf(t));
+    }
+    this._setOwnHand(reply.handRaised === true);
+    const next = typeof reply.rosterNext === 'string' && reply.rosterNext ? reply.rosterNext : null;
+    this.rosterComplete = !next;
+    if (!next) this._finishResync(change);
+    // Always announced, so the app sees that the room was re-read.
+    this._finishRosterChange(change, true);
+    if (next) this._fetchRosterPages(next);
+  }
+
+  _confirmParticipant(participantId) {
+    if (this._resync) this._resync.unconfirmed.delete(participantId);
+  }
+
+  _finishResync(change) {
+    if (!this._resync) return;
+    const { unconfirmed } = this._resync;
+    this._resync = null;
+    for (const participantId of unconfirmed) this._rosterLeave(participantId, change);
   }
 
   async _fetchRosterPages(cursor) {
+    const generation = this._rosterGeneration;
+    const current = () => this.state === 'joined' && generation === this._rosterGeneration;
     let next = cursor;
-    while (next && this.state === 'joined') {
+    while (next && current()) {
       let page;
       try {
         page = await this._request({ type: 'rosterPage', cursor: next });
       } catch (err) {
-        if (this.state === 'joined') {
+        if (current()) {
           this._emit('error', { code: 'roster_page_failed', message: err && err.message ? err.message : String(err) });
         }
         return;
       }
-      if (this.state !== 'joined') return;
+      if (!current()) return;
       next = typeof page.rosterNext === 'string' && page.rosterNext ? page.rosterNext : null;
       const change = this._newRosterChange('page', this.rosterVersion);
       this._applyParticipantList(page.participants, change);
       this.rosterComplete = !next;
+      if (this.rosterComplete) this._finishResync(change);
       this._finishRosterChange(change, this.rosterComplete);
     }
   }
 
   _rosterJoin(participantId, name, fromSnapshot, change) {
     if (participantId === this.localParticipantId) return null;
+    this._confirmParticipant(participantId);
     let p = this.participants.get(participantId);
     if (p) {
       if (typeof name === 'string' && name && name !== p.name) {
@@ -794,24 +1030,73 @@ export class MyriadClient extends EventTarget {
       }
       return p;
     }
-    p = { participantId, name: typeof name === 'string' ? name : '', tracks: new Map() };
+    p = { participantId, name: typeof name === 'string' ? name : '', handRaised: false, tracks: new Map() };
     this.participants.set(participantId, p);
     change.joined.push(participantId);
     this._emit('participantJoined', { participantId, name: p.name, fromSnapshot });
     return p;
   }
 
-  _rosterPublish({ participantId, trackId, kind, source }, fromSnapshot, change) {
+  // A snapshot's track carries its mute state (none: unmuted); a batch's
+  // `published` entry does not, so a known track keeps its state and a new
+  // one starts unmuted until the batch's `muted` entries say otherwise.
+  _rosterPublish(entry, fromSnapshot, change) {
+    const { participantId, trackId, kind, source } = entry;
     if (participantId === this.localParticipantId || typeof trackId !== 'string') return;
     const p = this._rosterJoin(participantId, undefined, fromSnapshot, change);
-    const track = { trackId, kind, source: source || DEFAULT_SOURCE_BY_KIND[kind] };
     const known = p.tracks.get(trackId);
+    const track = { trackId, kind, source: source || DEFAULT_SOURCE_BY_KIND[kind], ...(known ? pickMuteState(known) : UNMUTED) };
     p.tracks.set(trackId, track);
     this._tracksById.set(trackId, { participantId, kind, source: track.source });
-    if (known && known.kind === track.kind && known.source === track.source) return;
-    this._refusedTrackIds.delete(trackId);
-    change.published.push(trackId);
-    this._emit('trackPublished', { participantId, trackId, kind, source: track.source, fromSnapshot });
+    if (!known || known.kind !== track.kind || known.source !== track.source) {
+      this._refusedTrackIds.delete(trackId);
+      change.published.push(trackId);
+      this._emit('trackPublished', { participantId, trackId, kind, source: track.source, fromSnapshot });
+    }
+    if (fromSnapshot) this._setRemoteMute(p, track, muteStateOf(entry), change);
+  }
+
+  // A roster `muted` entry: the track's state at the end of the batch. About
+  // this client's own tracks too: the server's state is what its sender follows.
+  _applyMuteEntry(entry, change) {
+    const state = muteStateOf(entry);
+    if (entry.participantId === this.localParticipantId) {
+      this._setOwnMute(entry.trackId, state);
+      return;
+    }
+    this._confirmParticipant(entry.participantId);
+    const p = this.participants.get(entry.participantId);
+    const track = p ? p.tracks.get(entry.trackId) : null;
+    if (track) this._setRemoteMute(p, track, state, change); // an unknown one comes with its page
+  }
+
+  _setRemoteMute(participant, track, state, change) {
+    if (sameMuteState(track, state)) return;
+    Object.assign(track, pickMuteState(state));
+    change.muted.push(track.trackId);
+    this._emit('muteChanged', {
+      participantId: participant.participantId, trackId: track.trackId, kind: track.kind, source: track.source,
+      muted: state.muted, by: state.mutedBy, locked: state.locked, local: false,
+    });
+  }
+
+  _setHand(participantId, raised, change) {
+    if (participantId === this.localParticipantId) {
+      // A host may have lowered it: there is no other message saying so.
+      this._setOwnHand(raised);
+      return;
+    }
+    const p = this.participants.get(participantId);
+    if (!p || p.handRaised === raised) return;
+    p.handRaised = raised;
+    change.hands.push(participantId);
+    this._emit('handChanged', { participantId, raised, local: false });
+  }
+
+  _setOwnHand(raised) {
+    if (this.handRaised === raised) return;
+    this.handRaised = raised;
+    this._emit('handChanged', { participantId: this.localParticipantId, raised, local: true });
   }
 
   _rosterUnpublish(participantId, trackId, change) {
@@ -842,7 +1127,7 @@ export class MyriadClient extends EventTarget {
   // `roster` first so a setViewport() from its handler joins the same offer.
   _finishRosterChange(change, completedNow) {
     const changed = change.joined.length || change.left.length || change.updated.length
-      || change.published.length || change.unpublished.length;
+      || change.published.length || change.unpublished.length || change.muted.length || change.hands.length;
     if (changed || completedNow) {
       this._emit('roster', {
         ...change, participantCount: this.participantCount, complete: this.rosterComplete,
@@ -893,6 +1178,126 @@ export class MyriadClient extends EventTarget {
 
   _wantsSlots() {
     return this.audioMode === 'slots' && this.audioSlotCount > 0 && this.slots.length === 0;
+  }
+
+  // ------------------------------------------------------ conference control
+
+  _trackIdArgument(trackId) {
+    if (typeof trackId !== 'string' || !trackId) throw new TypeError(`a trackId (string) is needed, not ${trackId}`);
+    return trackId;
+  }
+
+  _participantIdArgument(participantId) {
+    if (typeof participantId !== 'string' || !participantId) {
+      throw new TypeError(`a participantId (string) is needed, not ${participantId}`);
+    }
+    return participantId;
+  }
+
+  // A control request: resolves with the ack's room version, rejects with
+  // the server's refusal.
+  async _control(message) {
+    this._assertJoined();
+    const ack = await this._request(message);
+    return typeof ack.version === 'number' ? ack.version : null;
+  }
+
+  // setMuted()'s target: a trackId as given (the server says `not_owner` if
+  // it is not ours), or the own tracks of a kind: the microphones / cameras,
+  // else every track of that kind (a screen share).
+  _ownTrackIds(target) {
+    if (target === 'audio' || target === 'video') {
+      const ofKind = [...this.publications.values()].filter((p) => p.kind === target);
+      const main = ofKind.filter((p) => p.source === DEFAULT_SOURCE_BY_KIND[target]);
+      const chosen = main.length > 0 ? main : ofKind;
+      if (chosen.length === 0) throw new MyriadError('unknown_track', `no ${target} track is published`);
+      return chosen.map((p) => p.trackId);
+    }
+    return [this._trackIdArgument(target)];
+  }
+
+  async _setTrackMuted(trackId, muted) {
+    const publication = this.publications.get(trackId);
+    if (publication && muted) {
+      publication._pendingMutes += 1;
+      this._updateSender(publication);
+    }
+    try {
+      const version = await this._control({ type: 'mute', trackId, muted });
+      // In force now; the room hears it with the next batch. A track a host
+      // muted stays muted by the host (docs/protocol.md "Conference control").
+      const current = this._ownMuteState(trackId);
+      this._setOwnMute(trackId, muted
+        ? { muted: true, mutedBy: current.muted ? current.mutedBy : 'self', locked: current.locked }
+        : UNMUTED);
+      return version;
+    } finally {
+      if (publication && muted) {
+        publication._pendingMutes -= 1;
+        this._updateSender(publication);
+      }
+    }
+  }
+
+  _ownMuteState(trackId) {
+    return this._ownMuteStates.get(trackId) || UNMUTED;
+  }
+
+  // The server's state of one of our tracks (from an ack, a `muted` message,
+  // a roster entry or a sync): the sender follows it at once.
+  _setOwnMute(trackId, state) {
+    const before = this._ownMuteState(trackId);
+    this._ownMuteStates.set(trackId, pickMuteState(state));
+    const publication = this.publications.get(trackId);
+    if (!publication) return; // its answer is still being applied: _applyAnswer() takes it from here
+    Object.assign(publication, pickMuteState(state));
+    this._updateSender(publication);
+    if (!sameMuteState(before, state)) this._emitOwnMute(publication);
+  }
+
+  _emitOwnMute(publication) {
+    this._emit('muteChanged', {
+      participantId: this.localParticipantId, trackId: publication.trackId, kind: publication.kind, source: publication.source,
+      muted: publication.muted, by: publication.mutedBy, locked: publication.locked, local: true,
+    });
+  }
+
+  // Stops the sender of a muted track (or one being muted) and restarts it
+  // when it is unmuted. replaceTrack(null) rather than `track.enabled =
+  // false`: the MediaStreamTrack is the app's (its self-view and anything
+  // else using it keep running), nothing at all is sent (a disabled track
+  // still sends silence or black frames, which the server would only drop),
+  // and no renegotiation is needed: mid, SSRC and simulcast encodings stay.
+  // replaceTrack() is asynchronous, so the calls are chained and each one
+  // applies the newest wanted state.
+  _updateSender(publication) {
+    const stop = publication.muted || publication._pendingMutes > 0;
+    if (publication._senderStopped === stop) return;
+    publication._senderStopped = stop;
+    const { sender } = publication.transceiver;
+    publication._senderUpdate = publication._senderUpdate.then(() => {
+      if (isStopped(publication.transceiver)) return undefined;
+      const wanted = publication._senderStopped ? null : publication.track;
+      return sender.track === wanted ? undefined : sender.replaceTrack(wanted);
+    }).catch((err) => {
+      console.warn(`myriad: could not ${publication._senderStopped ? 'stop' : 'restart'} the sender of ${publication.trackId}`, err);
+    });
+  }
+
+  // A host changed one of our tracks: stop the sender now and tell the app.
+  _onMuted(msg) {
+    if (this.state !== 'joined' || typeof msg.trackId !== 'string') return;
+    this._setOwnMute(msg.trackId, muteStateOf(msg));
+  }
+
+  _onUnmuteRequest(msg) {
+    if (this.state !== 'joined' || typeof msg.trackId !== 'string') return;
+    const publication = this.publications.get(msg.trackId);
+    const participantId = typeof msg.participantId === 'string' ? msg.participantId : null;
+    this._emit('unmuteRequested', {
+      trackId: msg.trackId, participantId, name: this._nameOf(participantId),
+      kind: publication ? publication.kind : undefined, source: publication ? publication.source : undefined,
+    });
   }
 
   // --------------------------------------------------------------- receiving
@@ -1408,8 +1813,18 @@ export class MyriadClient extends EventTarget {
         transceiver: pub.transceiver,
         simulcast: pub.simulcast ? SIMULCAST_ENCODINGS.map((e) => e.rid) : null,
         tierPlan: null,
+        // The server's mute state, and the sender following it (_updateSender).
+        ...this._ownMuteState(trackId),
+        _pendingMutes: 0,
+        _senderStopped: false,
+        _senderUpdate: Promise.resolve(),
       };
       this.publications.set(trackId, publication);
+      // A host's `muted` that overtook this answer.
+      if (publication.muted) {
+        this._updateSender(publication);
+        this._emitOwnMute(publication);
+      }
       pub.resolve(publication);
     }
     // Plans that arrived before this answer was applied.
@@ -1500,6 +1915,9 @@ export class MyriadClient extends EventTarget {
       this._emit('connectionStateChange', { state: 'closed', iceConnectionState: 'closed' });
     }
     this.publications.clear();
+    this._ownMuteStates.clear();
+    this.handRaised = false;
+    this._resync = null;
     this._pendingTierPlans.clear();
     this._tierPlanVersions.clear();
     this._levelRequests.clear();
