@@ -110,6 +110,12 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                                "Conference control requests, by action and result (accepted "
                                "or the error code)")
                            .Register(r);
+  auto& dataChannel = prometheus::BuildCounter()
+                          .Name("myriad_data_channel_messages_total")
+                          .Help("Control messages on participants' data channels, by direction")
+                          .Register(r);
+  data_channel_in_ = &dataChannel.Add({{"direction", "in"}});
+  data_channel_out_ = &dataChannel.Add({{"direction", "out"}});
   http_requests_ = SimpleCounter(r, "myriad_http_requests_total", "HTTP requests served");
   audio_slot_switches_ =
       SimpleCounter(r, "myriad_audio_slot_switches_total",

@@ -100,6 +100,10 @@ class Metrics {
   // Conference control requests (myriad_control_requests_total{action, result}): result is
   // "accepted" or the error code. Signalling rate only (the family locks).
   prometheus::Counter& ControlRequest(const std::string& action, const std::string& result);
+  // Messages on participants' control data channels (myriad_data_channel_messages_total).
+  prometheus::Counter& DataChannelMessages(bool outgoing) {
+    return outgoing ? *data_channel_out_ : *data_channel_in_;
+  }
   prometheus::Counter& http_requests() { return *http_requests_; }
   prometheus::Counter& audio_slot_switches() { return *audio_slot_switches_; }
   prometheus::Counter& roster_batches() { return *roster_batches_; }
@@ -170,6 +174,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* signaling_errors_ = nullptr;
   prometheus::Family<prometheus::Counter>* auth_failures_ = nullptr;
   prometheus::Family<prometheus::Counter>* control_requests_ = nullptr;
+  prometheus::Counter* data_channel_in_ = nullptr;
+  prometheus::Counter* data_channel_out_ = nullptr;
   prometheus::Counter* http_requests_ = nullptr;
   prometheus::Counter* audio_slot_switches_ = nullptr;
   prometheus::Counter* roster_batches_ = nullptr;

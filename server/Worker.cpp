@@ -8,6 +8,7 @@
 #include "server/Metrics.h"
 #include "server/room/Room.h"
 #include "server/transport/DtlsTransport.h"
+#include "server/transport/SctpStack.h"
 
 namespace myriad::server {
 
@@ -20,7 +21,8 @@ Worker::Worker(unsigned index, const config::ServerConfig& config,
       certificate_(certificate),
       context_(1),
       socket_(context_),
-      tickTimer_(context_) {}
+      tickTimer_(context_),
+      sctpTimer_(context_) {}
 
 Worker::~Worker() { Stop(); }
 
@@ -56,6 +58,7 @@ void Worker::Start() {
         }
       });
   ScheduleTick();
+  if (index_ == 0) ScheduleSctpTimers();
   thread_ = std::thread([this] {
     Logging::Get("worker")->debug("worker {} running, media port {}", index_, port_);
     context_.run();
@@ -70,6 +73,7 @@ void Worker::Stop() {
       stopping_ = true;
       rooms_.clear();
       tickTimer_.cancel();
+      sctpTimer_.cancel();
       socket_.Close();
     });
     thread_.join();
@@ -172,6 +176,17 @@ void Worker::ScheduleTick() {
     if (ec || stopping_) return;
     OnTick();
     ScheduleTick();
+  });
+}
+
+void Worker::ScheduleSctpTimers() {
+  sctpTimer_.expires_after(kSctpTimerInterval);
+  sctpTimer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    // Only once some transport runs SCTP: a server without data channels never starts usrsctp.
+    if (transport::SctpStack::Started())
+      transport::SctpStack::Instance().HandleTimers(Clock::now());
+    ScheduleSctpTimers();
   });
 }
 

@@ -34,6 +34,9 @@ class Worker : public transport::PacketSender {
   using Clock = std::chrono::steady_clock;
   using Endpoint = boost::asio::ip::udp::endpoint;
   static constexpr auto kTickInterval = std::chrono::milliseconds(20);
+  // Worker 0 drives the process-wide usrsctp timers (transport::SctpStack) this often: a lost
+  // control message is retransmitted at most this late after its timer expires.
+  static constexpr auto kSctpTimerInterval = std::chrono::milliseconds(10);
 
   Worker(unsigned index, const config::ServerConfig& config,
          const transport::DtlsCertificate& certificate);
@@ -75,6 +78,7 @@ class Worker : public transport::PacketSender {
  private:
   void OnDatagram(std::span<uint8_t> datagram, const Endpoint& from, Clock::time_point arrival);
   void ScheduleTick();
+  void ScheduleSctpTimers();
   void OnTick();
 
   unsigned index_;
@@ -83,6 +87,7 @@ class Worker : public transport::PacketSender {
   boost::asio::io_context context_;
   UdpBatchSocket socket_;
   boost::asio::steady_timer tickTimer_;
+  boost::asio::steady_timer sctpTimer_;
   uint16_t port_ = 0;
   uint64_t reportedSendFailures_ = 0;
   bool stopping_ = false;

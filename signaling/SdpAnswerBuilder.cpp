@@ -321,6 +321,23 @@ class AnswerWriter {
     Line("a=end-of-candidates");
   }
 
+  // RFC 8841 5: the answerer's own SCTP port and the largest message it accepts.
+  void AcceptedDataChannel(const MediaPlan& plan) {
+    const std::string port = std::to_string(local_.candidatePort);
+    Line("m=application " + port + " UDP/DTLS/SCTP webrtc-datachannel");
+    Line("c=IN " + addressType_ + " " + local_.candidateIp);
+    Line("a=mid:" + plan.negotiated.mid);
+    Line("a=ice-ufrag:" + local_.iceUfrag);
+    Line("a=ice-pwd:" + local_.icePwd);
+    Line("a=fingerprint:sha-256 " + local_.fingerprintSha256);
+    Line("a=setup:passive");
+    Line("a=sctp-port:" + std::to_string(SdpAnswerBuilder::kDefaultSctpPort));
+    Line("a=max-message-size:" + std::to_string(SdpAnswerBuilder::kLocalMaxMessageSize));
+    Line("a=candidate:1 1 udp " + std::to_string(kHostCandidatePriority) + " " +
+         local_.candidateIp + " " + port + " typ host");
+    Line("a=end-of-candidates");
+  }
+
   std::string Take() { return std::move(sdp_); }
 
  private:
@@ -357,6 +374,7 @@ SdpAnswer BuildAnswer(const SessionDescription& offer, const LocalTransportParam
 
   std::vector<MediaPlan> plans(offer.media.size());
   bool anyAccepted = false;
+  bool dataChannelAccepted = false;
   for (size_t i = 0; i < offer.media.size(); ++i) {
     const SdpMediaSection& m = offer.media[i];
     MediaPlan& plan = plans[i];
@@ -371,7 +389,26 @@ SdpAnswer BuildAnswer(const SessionDescription& offer, const LocalTransportParam
     CheckOfferTransport(m);
     const bool bundled = Contains(offer.bundleMids, m.mid);
     if (m.kind == "application") {
-      Reject(plan, "data channels are not supported");
+      // RFC 8841 4 / 5.1: SCTP over DTLS over UDP (ICE), one data channel m-line per transport.
+      const bool webrtc =
+          m.protocol == "UDP/DTLS/SCTP" &&
+          std::find(m.formats.begin(), m.formats.end(), "webrtc-datachannel") != m.formats.end();
+      if (!webrtc) {
+        Reject(plan, "unsupported data channel protocol '" + m.protocol + "'");
+      } else if (!offer.bundleMids.empty() && !bundled) {
+        Reject(plan, "not in the offer's BUNDLE group");
+      } else if (dataChannelAccepted) {
+        Reject(plan, "only one data channel m-line per transport");
+      } else if (offer.bundleMids.empty() && anyAccepted) {
+        Reject(plan, "offer has no BUNDLE group; only the first m-line is served");
+      } else {
+        dataChannelAccepted = true;
+        plan.negotiated.dataChannel = true;
+        plan.negotiated.remoteSctpPort =
+            m.sctpPort != 0 ? m.sctpPort : SdpAnswerBuilder::kDefaultSctpPort;
+        plan.negotiated.remoteMaxMessageSize =
+            m.hasMaxMessageSize ? m.maxMessageSize : SdpAnswerBuilder::kDefaultMaxMessageSize;
+      }
     } else if (m.kind != "audio" && m.kind != "video") {
       Reject(plan, "unsupported media kind '" + m.kind + "'");
     } else if (!m.IsRtp() || m.protocol.find("SAVP") == std::string::npos) {
@@ -407,6 +444,8 @@ SdpAnswer BuildAnswer(const SessionDescription& offer, const LocalTransportParam
   for (auto& plan : plans) {
     if (plan.negotiated.rejected) {
       writer.Rejected(*plan.offer);
+    } else if (plan.negotiated.dataChannel) {
+      writer.AcceptedDataChannel(plan);
     } else {
       writer.Accepted(plan);
     }

@@ -45,6 +45,12 @@ struct NegotiatedMedia {
   std::vector<uint32_t> remoteSsrcs;
   std::vector<SdpSsrcGroup> remoteSsrcGroups;
   std::vector<SdpRid> remoteRids;
+  // An accepted data channel m-line (kind "application", RFC 8841): the peer's SCTP port and
+  // the largest message it accepts (its a=max-message-size; 65536 when it has none, RFC 8841
+  // 6.1; 0 when it said 0: no limit).
+  bool dataChannel = false;
+  uint16_t remoteSctpPort = 0;
+  uint32_t remoteMaxMessageSize = 0;
 };
 
 struct SdpAnswer {
@@ -56,6 +62,12 @@ struct SdpAnswer {
 // host candidate (docs/protocol.md). Stateless: the caller keeps the bindings across offers.
 class SdpAnswerBuilder {
  public:
+  // Data channels (RFC 8841): the SCTP port both sides use unless the SDP says otherwise, the
+  // largest message a peer without a=max-message-size accepts (6.1), and what we accept.
+  static constexpr uint16_t kDefaultSctpPort = 5000;
+  static constexpr uint32_t kDefaultMaxMessageSize = 65536;
+  static constexpr uint32_t kLocalMaxMessageSize = 262144;
+
   // nullopt + error when the offer cannot be answered at all (no ICE/DTLS parameters, a setup
   // role that leaves the server as DTLS client, bad local parameters). Individual m-lines the
   // server cannot serve are rejected in the answer instead, and so are the

@@ -396,6 +396,7 @@ class Parser {
       auto size = ParseUnsigned(value, UINT32_MAX);
       if (!size) Fail(lineNumber, "bad max-message-size '" + std::string(value) + "'");
       section.maxMessageSize = static_cast<uint32_t>(*size);
+      section.hasMaxMessageSize = true;
     }
     // Anything else (rtcp, ice-options, rtcp-xr, candidate, extmap-allow-mixed, ...) is not
     // needed to answer and is ignored.

@@ -65,6 +65,7 @@ struct SdpMediaSection {
   bool bundleOnly = false;
   uint16_t sctpPort = 0;
   uint32_t maxMessageSize = 0;
+  bool hasMaxMessageSize = false;  // a=max-message-size present (0 then means "no limit")
 
   bool Rejected() const { return port == 0 && !bundleOnly; }
   // The section carries RTP (audio/video), as opposed to SCTP data channels.

@@ -61,6 +61,8 @@ const audioMode = params.get('audio') === 'tracks' ? 'tracks' : 'slots';
 const audioPriority = params.get('priority') === '1';
 const videoCodec = params.get('codec') === 'h264' ? 'h264' : 'vp8';
 const simulcast = params.get('simulcast') !== '0';
+// ?controlChannel=0: conference control on the WebSocket only (no data channel).
+const controlChannel = params.get('controlChannel') !== '0';
 const maxVideoLevelParam = Number.parseInt(params.get('maxVideoLevel'), 10);
 const maxVideoLevel = Number.isInteger(maxVideoLevelParam) && maxVideoLevelParam >= 0 ? maxVideoLevelParam : null;
 const tileHeightParam = Number.parseInt(params.get('tileHeight'), 10);
@@ -760,7 +762,7 @@ async function join(room, name) {
   demoState.localStream = stream;
 
   const client = new MyriadClient({
-    audio: audioMode, videoCodec, simulcast, maxVideoLevel,
+    audio: audioMode, videoCodec, simulcast, maxVideoLevel, controlChannel,
   });
   window.myriad = client;
   wireClient(client);

@@ -47,6 +47,10 @@
 //   maxVideoLevel  the device class's largest video level (index into
 //                  `videoLevels`, default the top level): no subscription
 //                  asks for more, whatever the tile size.
+//   controlChannel default true: offer the `myriad-control` data channel with
+//                  the first offer and send conference control on it while it
+//                  is open (docs/protocol.md "Data channel"); false keeps all
+//                  of it on the WebSocket.
 //
 // Methods
 //   join(room, name, {token})   -> the `joined` message (`token`: an access
@@ -107,6 +111,8 @@
 // in force, and rejects with a MyriadError (`code`: forbidden, not_owner,
 // mute_locked, not_muted, unknown_track, unknown_participant, bad_target...)
 // when it refuses. Host actions need an access token with the `admin` grant.
+// They ride the control data channel while it is open (so control shares fate
+// with the media), and the WebSocket otherwise.
 //   setMuted(trackId | 'audio' | 'video', muted)
 //                               mute / unmute an own track ('audio': the
 //                                  microphone(s), 'video': the camera(s); the
@@ -142,7 +148,15 @@
 //   audioSlotCount (K), slots: [{slot, mid, track, stream, element,
 //                 participantId, trackId}], speakers: [{slot, participantId,
 //                 trackId}] (null ids for an empty slot),
-//   viewport: {visible, prefetch}
+//   viewport: {visible, prefetch},
+//   controlChannelState ('off' (option false) | 'idle' (not joined yet) |
+//                 'connecting' | 'open' | 'closed' (closed, failed or refused
+//                 by the server's answer: everything goes on the WebSocket)),
+//   controlChannelStats: {sent (messages with a seq, first copies), copiesSent,
+//                 viaSocket (control requests sent on the WebSocket instead),
+//                 received (every copy), delivered (handed to the SDK once, in
+//                 order), duplicates, heldBack (times a message overtook a
+//                 missing seq and waited), unsequenced (no seq)}
 //
 // Events (CustomEvent, data in `detail`)
 //   participantJoined   {participantId, name, fromSnapshot}
@@ -180,6 +194,7 @@
 //                        setParameters (applied: true) or failed (logged, not
 //                        an 'error': the next plan tries again)
 //   connectionStateChange {state, iceConnectionState}
+//   controlChannelStateChange {state}   see controlChannelState
 //   error               {code, message, ...} e.g. publisher_limit (with mid,
 //                        kind), slot_rejected, roster_page_failed, offer_failed
 //   disconnected        {reason, message, wasJoined}   reason 'kicked': a host
@@ -192,6 +207,22 @@ export const MAX_VISIBLE_VIDEO = 49;
 
 // How long leave() waits for the server's `left` before closing the socket itself.
 const LEAVE_TIMEOUT_MS = 2000;
+
+// The control data channel (docs/protocol.md "Data channel"). It is unordered
+// and every message goes out twice, the copy CONTROL_COPY_GAP_MS later: a lost
+// message then usually arrives with its copy instead of after SCTP's
+// retransmission timeout, and nothing waits behind it; "seq" restores the
+// order and drops the second copy at the receiver.
+const CONTROL_CHANNEL_LABEL = 'myriad-control';
+const CONTROL_COPY_GAP_MS = 10;
+// Messages held back behind a missing seq before the channel counts as broken
+// (the server's signaling::ControlSequencer::kMaxHeldBack).
+const CONTROL_MAX_HELD_BACK = 512;
+// The only requests the server takes on the channel; join, offer, leave,
+// rosterPage and setVideoLevel stay on the WebSocket.
+const CHANNEL_REQUEST_TYPES = new Set([
+  'mute', 'hostMute', 'unlockMute', 'requestUnmute', 'kick', 'raiseHand', 'lowerHand', 'sync',
+]);
 
 /** Error raised for an `error` reply from the server; `code` is the protocol's error code. */
 export class MyriadError extends Error {
@@ -324,10 +355,11 @@ export class MyriadClient extends EventTarget {
    * @param {boolean} [options.simulcast]
    * @param {'vp8'|'h264'} [options.videoCodec]
    * @param {number} [options.maxVideoLevel]
+   * @param {boolean} [options.controlChannel]
    */
   constructor({
     url, autoSubscribe = true, audio = 'slots', playAudio = typeof document !== 'undefined', pageSize = MAX_VISIBLE_VIDEO,
-    simulcast = true, videoCodec = 'vp8', maxVideoLevel = null,
+    simulcast = true, videoCodec = 'vp8', maxVideoLevel = null, controlChannel = true,
   } = {}) {
     super();
     if (!['slots', 'tracks', 'none'].includes(audio)) throw new TypeError(`audio must be 'slots', 'tracks' or 'none', not ${audio}`);
@@ -390,6 +422,23 @@ export class MyriadClient extends EventTarget {
     this._ws = null;
     this._nextRequestId = 1;
     this._pendingRequests = new Map(); // request id -> {resolve, reject, type}
+
+    // The control data channel: created with the peer connection, so the
+    // first offer carries it (`_channelToNegotiate` until an offer did).
+    this.controlChannelEnabled = controlChannel !== false;
+    /** 'off' | 'idle' | 'connecting' | 'open' | 'closed' */
+    this.controlChannelState = this.controlChannelEnabled ? 'idle' : 'off';
+    /** Counters of the control channel (see the API summary). */
+    this.controlChannelStats = {
+      sent: 0, copiesSent: 0, viaSocket: 0, received: 0, delivered: 0, duplicates: 0, heldBack: 0, unsequenced: 0,
+    };
+    this._channel = null;
+    this._channelToNegotiate = false;
+    // Sequencing: the last seq sent; the next seq to hand over and the
+    // messages that overtook it (seq -> message).
+    this._channelSentSeq = 0;
+    this._channelNextSeq = 1;
+    this._channelHeld = new Map();
 
     // trackId -> {participantId, kind, source}: every remote track the roster knows.
     this._tracksById = new Map();
@@ -820,13 +869,17 @@ export class MyriadClient extends EventTarget {
   }
 
   // Sends a request with a fresh id and resolves with the reply carrying the
-  // same id (`joined` / `answer` / `rosterPage`), or rejects on an `error` reply.
+  // same id (`joined` / `answer` / `rosterPage` / `ack` / `sync`), or rejects
+  // on an `error` reply. Ids are unique over both paths, so a reply matches
+  // whichever path it came on. Conference control takes the data channel
+  // while it is open.
   _request(message) {
     const id = this._nextRequestId++;
     return new Promise((resolve, reject) => {
       this._pendingRequests.set(id, { resolve, reject, type: message.type });
       try {
-        this._send({ ...message, id });
+        if (CHANNEL_REQUEST_TYPES.has(message.type)) this._sendControl({ ...message, id });
+        else this._send({ ...message, id });
       } catch (err) {
         this._pendingRequests.delete(id);
         reject(err);
@@ -835,16 +888,27 @@ export class MyriadClient extends EventTarget {
   }
 
   _onSocketMessage(event) {
-    if (typeof event.data !== 'string') return; // the server only sends text frames
+    const msg = this._parseServerMessage(event);
+    if (msg) this._onServerMessage(msg);
+  }
+
+  // A server message (WebSocket frame or data channel message) as an object
+  // with a `type`, or null.
+  _parseServerMessage(event) {
+    if (typeof event.data !== 'string') return null; // the server only sends text
     let msg;
     try {
       msg = JSON.parse(event.data);
     } catch (err) {
       this._emit('error', { code: 'bad_json', message: 'unparsable message from server' });
-      return;
+      return null;
     }
-    if (!msg || typeof msg.type !== 'string') return;
+    return msg && typeof msg.type === 'string' ? msg : null;
+  }
 
+  // Every server message, whichever path it came on (the channel's after
+  // sequencing).
+  _onServerMessage(msg) {
     if (msg.type === 'error' && msg.id !== undefined && this._levelRequests.has(msg.id)) {
       this._onVideoLevelError(msg);
       return;
@@ -884,6 +948,133 @@ export class MyriadClient extends EventTarget {
         // Unknown server messages are ignored, like unknown fields.
         break;
     }
+  }
+
+  // ---------------------------------------------------------- control channel
+
+  // Created before the first offer so that offer carries the m=application
+  // line (the SDK offers only when something changes: _channelToNegotiate
+  // makes the first negotiation happen even with nothing else to send).
+  _openControlChannel(pc) {
+    let channel;
+    try {
+      channel = pc.createDataChannel(CONTROL_CHANNEL_LABEL, { ordered: false });
+    } catch (err) {
+      console.warn('myriad: no control data channel, control stays on the WebSocket', err);
+      this._setControlChannelState('closed');
+      return;
+    }
+    this._channel = channel;
+    this._channelToNegotiate = true;
+    this._setControlChannelState('connecting');
+    channel.addEventListener('open', () => {
+      if (this._channel === channel) this._setControlChannelState('open');
+    });
+    channel.addEventListener('close', () => {
+      if (this._channel === channel) this._closeControlChannel();
+    });
+    channel.addEventListener('message', (event) => {
+      if (this._channel === channel) this._onChannelMessage(event);
+    });
+    // 'error' is followed by 'close', which does the work.
+  }
+
+  _setControlChannelState(state) {
+    if (this.controlChannelState === state) return;
+    this.controlChannelState = state;
+    this._emit('controlChannelStateChange', { state });
+  }
+
+  // Control goes back to the WebSocket for good (the server does the same
+  // when the channel closes). Held-back messages are dropped: the server
+  // counted them as sent, and what they carried comes back with the `sync`
+  // that the skipped roster version triggers.
+  _closeControlChannel() {
+    const channel = this._channel;
+    if (!channel) return;
+    this._channel = null;
+    this._channelHeld.clear();
+    if (channel.readyState === 'open' || channel.readyState === 'connecting') {
+      try { channel.close(); } catch (err) { /* closing already */ }
+    }
+    if (this.controlChannelState !== 'off') this._setControlChannelState('closed');
+  }
+
+  // A conference control request: on the channel while it is open, on the
+  // WebSocket otherwise (the server answers on the path a request came on).
+  _sendControl(message) {
+    if (this._channel && this._channel.readyState === 'open' && this._sendOnChannel(message)) return;
+    this.controlChannelStats.viaSocket += 1;
+    this._send(message);
+  }
+
+  // Sends `message` with the next seq, and the same text again
+  // CONTROL_COPY_GAP_MS later. The seq is taken only once the first copy is
+  // queued, so a failed send leaves no gap for the server to wait on.
+  _sendOnChannel(message) {
+    const channel = this._channel;
+    const seq = this._channelSentSeq + 1;
+    const text = JSON.stringify({ seq, ...message });
+    try {
+      channel.send(text);
+    } catch (err) {
+      console.warn('myriad: control channel send failed, using the WebSocket', err);
+      return false;
+    }
+    this._channelSentSeq = seq;
+    this.controlChannelStats.sent += 1;
+    setTimeout(() => {
+      if (channel.readyState !== 'open') return;
+      try {
+        channel.send(text);
+        this.controlChannelStats.copiesSent += 1;
+      } catch (err) {
+        // Closing: the first copy is all there is.
+      }
+    }, CONTROL_COPY_GAP_MS);
+    return true;
+  }
+
+  // Each seq is handed over once and in order: a duplicate (the copy, or a
+  // seq already handed over) is dropped, one that overtook a missing seq
+  // waits for it. A message without seq is handled as it comes.
+  _onChannelMessage(event) {
+    const stats = this.controlChannelStats;
+    stats.received += 1;
+    const msg = this._parseServerMessage(event);
+    if (!msg) return;
+    if (!Number.isInteger(msg.seq) || msg.seq < 1) {
+      stats.unsequenced += 1;
+      this._deliverChannelMessage(msg);
+      return;
+    }
+    if (msg.seq < this._channelNextSeq || this._channelHeld.has(msg.seq)) {
+      stats.duplicates += 1;
+      return;
+    }
+    if (msg.seq !== this._channelNextSeq) {
+      if (this._channelHeld.size >= CONTROL_MAX_HELD_BACK) {
+        console.warn(`myriad: control channel stuck waiting for seq ${this._channelNextSeq}, using the WebSocket`);
+        this._closeControlChannel();
+        return;
+      }
+      this._channelHeld.set(msg.seq, msg);
+      stats.heldBack += 1;
+      return;
+    }
+    this._channelNextSeq += 1;
+    this._deliverChannelMessage(msg);
+    while (this._channel && this._channelHeld.has(this._channelNextSeq)) {
+      const next = this._channelHeld.get(this._channelNextSeq);
+      this._channelHeld.delete(this._channelNextSeq);
+      this._channelNextSeq += 1;
+      this._deliverChannelMessage(next);
+    }
+  }
+
+  _deliverChannelMessage(msg) {
+    this.controlChannelStats.delivered += 1;
+    this._onServerMessage(msg);
   }
 
   // ------------------------------------------------------------------ roster
@@ -972,7 +1163,9 @@ export class MyriadClient extends EventTarget {
     const change = this._newRosterChange('sync', this.rosterVersion);
     this._applyParticipantList(reply.participants, change);
     for (const t of reply.tracks || []) {
-      if (t && typeof t.trackId === 'string') this._setOwnMute(t.trackId, muteStateOf(t));
+      if (t && typeof t.trackId === 'string' && this._newerOwnMute(t.trackId, reply.rosterVersion)) {
+        this._setOwnMute(t.trackId, muteStateOf(t));
+      }
     }
     this._setOwnHand(reply.handRaised === true);
     const next = typeof reply.rosterNext === 'string' && reply.rosterNext ? reply.rosterNext : null;
@@ -1061,7 +1254,7 @@ export class MyriadClient extends EventTarget {
   _applyMuteEntry(entry, change) {
     const state = muteStateOf(entry);
     if (entry.participantId === this.localParticipantId) {
-      this._setOwnMute(entry.trackId, state);
+      if (this._newerOwnMute(entry.trackId, change.version)) this._setOwnMute(entry.trackId, state);
       return;
     }
     this._confirmParticipant(entry.participantId);
@@ -1287,7 +1480,19 @@ export class MyriadClient extends EventTarget {
   // A host changed one of our tracks: stop the sender now and tell the app.
   _onMuted(msg) {
     if (this.state !== 'joined' || typeof msg.trackId !== 'string') return;
+    if (!this._newerOwnMute(msg.trackId, msg.version)) return; // stale: took the other path
     this._setOwnMute(msg.trackId, muteStateOf(msg));
+  }
+
+  // Whether a state of our own track at room version `version` is not older
+  // than the one applied (a `muted` message and a roster entry may arrive by
+  // different paths, WebSocket and data channel, in either order).
+  _newerOwnMute(trackId, version) {
+    if (typeof version !== 'number') return true;
+    if (!this._ownMuteVersions) this._ownMuteVersions = new Map();
+    if ((this._ownMuteVersions.get(trackId) || 0) > version) return false;
+    this._ownMuteVersions.set(trackId, version);
+    return true;
   }
 
   _onUnmuteRequest(msg) {
@@ -1582,6 +1787,7 @@ export class MyriadClient extends EventTarget {
     pc.addEventListener('connectionstatechange', () => {
       this._emit('connectionStateChange', { state: pc.connectionState, iceConnectionState: pc.iceConnectionState });
     });
+    if (this.controlChannelEnabled) this._openControlChannel(pc);
   }
 
   _onRemoteTrack(event) {
@@ -1606,7 +1812,7 @@ export class MyriadClient extends EventTarget {
   }
 
   _hasPendingChanges() {
-    if (this._pendingPublishes.length > 0 || this._stopsToNegotiate || this._wantsSlots()) return true;
+    if (this._pendingPublishes.length > 0 || this._stopsToNegotiate || this._wantsSlots() || this._channelToNegotiate) return true;
     const wanted = this._wantedTrackIds();
     let bound = 0;
     for (const sub of this._subscriptions.values()) {
@@ -1649,6 +1855,8 @@ export class MyriadClient extends EventTarget {
     const publishes = this._pendingPublishes.splice(0);
     let hadStops = this._stopsToNegotiate;
     this._stopsToNegotiate = false;
+    const channelToNegotiate = this._channelToNegotiate;
+    this._channelToNegotiate = false;
 
     // Receive side: stop what is no longer wanted (viewport moved, pin
     // released), then add what is missing.
@@ -1699,7 +1907,8 @@ export class MyriadClient extends EventTarget {
       return { ...pub, transceiver };
     });
 
-    if (newPublications.length === 0 && newSubscriptions.length === 0 && newSlots.length === 0 && !hadStops) return;
+    if (newPublications.length === 0 && newSubscriptions.length === 0 && newSlots.length === 0 && !hadStops
+      && !channelToNegotiate) return;
 
     let offerSent = false;
     try {
@@ -1736,6 +1945,12 @@ export class MyriadClient extends EventTarget {
       offerSent = true;
       const answer = await this._request(message);
       await pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+      // An answer that refused the data channel (port 0, or a server without
+      // one) leaves no SCTP transport: control stays on the WebSocket.
+      if (channelToNegotiate && this._channel && 'sctp' in pc && !pc.sctp) {
+        console.warn('myriad: the server refused the control data channel, control stays on the WebSocket');
+        this._closeControlChannel();
+      }
       this._applyAnswer(answer, newPublications, newSlots, newSubscriptions);
     } catch (err) {
       // Undo the local offer so the next negotiation starts from 'stable'.
@@ -1763,6 +1978,7 @@ export class MyriadClient extends EventTarget {
       }
       // Stops made before this offer were not negotiated: carry them over.
       if (hadStops) this._stopsToNegotiate = true;
+      if (channelToNegotiate) this._channelToNegotiate = true;
       if (this.state === 'joined') {
         const code = err && err.code ? err.code : (offerSent ? 'bad_answer' : 'offer_failed');
         this._emit('error', { code, message: err && err.message ? err.message : String(err) });
@@ -1896,6 +2112,7 @@ export class MyriadClient extends EventTarget {
     for (const pending of this._pendingRequests.values()) pending.reject(err);
     this._pendingRequests.clear();
     this._rejectPendingPublishes(err);
+    this._closeControlChannel();
 
     for (const [transceiver, sub] of [...this._subscriptions]) {
       this._subscriptions.delete(transceiver);

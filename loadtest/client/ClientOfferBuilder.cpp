@@ -77,7 +77,24 @@ void WriteExtmap(SdpWriter& out, uint8_t id, const char* uri) {
   if (id != 0) out.Line("a=extmap:" + std::to_string(id) + " " + uri);
 }
 
+// RFC 8841 5, in Chromium's order: no rtcp, rtcp-mux or direction
+// attributes (SCTP has none), the SCTP port and the largest message taken.
+void WriteApplicationLine(SdpWriter& out, const OfferParameters& p, const OfferMediaLine& line) {
+  out.Line(std::string("m=application") + (line.stopped ? " 0" : " 9") +
+           " UDP/DTLS/SCTP webrtc-datachannel");
+  out.Line("c=IN IP4 0.0.0.0");
+  out.Line("a=ice-ufrag:" + p.iceUfrag);
+  out.Line("a=ice-pwd:" + p.icePwd);
+  out.Line("a=ice-options:trickle");
+  out.Line("a=fingerprint:sha-256 " + p.fingerprintSha256);
+  out.Line("a=setup:actpass");
+  out.Line("a=mid:" + line.mid);
+  out.Line("a=sctp-port:" + std::to_string(p.sctpPort));
+  out.Line("a=max-message-size:" + std::to_string(p.maxMessageSize));
+}
+
 void WriteMediaLine(SdpWriter& out, const OfferParameters& p, const OfferMediaLine& line) {
+  if (line.kind == "application") return WriteApplicationLine(out, p, line);
   const bool audio = line.kind == "audio";
   const bool sending = line.direction == OfferMediaLine::Direction::kSendOnly;
   const auto videoFormats = audio ? std::vector<VideoFormat>{} : VideoFormats(line, p.payloadTypes);

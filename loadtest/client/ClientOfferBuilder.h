@@ -44,7 +44,9 @@ struct OfferMediaLine {
   enum class Direction { kSendOnly, kRecvOnly };
 
   std::string mid;
-  std::string kind;  // "audio" or "video"
+  // "audio", "video", or "application": the data channel m-line (RFC 8841),
+  // which uses only mid and stopped.
+  std::string kind;
   Direction direction = Direction::kSendOnly;
   // A stopped transceiver keeps its place with port 0 (RFC 8829 5.2.2).
   bool stopped = false;
@@ -73,6 +75,10 @@ struct OfferParameters {
   // m-lines the Dependency Descriptor extension, which carries the frame ids.
   // The server accepts the two only together.
   bool longTermReferences = false;
+  // The application m-line's a=sctp-port and a=max-message-size (RFC 8841
+  // 5 and 6): Chromium's values.
+  uint16_t sctpPort = 5000;
+  uint32_t maxMessageSize = 262144;
 };
 
 // Writes a Unified Plan offer shaped like Chromium's (tests/signaling/
@@ -82,7 +88,12 @@ struct OfferParameters {
 // or, for simulcast, a=rid and a=simulcast instead of SSRCs,
 // recvonly m-lines that accept every codec the server forwards, and stopped
 // m-lines with port 0 outside the BUNDLE group. With longTermReferences,
-// video also offers RPSI feedback and the Dependency Descriptor.
+// video also offers RPSI feedback and the Dependency Descriptor. A line of
+// kind "application" becomes the data channel m-line, as Chromium writes it
+// after pc.createDataChannel (tests/signaling/fixtures/
+// publish-with-datachannel.sdp; RFC 8841 5): UDP/DTLS/SCTP with
+// webrtc-datachannel, the same ICE and DTLS parameters, a=sctp-port and
+// a=max-message-size, in the BUNDLE group.
 class ClientOfferBuilder {
  public:
   static std::string Build(const OfferParameters& parameters,

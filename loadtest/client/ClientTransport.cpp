@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/socket_base.hpp>
 #include <cstring>
 #include <ctime>
@@ -15,6 +16,8 @@ namespace myriad::loadtest {
 namespace asio = boost::asio;
 using server::transport::DtlsRole;
 using server::transport::DtlsTransport;
+using server::transport::SctpAssociation;
+using server::transport::SctpStack;
 using server::transport::SrtpSession;
 
 namespace {
@@ -98,6 +101,9 @@ ClientTransport::ClientTransport(
 
 ClientTransport::~ClientTransport() {
   alive_.reset();
+  // Before anything they could send through.
+  sctp_.reset();
+  retiredSctp_.reset();
   // Asio's timer cancel() reports failure by exception; a destructor must
   // not throw, and a timer that cannot be cancelled is gone with us anyway.
   try {
@@ -482,9 +488,9 @@ bool ClientTransport::SendDatagramNow(std::span<const uint8_t> datagram, const E
 
 void ClientTransport::Close(bool notifyPeer) {
   if (state_ == State::kClosed) return;
-  if (notifyPeer && dtls_ && dtls_->GetState() == DtlsTransport::State::kConnected) {
-    dtls_->Close();
-  }
+  const bool dtlsConnected = dtls_ && dtls_->GetState() == DtlsTransport::State::kConnected;
+  StopSctp(notifyPeer && dtlsConnected);
+  if (notifyPeer && dtlsConnected) dtls_->Close();
   // What was sent (the close_notify too) leaves now, before the socket goes;
   // what is still on its way in is lost with it.
   if (sendDelay_) sendDelay_->ReleaseAll(Clock::now());
@@ -518,6 +524,8 @@ void ClientTransport::SetState(State state) {
 void ClientTransport::Fail(std::string reason) {
   if (state_ == State::kFailed || state_ == State::kClosed) return;
   failureReason_ = std::move(reason);
+  // Nothing more can reach the server: no ABORT.
+  StopSctp(false);
   srtpInbound_.reset();
   srtpOutbound_.reset();
   checkTimer_.cancel();
@@ -541,14 +549,88 @@ void ClientTransport::OnDtlsConnected(const server::transport::SrtpKeyMaterial& 
   }
   connectTimer_.cancel();
   SetState(State::kConnected);
+  if (sctpOptions_ && !sctp_ && state_ == State::kConnected) StartSctp();
 }
 
 void ClientTransport::OnDtlsFailed(std::string_view reason) {
   Fail("DTLS failed: " + std::string(reason));
 }
 
-void ClientTransport::OnDtlsApplicationData(std::span<const uint8_t> /*data*/) {
-  // Data channels (SCTP over DTLS) are not part of the media load.
+void ClientTransport::OnDtlsApplicationData(std::span<const uint8_t> data) {
+  // RFC 8261 5: every DTLS application record is one SCTP packet.
+  if (!sctp_) {
+    ++counters_.sctpPacketsWithoutAssociation;
+    return;
+  }
+  ++counters_.sctpPacketsReceived;
+  sctp_->ProcessSctpPacket(data);
+}
+
+bool ClientTransport::EnableDataChannels(const SctpAssociation::Options& options,
+                                         SctpAssociation::Listener& listener) {
+  if (sctpOptions_ || state_ == State::kFailed || state_ == State::kClosed) return false;
+  sctpOptions_ = options;
+  sctpListener_ = &listener;
+  if (state_ == State::kConnected) StartSctp();
+  return true;
+}
+
+void ClientTransport::StartSctp() {
+  // Constructed here, on the io_context's thread (SctpAssociation belongs to
+  // the thread that constructs it); tasks from other threads' usrsctp calls
+  // (another client's timer driver) are posted to this io_context.
+  SctpAssociation::Listener& listener = *this;
+  sctp_ = std::make_unique<SctpAssociation>(
+      DtlsRole::kClient, listener, SctpStack::PostTo(context_.get_executor()), *sctpOptions_);
+  // A refusal leaves it kFailed without a callback: report it.
+  if (!sctp_->Start()) OnSctpAssociationFailed("usrsctp refused to start the association");
+}
+
+void ClientTransport::StopSctp(bool notify) {
+  if (!sctp_) return;
+  if (notify) sctp_->Close();  // the ABORT goes out synchronously, over DTLS
+  // Not destroyed here: this may run inside one of its own callbacks (a
+  // `left` that came on a data channel closes the transport). Retired, it
+  // reaches nobody (the callbacks below check sctp_) and goes on the next
+  // turn of the io_context, or with the transport.
+  retiredSctp_ = std::move(sctp_);
+  std::weak_ptr<bool> alive = alive_;
+  asio::post(context_, [this, alive] {
+    if (!alive.expired()) retiredSctp_.reset();
+  });
+}
+
+void ClientTransport::OnSctpSendPacket(std::span<const uint8_t> packet) {
+  // Called from inside usrsctp: only encrypt and send (DTLS never calls back
+  // into the association).
+  if (!dtls_ || !dtls_->SendApplicationData(packet)) return;
+  ++counters_.sctpPacketsSent;
+}
+
+void ClientTransport::OnSctpAssociationUp() {
+  if (sctp_ && sctpListener_) sctpListener_->OnSctpAssociationUp();
+}
+
+void ClientTransport::OnSctpAssociationFailed(std::string_view reason) {
+  if (sctp_ && sctpListener_) sctpListener_->OnSctpAssociationFailed(reason);
+}
+
+void ClientTransport::OnSctpAssociationClosed() {
+  if (sctp_ && sctpListener_) sctpListener_->OnSctpAssociationClosed();
+}
+
+void ClientTransport::OnDataChannelOpen(uint16_t streamId, std::string_view label,
+                                        std::string_view protocol) {
+  if (sctp_ && sctpListener_) sctpListener_->OnDataChannelOpen(streamId, label, protocol);
+}
+
+void ClientTransport::OnDataChannelMessage(uint16_t streamId, std::span<const uint8_t> message,
+                                           bool binary) {
+  if (sctp_ && sctpListener_) sctpListener_->OnDataChannelMessage(streamId, message, binary);
+}
+
+void ClientTransport::OnDataChannelClosed(uint16_t streamId) {
+  if (sctp_ && sctpListener_) sctpListener_->OnDataChannelClosed(streamId);
 }
 
 void ClientTransport::OnDtlsClosed() {

@@ -19,6 +19,7 @@
 #include "rtp/StunMessage.h"
 #include "server/transport/DtlsCertificate.h"
 #include "server/transport/DtlsTransport.h"
+#include "server/transport/SctpAssociation.h"
 #include "server/transport/SrtpSession.h"
 
 namespace myriad::loadtest {
@@ -50,10 +51,18 @@ namespace myriad::loadtest {
 // relay's front endpoint, and the server sees the relay's back socket as
 // this client's address. addedDelay, if also set, adds to the relay's.
 //
+// With EnableDataChannels the transport also runs an SCTP association
+// (RFC 8831) over its DTLS connection, in the DTLS client's role: DTLS
+// application data goes to the association and its packets go out as DTLS
+// application data. It starts once DTLS is connected, and its events go to
+// the listener given (all but OnSctpSendPacket, which is the transport's).
+// Someone must drive the process-wide SCTP timers (SctpTimerDriver).
+//
 // Runs on one io_context thread. Callbacks run on it and must not destroy
 // the transport.
 class ClientTransport : public server::transport::DtlsTransport::Listener,
-                        public MultiAddressUdpSocket::Receiver {
+                        public MultiAddressUdpSocket::Receiver,
+                        private server::transport::SctpAssociation::Listener {
  public:
   using Clock = std::chrono::steady_clock;
   using Endpoint = boost::asio::ip::udp::endpoint;
@@ -128,6 +137,11 @@ class ClientTransport : public server::transport::DtlsTransport::Listener,
     uint64_t stunResponsesRejected = 0;  // unknown transaction, bad integrity
     uint64_t datagramsFromUnknownSources = 0;
     uint64_t delayLineDrops = 0;  // sent or received, the line was full
+    // SCTP packets (DTLS application data) each way, and those that came
+    // before there was an association to take them.
+    uint64_t sctpPacketsSent = 0;
+    uint64_t sctpPacketsReceived = 0;
+    uint64_t sctpPacketsWithoutAssociation = 0;
   };
 
   // Largest plain RTP/RTCP packet SendRtp/SendRtcp accept.
@@ -188,8 +202,23 @@ class ClientTransport : public server::transport::DtlsTransport::Listener,
   }
   void SetStateHandler(std::function<void(State)> handler) { onState_ = std::move(handler); }
 
+  // Runs data channels over this transport with these SCTP options
+  // (localPort, remotePort and remoteMaxMessageSize from the answer): the
+  // association is created and started when DTLS connects, or at once when
+  // it already has. Its events (but OnSctpSendPacket) go to `listener`,
+  // which must outlive the transport. Once only; false when already
+  // enabled, or the transport has failed or closed.
+  bool EnableDataChannels(const server::transport::SctpAssociation::Options& options,
+                          server::transport::SctpAssociation::Listener& listener);
+  // The association, or nullptr before DTLS connects (or without
+  // EnableDataChannels). Open channels and send on it directly.
+  server::transport::SctpAssociation* Sctp() { return sctp_.get(); }
+  const server::transport::SctpAssociation* Sctp() const { return sctp_.get(); }
+
   // Stops the timers and closes the socket, after a DTLS close_notify when
-  // connected and `notifyPeer` (not when the server already dropped us).
+  // connected and `notifyPeer` (not when the server already dropped us);
+  // an SCTP association is aborted first (an ABORT to the peer when
+  // notifying it).
   void Close(bool notifyPeer = true);
 
  private:
@@ -199,6 +228,21 @@ class ClientTransport : public server::transport::DtlsTransport::Listener,
   void OnDtlsFailed(std::string_view reason) override;
   void OnDtlsApplicationData(std::span<const uint8_t> data) override;
   void OnDtlsClosed() override;
+  // SctpAssociation::Listener: packets go out over DTLS, the rest goes on to
+  // sctpListener_.
+  void OnSctpSendPacket(std::span<const uint8_t> packet) override;
+  void OnSctpAssociationUp() override;
+  void OnSctpAssociationFailed(std::string_view reason) override;
+  void OnSctpAssociationClosed() override;
+  void OnDataChannelOpen(uint16_t streamId, std::string_view label,
+                         std::string_view protocol) override;
+  void OnDataChannelMessage(uint16_t streamId, std::span<const uint8_t> message,
+                            bool binary) override;
+  void OnDataChannelClosed(uint16_t streamId) override;
+  // Creates and starts the association (DTLS connected, data channels on).
+  void StartSctp();
+  // Aborts and destroys the association (an ABORT to the peer if `notify`).
+  void StopSctp(bool notify);
   // MultiAddressUdpSocket::Receiver
   void OnSharedDatagram(std::span<uint8_t> datagram, const Endpoint& from,
                         Clock::time_point now) override;
@@ -241,6 +285,12 @@ class ClientTransport : public server::transport::DtlsTransport::Listener,
   std::unique_ptr<server::transport::DtlsTransport> dtls_;
   std::unique_ptr<server::transport::SrtpSession> srtpInbound_;
   std::unique_ptr<server::transport::SrtpSession> srtpOutbound_;
+  // Data channels: declared after dtls_, so destroyed before it (the
+  // association deregisters first and sends nothing while going).
+  std::optional<server::transport::SctpAssociation::Options> sctpOptions_;
+  server::transport::SctpAssociation::Listener* sctpListener_ = nullptr;
+  std::unique_ptr<server::transport::SctpAssociation> sctp_;
+  std::unique_ptr<server::transport::SctpAssociation> retiredSctp_;  // see StopSctp
   State state_ = State::kNew;
   std::string failureReason_;
   Counters counters_;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 #include <sstream>
 
 #include "rtp/Fir.h"
@@ -80,12 +81,14 @@ std::optional<boost::asio::ip::udp::endpoint> FirstUdpCandidate(const std::strin
 }  // namespace
 
 WebRtcClient::WebRtcClient(boost::asio::io_context& context, Options options)
-    : options_(std::move(options)),
+    : context_(context),
+      options_(std::move(options)),
       random_(options_.seed),
       certificate_(options_.certificate),
       signaling_(context),
       feedbackTimer_(context),
-      leaveTimer_(context) {
+      leaveTimer_(context),
+      controlCopyTimer_(context) {
   if (!certificate_) certificate_ = server::transport::DtlsCertificate::Generate();
   if (certificate_) offeredFingerprint_ = certificate_->FingerprintSha256();
   if (options_.offerWrongFingerprint) {
@@ -113,6 +116,12 @@ WebRtcClient::WebRtcClient(boost::asio::io_context& context, Options options)
   std::weak_ptr<bool> alive = alive_;
   signaling_.SetCloseHandler([this, alive] {
     if (alive.expired() || !leaveDone_) return;
+    if (!left_ && ControlChannelOpen()) {
+      // `left` rides the control channel while it is open (docs/protocol.md)
+      // and may arrive after the WebSocket's close: give it a moment.
+      ArmLeaveTimer(kLeftOnChannelGrace, "the server closed the connection before `left`");
+      return;
+    }
     auto done = std::move(leaveDone_);
     leaveDone_ = nullptr;
     leaveTimer_.cancel();
@@ -120,7 +129,11 @@ WebRtcClient::WebRtcClient(boost::asio::io_context& context, Options options)
   });
 }
 
-WebRtcClient::~WebRtcClient() { alive_.reset(); }
+WebRtcClient::~WebRtcClient() {
+  alive_.reset();
+  // The transport's SCTP association reports to us: it goes first.
+  transport_.reset();
+}
 
 uint32_t WebRtcClient::RandomSsrc() {
   uint32_t ssrc = 0;
@@ -371,7 +384,10 @@ void WebRtcClient::Unsubscribe(const std::string& trackId, Callback done) {
   Negotiation negotiation;
   negotiation.prepare = [this, trackId](Negotiation&) {
     for (size_t i = 0; i < lines_.size(); ++i) {
-      if (tracks_[i].sending || tracks_[i].trackId != trackId || lines_[i].stopped) continue;
+      if (tracks_[i].sending || tracks_[i].trackId != trackId || lines_[i].stopped ||
+          lines_[i].kind == "application") {
+        continue;
+      }
       // RFC 8829 5.2.2: a stopped transceiver's m-line gets port 0.
       lines_[i].stopped = true;
       tracks_[i].active = false;
@@ -464,13 +480,17 @@ void WebRtcClient::Leave(Callback done) {
   if (leaveDone_) return done("already leaving");
   leaveDone_ = std::move(done);
   signaling_.Send(Json{{"type", "leave"}});
+  ArmLeaveTimer(options_.requestTimeout, "timeout waiting for `left`");
+}
+
+void WebRtcClient::ArmLeaveTimer(std::chrono::milliseconds timeout, const char* error) {
   std::weak_ptr<bool> alive = alive_;
-  leaveTimer_.expires_after(options_.requestTimeout);
-  leaveTimer_.async_wait([this, alive](const boost::system::error_code& ec) {
+  leaveTimer_.expires_after(timeout);
+  leaveTimer_.async_wait([this, alive, error](const boost::system::error_code& ec) {
     if (ec || alive.expired() || !leaveDone_) return;
     auto pending = std::move(leaveDone_);
     leaveDone_ = nullptr;
-    pending("timeout waiting for `left`");
+    pending(error);
   });
 }
 
@@ -504,6 +524,9 @@ void WebRtcClient::NegotiateNext() {
   if (!error.empty()) return finish(error);
   if (negotiation.skip) return finish("");
   if (!signaling_.IsOpen()) return finish("not connected");
+  // Like a browser that created its data channel before this offer: the
+  // application m-line joins it (a refusal does not fail the negotiation).
+  AddApplicationLine(negotiation, /*required=*/false);
 
   OfferParameters parameters;
   parameters.iceUfrag = transport_->LocalUfrag();
@@ -516,6 +539,7 @@ void WebRtcClient::NegotiateNext() {
   parameters.payloadTypes = options_.payloadTypes;
   parameters.extensions = options_.extensions;
   parameters.longTermReferences = options_.longTermReferences;
+  parameters.maxMessageSize = static_cast<uint32_t>(options_.sctp.maxMessageSize);
   Json offer{{"type", "offer"}, {"sdp", ClientOfferBuilder::Build(parameters, lines_)}};
   if (!negotiation.publish.empty()) offer["publish"] = negotiation.publish;
   if (!negotiation.subscribe.empty()) offer["subscribe"] = negotiation.subscribe;
@@ -572,6 +596,7 @@ std::string WebRtcClient::ApplyAnswer(const Json& reply) {
   }
   const Json tracks = reply.contains("tracks") ? reply["tracks"] : Json::object();
   const signaling::SdpMediaSection* transportSection = nullptr;
+  const signaling::SdpMediaSection* applicationSection = nullptr;
   for (size_t i = 0; i < lines_.size(); ++i) {
     MediaTrack& track = tracks_[i];
     if (lines_[i].stopped) {
@@ -581,6 +606,11 @@ std::string WebRtcClient::ApplyAnswer(const Json& reply) {
     const signaling::SdpMediaSection* section = answer->FindMid(lines_[i].mid);
     const bool listedRejected =
         std::find(rejectedMids.begin(), rejectedMids.end(), track.mid) != rejectedMids.end();
+    if (lines_[i].kind == "application") {
+      ApplyApplicationAnswer(i, section, listedRejected);
+      if (track.active && !applicationSection) applicationSection = section;
+      continue;
+    }
     if (!section || section->Rejected() || listedRejected) {
       track.active = false;
       track.rejected = true;
@@ -622,6 +652,9 @@ std::string WebRtcClient::ApplyAnswer(const Json& reply) {
       break;
     }
   }
+  // BUNDLE: an answer that accepted only the data channel starts the
+  // transport with its parameters.
+  if (!transportSection) transportSection = applicationSection;
   if (transportSection && transport_->GetState() == ClientTransport::State::kNew) {
     ClientTransport::RemoteParameters remote;
     remote.iceUfrag = transportSection->iceUfrag;
@@ -656,6 +689,7 @@ void WebRtcClient::OnServerMessage(const Json& message) {
     // The server has dropped our transport already: no close_notify, which
     // would only arrive as a packet from an unknown endpoint.
     transport_->Close(/*notifyPeer=*/false);
+    if (controlOpen_) ControlChannelLost("left the room");
     if (leaveDone_) {
       auto done = std::move(leaveDone_);
       leaveDone_ = nullptr;
@@ -937,6 +971,257 @@ SyntheticMediaSource::Config WebRtcClient::SourceConfigFor(const MediaTrack& pub
     config.maxPayloadSize = 160;
   }
   return config;
+}
+
+// ---- The control data channel (docs/protocol.md "Data channel") ----
+
+bool WebRtcClient::AddApplicationLine(Negotiation& negotiation, bool required) {
+  if (!options_.controlChannel) return false;
+  for (const auto& line : lines_) {
+    if (line.kind == "application") return false;
+  }
+  OfferMediaLine line;
+  line.mid = NextMid();
+  line.kind = "application";
+  line.direction = OfferMediaLine::Direction::kRecvOnly;  // not "sending" media
+  AddLine(line, MediaTrack{});
+  if (required) negotiation.mids.push_back(line.mid);
+  return true;
+}
+
+void WebRtcClient::NegotiateControlChannel(Callback done) {
+  if (!options_.controlChannel) return done("Options::controlChannel is off");
+  Negotiation negotiation;
+  negotiation.prepare = [this](Negotiation& self) {
+    self.skip = !AddApplicationLine(self, /*required=*/true);
+    return std::string();
+  };
+  negotiation.done = std::move(done);
+  Enqueue(std::move(negotiation));
+}
+
+void WebRtcClient::ApplyApplicationAnswer(size_t index, const signaling::SdpMediaSection* section,
+                                          bool listedRejected) {
+  MediaTrack& track = tracks_[index];
+  if (!section || section->Rejected() || listedRejected || section->protocol != "UDP/DTLS/SCTP") {
+    // RFC 8841 / RFC 3264 6: port 0 refuses it; it keeps its place stopped.
+    track.active = false;
+    track.rejected = true;
+    lines_[index].stopped = true;
+    controlNegotiated_ = false;
+    return;
+  }
+  track.active = true;
+  track.rejected = false;
+  controlNegotiated_ = true;
+  // RFC 8841 5 and 6: 5000 without a=sctp-port; 64 KiB without
+  // a=max-message-size, 0 in it meaning no limit.
+  remoteSctpPort_ = section->sctpPort;
+  remoteMaxMessageSize_ = section->hasMaxMessageSize ? section->maxMessageSize : 0;
+  if (dataChannelsEnabled_) return;  // negotiated before; SCTP runs already
+  server::transport::SctpAssociation::Options sctp = options_.sctp;
+  sctp.localPort = server::transport::SctpAssociation::kDefaultPort;  // what we offered
+  sctp.remotePort =
+      remoteSctpPort_ != 0 ? remoteSctpPort_ : server::transport::SctpAssociation::kDefaultPort;
+  sctp.remoteMaxMessageSize = section->hasMaxMessageSize ? section->maxMessageSize : 64 * 1024;
+  if (!transport_->EnableDataChannels(sctp, *this)) {
+    controlError_ = "the transport cannot run data channels (failed or closed)";
+    return;
+  }
+  dataChannelsEnabled_ = true;
+  sctpTimers_ = SctpTimerDriver::Acquire(context_);
+}
+
+bool WebRtcClient::ControlChannelOpen() const {
+  return controlOpen_ && transport_ && transport_->Sctp() != nullptr;
+}
+
+void WebRtcClient::OnSctpSendPacket(std::span<const uint8_t> /*packet*/) {
+  // ClientTransport sends the packets; it never forwards them here.
+}
+
+void WebRtcClient::OnSctpAssociationUp() {
+  server::transport::SctpAssociation* sctp = transport_->Sctp();
+  if (!sctp || controlStreamId_) return;
+  // docs/protocol.md: `myriad-control`, no subprotocol, reliable, unordered
+  // (a browser's createDataChannel("myriad-control", {ordered: false})).
+  server::transport::SctpAssociation::DataChannelOptions channel;
+  channel.ordered = options_.controlChannelOrdered;
+  controlStreamId_ = sctp->OpenDataChannel("myriad-control", "", channel);
+  if (!controlStreamId_) {
+    controlError_ = "SCTP refused to open the control channel";
+    return;
+  }
+  controlOpen_ = true;
+  controlError_.clear();
+  if (onControlChannel_) onControlChannel_(true);
+}
+
+void WebRtcClient::OnSctpAssociationFailed(std::string_view reason) {
+  ControlChannelLost("SCTP failed: " + std::string(reason));
+}
+
+void WebRtcClient::OnSctpAssociationClosed() { ControlChannelLost("the server shut SCTP down"); }
+
+void WebRtcClient::OnDataChannelOpen(uint16_t /*streamId*/, std::string_view /*label*/,
+                                     std::string_view /*protocol*/) {
+  // The server opens no channels of its own; one it did would simply stay
+  // unused (its messages land in OnDataChannelMessage and are ignored).
+}
+
+void WebRtcClient::OnDataChannelClosed(uint16_t streamId) {
+  if (controlStreamId_ && streamId == *controlStreamId_) {
+    ControlChannelLost("the control channel was closed");
+  }
+}
+
+void WebRtcClient::ControlChannelLost(const std::string& reason) {
+  const bool wasOpen = controlOpen_;
+  controlOpen_ = false;
+  if (controlError_.empty()) controlError_ = reason;
+  controlCopies_.clear();
+  FailControlRequests();
+  if (wasOpen && onControlChannel_) onControlChannel_(false);
+}
+
+void WebRtcClient::FailControlRequests() {
+  auto pending = std::move(controlRequests_);
+  controlRequests_.clear();
+  for (auto& [id, request] : pending) {
+    request.timer->cancel();
+    if (request.done) request.done(std::nullopt);
+  }
+}
+
+void WebRtcClient::OnDataChannelMessage(uint16_t streamId, std::span<const uint8_t> bytes,
+                                        bool binary) {
+  if (!controlStreamId_ || streamId != *controlStreamId_) return;
+  // docs/protocol.md: one JSON text message per SCTP message.
+  const std::string text(bytes.begin(), bytes.end());
+  Json message = binary ? Json(Json::value_t::discarded)
+                        : Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (message.is_discarded() || !message.is_object()) {
+    ++controlCounters_.malformedReceived;
+    return;
+  }
+  const auto seq = message.find("seq");
+  if (seq == message.end()) {
+    HandleControlMessage(std::move(message));  // unnumbered: as it comes
+    return;
+  }
+  if (!seq->is_number_unsigned() || seq->get<uint64_t>() == 0) {
+    ++controlCounters_.malformedReceived;
+    return;
+  }
+  auto received = controlSequencer_.Receive(seq->get<uint64_t>(), text);
+  if (received.duplicate) ++controlCounters_.duplicatesReceived;
+  if (received.overflow) {
+    // A peer that skips numbers: the protocol resets the channel.
+    ++controlCounters_.sequenceOverflows;
+    if (server::transport::SctpAssociation* sctp = transport_->Sctp()) {
+      sctp->CloseDataChannel(*controlStreamId_);
+    }
+    ControlChannelLost("the control channel's sequence overflowed");
+    return;
+  }
+  std::weak_ptr<bool> alive = alive_;
+  for (auto& ready : received.ready) {
+    Json next = Json::parse(ready, nullptr, /*allow_exceptions=*/false);
+    if (next.is_discarded()) continue;  // parsed once already
+    HandleControlMessage(std::move(next));
+    if (alive.expired()) return;
+  }
+}
+
+void WebRtcClient::HandleControlMessage(Json message) {
+  ++controlCounters_.messagesReceived;
+  // The same objects as on the WebSocket: "seq" is the channel's own.
+  message.erase("seq");
+  if (const auto id = message.find("id"); id != message.end() && id->is_number_integer()) {
+    const auto it = controlRequests_.find(id->get<int64_t>());
+    if (it != controlRequests_.end()) {
+      auto done = std::move(it->second.done);
+      it->second.timer->cancel();
+      controlRequests_.erase(it);
+      ++controlCounters_.repliesReceived;
+      if (done) done(std::move(message));
+      return;
+    }
+  }
+  OnServerMessage(message);
+}
+
+bool WebRtcClient::SendControlText(const std::string& text) {
+  server::transport::SctpAssociation* sctp = transport_->Sctp();
+  if (!sctp || !controlStreamId_) return false;
+  const auto* data = reinterpret_cast<const uint8_t*>(text.data());
+  const auto result = sctp->Send(*controlStreamId_, std::span<const uint8_t>(data, text.size()),
+                                 /*binary=*/false);
+  using SendResult = server::transport::SctpAssociation::SendResult;
+  if (result == SendResult::kSent || result == SendResult::kQueued) return true;
+  ++controlCounters_.sendFailures;
+  return false;
+}
+
+bool WebRtcClient::SendControl(const Json& message) {
+  if (!ControlChannelOpen() || !message.is_object()) return false;
+  Json numbered = message;
+  numbered["seq"] = controlSequencer_.NextToSend();
+  const std::string text = numbered.dump();
+  if (!SendControlText(text)) return false;
+  ++controlCounters_.messagesSent;
+  if (options_.controlCopyDelay.count() > 0) {
+    // docs/protocol.md: the copy follows 10 ms later, so a loss costs about
+    // that instead of an SCTP retransmission timeout.
+    controlCopies_.push_back(ControlCopy{Clock::now() + options_.controlCopyDelay, text});
+    if (!controlCopyTimerRunning_) ScheduleControlCopies();
+  }
+  return true;
+}
+
+void WebRtcClient::ScheduleControlCopies() {
+  if (controlCopies_.empty()) {
+    controlCopyTimerRunning_ = false;
+    return;
+  }
+  controlCopyTimerRunning_ = true;
+  std::weak_ptr<bool> alive = alive_;
+  controlCopyTimer_.expires_at(controlCopies_.front().due);
+  controlCopyTimer_.async_wait([this, alive](const boost::system::error_code& ec) {
+    if (ec || alive.expired()) return;
+    const auto now = Clock::now();
+    while (!controlCopies_.empty() && controlCopies_.front().due <= now) {
+      if (ControlChannelOpen() && SendControlText(controlCopies_.front().text)) {
+        ++controlCounters_.copiesSent;
+      }
+      controlCopies_.pop_front();
+    }
+    ScheduleControlCopies();
+  });
+}
+
+void WebRtcClient::RequestControl(Json message, std::chrono::milliseconds timeout,
+                                  SignalingClient::ReplyHandler done) {
+  const int64_t id = nextControlRequestId_++;
+  message["id"] = id;
+  std::weak_ptr<bool> alive = alive_;
+  if (!SendControl(message)) {
+    // Asynchronous like a reply, so callers see one behaviour.
+    boost::asio::post(context_, [alive, done = std::move(done)] {
+      if (!alive.expired() && done) done(std::nullopt);
+    });
+    return;
+  }
+  auto timer = std::make_unique<boost::asio::steady_timer>(context_, timeout);
+  timer->async_wait([this, alive, id](const boost::system::error_code& ec) {
+    if (ec || alive.expired()) return;
+    const auto it = controlRequests_.find(id);
+    if (it == controlRequests_.end()) return;
+    auto handler = std::move(it->second.done);
+    controlRequests_.erase(it);
+    if (handler) handler(std::nullopt);
+  });
+  controlRequests_.emplace(id, PendingControlRequest{std::move(done), std::move(timer)});
 }
 
 }  // namespace myriad::loadtest

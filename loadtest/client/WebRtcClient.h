@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <span>
 #include <string>
@@ -16,11 +17,15 @@
 
 #include "loadtest/client/ClientOfferBuilder.h"
 #include "loadtest/client/ClientTransport.h"
+#include "loadtest/client/SctpTimerDriver.h"
 #include "loadtest/client/SignalingClient.h"
 #include "loadtest/client/SyntheticMediaSource.h"
 #include "loadtest/client/TransportFeedbackReporter.h"
 #include "rtp/Rpsi.h"
 #include "server/transport/DtlsCertificate.h"
+#include "server/transport/SctpAssociation.h"
+#include "signaling/ControlSequencer.h"
+#include "signaling/SessionDescription.h"
 
 namespace myriad::loadtest {
 
@@ -32,8 +37,14 @@ namespace myriad::loadtest {
 // renegotiate are queued and run one offer at a time, each offer describing
 // all transceivers, as docs/protocol.md asks.
 //
+// With Options::controlChannel the client also has the control data channel
+// of docs/protocol.md "Data channel": an application m-line in its offers,
+// SCTP over the transport's DTLS, and the channel `myriad-control` it opens
+// itself. What the server sends there goes through the same handling as
+// the WebSocket's messages (Events(), roster, speakers...).
+//
 // Single-threaded; callbacks must not destroy the client.
-class WebRtcClient {
+class WebRtcClient : private server::transport::SctpAssociation::Listener {
  public:
   using Json = nlohmann::json;
   using Clock = std::chrono::steady_clock;
@@ -96,6 +107,33 @@ class WebRtcClient {
     // as MediaTrack::extensions.dependencyDescriptor != 0. Off: browsers'
     // offers, PLI only.
     bool longTermReferences = false;
+    // The control data channel (docs/protocol.md "Data channel"): the next
+    // offer carries an application m-line (RFC 8841, as Chromium writes it
+    // after pc.createDataChannel), and once the answer accepts it and SCTP
+    // is up the client opens `myriad-control`, unordered and reliable.
+    // Messages carry "seq" and go twice, the copy controlCopyDelay later (0:
+    // once); received ones are handled once each and in order. Off:
+    // offers exactly as before.
+    bool controlChannel = false;
+    std::chrono::milliseconds controlCopyDelay{10};
+    // The channel's delivery (the protocol asks for unordered; an ordered
+    // channel is what a plain createDataChannel gives, for comparison).
+    bool controlChannelOrdered = false;
+    // SCTP timers and limits of the association (ports and the peer's
+    // message size limit come from the answer).
+    server::transport::SctpAssociation::Options sctp;
+  };
+
+  // The control data channel's traffic (Options::controlChannel).
+  struct ControlChannelCounters {
+    uint64_t messagesSent = 0;      // distinct messages (SendControl, RequestControl)
+    uint64_t copiesSent = 0;        // the second copies
+    uint64_t sendFailures = 0;      // SCTP refused (buffer full, too large)
+    uint64_t messagesReceived = 0;  // handled (each seq once)
+    uint64_t duplicatesReceived = 0;
+    uint64_t malformedReceived = 0;  // not a JSON object, binary, bad seq
+    uint64_t repliesReceived = 0;    // of messagesReceived, replies to RequestControl
+    uint64_t sequenceOverflows = 0;  // too much held back: the channel was closed
   };
 
   struct PublishRequest {
@@ -326,6 +364,44 @@ class WebRtcClient {
   SyntheticMediaSource::Config SourceConfigFor(const MediaTrack& published, uint32_t seed,
                                                const std::string& rid = "") const;
 
+  // The control data channel (Options::controlChannel). Open once SCTP is
+  // up and the client has opened the channel (messages may flow at once;
+  // DCEP keeps them behind the OPEN), until either side closes it or the
+  // transport goes.
+  bool ControlChannelOpen() const;
+  // The application m-line of the last answer: accepted (port != 0), and
+  // its a=sctp-port / a=max-message-size (0 when absent).
+  bool ControlChannelNegotiated() const { return controlNegotiated_; }
+  uint16_t RemoteSctpPort() const { return remoteSctpPort_; }
+  uint32_t RemoteMaxMessageSize() const { return remoteMaxMessageSize_; }
+  // Why the channel is not open after it was negotiated ("" when it is, or
+  // was never tried): SCTP failed or was shut down, the channel was closed.
+  const std::string& ControlChannelError() const { return controlError_; }
+  // Adds the application m-line when the client has none and negotiates
+  // (nothing to negotiate: done("") at once); done with an error when the
+  // answer rejects it. Needs Options::controlChannel. The channel opens
+  // later, when SCTP is up: see ControlChannelOpen and
+  // SetControlChannelHandler.
+  void NegotiateControlChannel(Callback done);
+  // Called when the channel opens (true) and when it stops being open
+  // (false).
+  void SetControlChannelHandler(std::function<void(bool open)> handler) {
+    onControlChannel_ = std::move(handler);
+  }
+  // One message on the channel as JSON text, numbered ("seq") and sent
+  // twice as the protocol asks. False when the channel is not open or SCTP
+  // refused it.
+  bool SendControl(const Json& message);
+  // Like Signaling().Request, on the channel: sets "id" and calls `done`
+  // with the reply carrying it (`ack`, `error`, `sync`), or nullopt after
+  // `timeout` (or at once, posted, when it cannot be sent). Replies do not
+  // reach Events().
+  void RequestControl(Json message, std::chrono::milliseconds timeout,
+                      SignalingClient::ReplyHandler done);
+  const ControlChannelCounters& ControlCounters() const { return controlCounters_; }
+  // The channel's SCTP stream id (nullopt before it is opened).
+  std::optional<uint16_t> ControlStreamId() const { return controlStreamId_; }
+
   ClientTransport& Transport() { return *transport_; }
   SignalingClient& Signaling() { return signaling_; }
   const server::transport::DtlsCertificate& Certificate() const { return *certificate_; }
@@ -345,6 +421,37 @@ class WebRtcClient {
     bool skip = false;
     Callback done;
   };
+
+  // SctpAssociation::Listener (through ClientTransport, which sends the
+  // packets itself).
+  void OnSctpSendPacket(std::span<const uint8_t> packet) override;
+  void OnSctpAssociationUp() override;
+  void OnSctpAssociationFailed(std::string_view reason) override;
+  void OnSctpAssociationClosed() override;
+  void OnDataChannelOpen(uint16_t streamId, std::string_view label,
+                         std::string_view protocol) override;
+  void OnDataChannelMessage(uint16_t streamId, std::span<const uint8_t> message,
+                            bool binary) override;
+  void OnDataChannelClosed(uint16_t streamId) override;
+
+  // Adds the application m-line (Options::controlChannel) when there is
+  // none; returns whether it did.
+  bool AddApplicationLine(Negotiation& negotiation, bool required);
+  // The answer's application m-line at lines_[index].
+  void ApplyApplicationAnswer(size_t index, const signaling::SdpMediaSection* section,
+                              bool listedRejected);
+  // One received control message, in sequence: a reply or a server message.
+  void HandleControlMessage(Json message);
+  void ControlChannelLost(const std::string& reason);
+  bool SendControlText(const std::string& text);
+  void ScheduleControlCopies();
+  void FailControlRequests();
+
+  // Leave's wait for `left`: it fails with `error` after `timeout`.
+  void ArmLeaveTimer(std::chrono::milliseconds timeout, const char* error);
+  // How long Leave waits for `left` on the control channel once the server
+  // has closed the WebSocket.
+  static constexpr std::chrono::milliseconds kLeftOnChannelGrace{1000};
 
   void OnServerMessage(const Json& message);
   void ApplySnapshot(const Json& message);
@@ -368,6 +475,7 @@ class WebRtcClient {
   uint32_t RandomSsrc();
   std::string RandomToken(size_t length, bool iceChars);
 
+  boost::asio::io_context& context_;
   Options options_;
   std::mt19937 random_;
   std::shared_ptr<const server::transport::DtlsCertificate> certificate_;
@@ -417,6 +525,34 @@ class WebRtcClient {
   bool negotiating_ = false;
   Callback leaveDone_;
   boost::asio::steady_timer leaveTimer_;
+
+  // The control data channel (Options::controlChannel).
+  bool controlNegotiated_ = false;
+  uint16_t remoteSctpPort_ = 0;
+  uint32_t remoteMaxMessageSize_ = 0;
+  bool dataChannelsEnabled_ = false;
+  std::shared_ptr<SctpTimerDriver> sctpTimers_;
+  std::optional<uint16_t> controlStreamId_;
+  bool controlOpen_ = false;
+  std::string controlError_;
+  std::function<void(bool)> onControlChannel_;
+  signaling::ControlSequencer controlSequencer_;
+  ControlChannelCounters controlCounters_;
+  // Second copies waiting for their time, in order.
+  struct ControlCopy {
+    Clock::time_point due;
+    std::string text;
+  };
+  std::deque<ControlCopy> controlCopies_;
+  boost::asio::steady_timer controlCopyTimer_;
+  bool controlCopyTimerRunning_ = false;
+  struct PendingControlRequest {
+    SignalingClient::ReplyHandler done;
+    std::unique_ptr<boost::asio::steady_timer> timer;
+  };
+  std::map<int64_t, PendingControlRequest> controlRequests_;
+  int64_t nextControlRequestId_ = 1;
+
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

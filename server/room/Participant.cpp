@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <variant>
 
 #include "rtp/Fir.h"
 #include "rtp/GenericNack.h"
@@ -27,6 +28,9 @@
 #include "server/room/PublishedStream.h"
 #include "server/room/Room.h"
 #include "server/room/Subscription.h"
+#include "server/transport/SctpStack.h"
+#include "signaling/ClientRequest.h"
+#include "signaling/SdpAnswerBuilder.h"
 
 namespace myriad::server::room {
 namespace {
@@ -81,7 +85,80 @@ Participant::Participant(std::string id, std::string name,
       rtcpSsrc_(RandomSsrc()),
       transportSequence_(static_cast<uint16_t>(RandomSsrc())),
       lastReports_(now) {
+  controlPeer_ = std::make_unique<ControlPeer>(peer_, *transport_, worker_.Context());
   Metrics::Instance().participants().Increment();
+}
+
+void Participant::EnableDataChannels(uint16_t remotePort, uint32_t remoteMaxMessageSize) {
+  transport::SctpAssociation::Options options;
+  options.remotePort = remotePort;
+  options.remoteMaxMessageSize = remoteMaxMessageSize;
+  options.maxMessageSize = signaling::SdpAnswerBuilder::kLocalMaxMessageSize;
+  transport_->EnableDataChannels(options,
+                                 transport::SctpStack::PostTo(worker_.Context().get_executor()));
+}
+
+void Participant::OnDataChannelOpen(uint16_t streamId, std::string_view label) {
+  if (label != ControlPeer::kChannelLabel) return;  // other channels carry nothing we serve
+  controlPeer_->SetChannel(streamId);
+}
+
+void Participant::OnDataChannelClosed(uint16_t streamId) {
+  if (controlPeer_->Channel() == streamId) controlPeer_->SetChannel(std::nullopt);
+}
+
+void Participant::OnDataChannelMessage(uint16_t streamId, std::span<const uint8_t> message,
+                                       bool binary) {
+  if (controlPeer_->Channel() != streamId) return;
+  Metrics::Instance().DataChannelMessages(/*outgoing=*/false).Increment();
+  std::string text(reinterpret_cast<const char*>(message.data()), message.size());
+  // Sequenced (docs/protocol.md "Data channel"): each message arrives twice and may overtake
+  // another; a message without "seq" is handled as it comes.
+  uint64_t seq = 0;
+  if (!binary) {
+    const auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (json.is_object()) {
+      const auto it = json.find("seq");
+      if (it != json.end() && it->is_number_unsigned()) seq = it->get<uint64_t>();
+    }
+  }
+  if (seq == 0) {
+    HandleControlText(text, binary);
+    return;
+  }
+  auto received = controlPeer_->Inbound().Receive(seq, std::move(text));
+  if (received.overflow) {
+    Logging::Get("room")->info("{}: control channel sequence broken, closing it", id_);
+    controlPeer_->AbandonChannel();
+    return;
+  }
+  for (const std::string& ready : received.ready) HandleControlText(ready, false);
+}
+
+void Participant::HandleControlText(std::string_view text, bool binary) {
+  // The same requests as on the WebSocket (docs/protocol.md), conference control only: joins,
+  // offers and leaves stay on the WebSocket, which owns the session.
+  auto parsed = binary ? std::variant<signaling::ClientRequest, signaling::RequestError>(
+                             signaling::RequestError{"bad_message", "binary message", nullptr})
+                       : signaling::ClientRequestParser::Parse(text);
+  if (auto* error = std::get_if<signaling::RequestError>(&parsed)) {
+    nlohmann::json reply{{"type", "error"}, {"code", error->code}, {"message", error->message}};
+    if (!error->id.is_null()) reply["id"] = error->id;
+    Metrics::Instance().SignalingError(error->code).Increment();
+    controlPeer_->Send(std::move(reply));
+    return;
+  }
+  auto& request = std::get<signaling::ClientRequest>(parsed);
+  auto* control = std::get_if<signaling::ControlRequest>(&request.body);
+  if (!control) {
+    nlohmann::json reply{{"type", "error"},
+                         {"code", "bad_message"},
+                         {"message", "only conference control requests ride the data channel"}};
+    if (!request.id.is_null()) reply["id"] = request.id;
+    controlPeer_->Send(std::move(reply));
+    return;
+  }
+  room_.HandleControl(id_, *control, request.id, *controlPeer_);
 }
 
 Participant::~Participant() {
@@ -584,10 +661,10 @@ void Participant::SendTierPlan(Publication& publication) {
   }
   // Every message gets a new version, also a re-send for new caps: the
   // client applies only a version newer than the last.
-  peer_->Send(nlohmann::json{{"type", "tierPlan"},
-                             {"mid", publication.Mid()},
-                             {"version", publication.NextTierPlanMessageVersion()},
-                             {"encodings", std::move(encodings)}});
+  controlPeer_->Send(nlohmann::json{{"type", "tierPlan"},
+                                    {"mid", publication.Mid()},
+                                    {"version", publication.NextTierPlanMessageVersion()},
+                                    {"encodings", std::move(encodings)}});
 }
 
 }  // namespace myriad::server::room

@@ -14,6 +14,7 @@
 #include "rtp/ReportBlock.h"
 #include "rtp/Rpsi.h"
 #include "rtp/TransportCcFeedbackBuilder.h"
+#include "server/room/ControlPeer.h"
 #include "server/room/DownlinkController.h"
 #include "server/transport/WebRtcTransport.h"
 #include "signaling/Grants.h"
@@ -59,7 +60,12 @@ class Participant : public transport::WebRtcTransport::Listener {
   }
   const std::string& Identity() const { return identity_; }
   const signaling::Grants& AccessGrants() const { return grants_; }
-  signaling::SignalingPeer& Peer() { return *peer_; }
+  // Where messages to this participant go: its control data channel when open, else its
+  // WebSocket (ControlPeer).
+  signaling::SignalingPeer& Peer() { return *controlPeer_; }
+  ControlPeer& Control() { return *controlPeer_; }
+  // The room accepted a data channel m-line in this participant's offer: SCTP on its transport.
+  void EnableDataChannels(uint16_t remotePort, uint32_t remoteMaxMessageSize);
   transport::WebRtcTransport& Transport() { return *transport_; }
 
   // Tracks this participant publishes, by mid.
@@ -125,6 +131,12 @@ class Participant : public transport::WebRtcTransport::Listener {
   void OnTransportClosed(std::string_view reason) override;
   void OnRtpPacket(rtp::RtpPacket& packet, Clock::time_point now) override;
   void OnRtcpPacket(std::span<uint8_t> compound, Clock::time_point now) override;
+  void OnDataChannelOpen(uint16_t streamId, std::string_view label) override;
+  void OnDataChannelMessage(uint16_t streamId, std::span<const uint8_t> message,
+                            bool binary) override;
+  void OnDataChannelClosed(uint16_t streamId) override;
+  // One control request from the data channel, in sequence.
+  void HandleControlText(std::string_view text, bool binary);
 
   // Where an incoming SSRC goes: a publication's stream, media or RTX.
   struct SsrcRoute {
@@ -159,6 +171,7 @@ class Participant : public transport::WebRtcTransport::Listener {
   Room& room_;
   Worker& worker_;
   std::unique_ptr<transport::WebRtcTransport> transport_;
+  std::unique_ptr<ControlPeer> controlPeer_;  // after transport_: it sends on it
   std::map<std::string, std::unique_ptr<Publication>> publications_;
   std::map<std::string, std::unique_ptr<Subscription>> subscriptions_;
   std::unordered_map<uint32_t, SsrcRoute> publicationsBySsrc_;  // media and RTX ssrcs

@@ -364,6 +364,11 @@ void Room::HandleOffer(const std::string& participantId, const signaling::OfferR
   nlohmann::json newTracks = nlohmann::json::object();
   std::vector<Publication*> published;
   for (const auto& media : answer->media) {
+    if (media.dataChannel && !media.rejected) {
+      // docs/protocol.md "Conference control": the client's control channel rides this.
+      participant->EnableDataChannels(media.remoteSctpPort, media.remoteMaxMessageSize);
+      continue;
+    }
     const bool publishes = media.serverReceives && !media.rejected;
     const bool receives = media.serverSends && !media.rejected;
     auto& publications = participant->Publications();
@@ -637,11 +642,14 @@ void Room::HandleTrackControl(Participant& actor, const signaling::ControlReques
   if (&owner != &actor) {
     // The owner hears at once, not with the batch: its UI and its sender follow the server.
     if (verdict.changed) {
+      // With the version of the change (the roster batch that will report it), so a client
+      // that also gets the batch, or an older `muted` over another path, keeps the newest.
       owner.Peer().Send({{"type", "muted"},
                          {"trackId", publication->TrackId()},
                          {"muted", verdict.state.muted},
                          {"by", signaling::ToString(verdict.state.by)},
-                         {"locked", verdict.state.locked}});
+                         {"locked", verdict.state.locked},
+                         {"version", roster_.Version() + 1}});
     }
     if (request.action == Action::kRequestUnmute) {
       owner.Peer().Send({{"type", "unmuteRequest"},
@@ -778,7 +786,9 @@ void Room::Leave(const std::string& participantId, std::string_view reason) {
     RemovePublication(participant, participant.Publications().begin()->first);
   }
   roster_.ParticipantLeft(participantId);
-  participant.Peer().Send({{"type", "left"}, {"reason", std::string(reason)}});
+  // On the WebSocket even while a control channel is open: `left` is the last message before
+  // that socket closes, and the transport (with the channel) goes with the participant.
+  participant.Control().WebSocket().Send({{"type", "left"}, {"reason", std::string(reason)}});
   participant.Peer().Close();
   worker_.UnregisterTransport(participant.Transport());
   participants_.erase(it);

@@ -178,6 +178,7 @@ void WebRtcTransport::OnDtlsConnected(const SrtpKeyMaterial& keys) {
     return;
   }
   Metrics::Instance().dtls_handshakes().Increment();
+  if (sctp_) sctp_->Start();
   listener_.OnTransportConnected();
 }
 
@@ -187,9 +188,64 @@ void WebRtcTransport::OnDtlsFailed(std::string_view reason) {
   Close("dtls_failed");
 }
 
-void WebRtcTransport::OnDtlsApplicationData(std::span<const uint8_t> /*data*/) {
-  // SCTP data channels come with the control-path issue; until then the
-  // application data of DTLS is ignored.
+void WebRtcTransport::OnDtlsApplicationData(std::span<const uint8_t> data) {
+  // RFC 8261 3: DTLS application data is SCTP. Without an accepted data
+  // channel m-line there is no association and it is dropped.
+  if (sctp_) sctp_->ProcessSctpPacket(data);
+}
+
+void WebRtcTransport::EnableDataChannels(const SctpAssociation::Options& options,
+                                         SctpStack::Post post) {
+  if (sctp_ || closed_) return;
+  SctpAssociation::Listener& listener =
+      *this;  // a private base: converted here, not in make_unique
+  sctp_ = std::make_unique<SctpAssociation>(dtls_->GetRole(), listener, std::move(post), options);
+  // The DTLS server usually completes first; otherwise OnDtlsConnected starts it.
+  if (dtls_->GetState() == DtlsTransport::State::kConnected) sctp_->Start();
+}
+
+bool WebRtcTransport::SendDataChannelText(uint16_t streamId, std::string_view text) {
+  if (!sctp_) return false;
+  const auto result = sctp_->Send(
+      streamId,
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()),
+      /*binary=*/false);
+  return result == SctpAssociation::SendResult::kSent ||
+         result == SctpAssociation::SendResult::kQueued;
+}
+
+void WebRtcTransport::CloseDataChannel(uint16_t streamId) {
+  if (sctp_) sctp_->CloseDataChannel(streamId);
+}
+
+void WebRtcTransport::OnSctpSendPacket(std::span<const uint8_t> packet) {
+  if (dtls_->GetState() == DtlsTransport::State::kConnected) dtls_->SendApplicationData(packet);
+}
+
+void WebRtcTransport::OnSctpAssociationUp() {
+  Logging::Get("transport")->debug("SCTP association up for {}", ice_.LocalUfrag());
+}
+
+void WebRtcTransport::OnSctpAssociationFailed(std::string_view reason) {
+  Logging::Get("transport")->info("SCTP association of {} failed: {}", ice_.LocalUfrag(), reason);
+}
+
+void WebRtcTransport::OnSctpAssociationClosed() {
+  Logging::Get("transport")->debug("SCTP association of {} closed", ice_.LocalUfrag());
+}
+
+void WebRtcTransport::OnDataChannelOpen(uint16_t streamId, std::string_view label,
+                                        std::string_view /*protocol*/) {
+  listener_.OnDataChannelOpen(streamId, label);
+}
+
+void WebRtcTransport::OnDataChannelMessage(uint16_t streamId, std::span<const uint8_t> message,
+                                           bool binary) {
+  listener_.OnDataChannelMessage(streamId, message, binary);
+}
+
+void WebRtcTransport::OnDataChannelClosed(uint16_t streamId) {
+  listener_.OnDataChannelClosed(streamId);
 }
 
 void WebRtcTransport::OnDtlsClosed() { Close("dtls_closed"); }

@@ -13,6 +13,8 @@
 #include "server/transport/DtlsTransport.h"
 #include "server/transport/IceLiteAgent.h"
 #include "server/transport/PacketSender.h"
+#include "server/transport/SctpAssociation.h"
+#include "server/transport/SctpStack.h"
 #include "server/transport/SrtpSession.h"
 
 namespace myriad::server::transport {
@@ -21,7 +23,7 @@ namespace myriad::server::transport {
 // role, SRTP. It demultiplexes what the worker hands it (RFC 7983), decrypts
 // media and passes it up, and encrypts and sends what the room gives it.
 // Lives on one worker thread; not thread-safe by design (house rule 4).
-class WebRtcTransport : public DtlsTransport::Listener {
+class WebRtcTransport : public DtlsTransport::Listener, private SctpAssociation::Listener {
  public:
   using Clock = std::chrono::steady_clock;
   using Endpoint = boost::asio::ip::udp::endpoint;
@@ -37,6 +39,12 @@ class WebRtcTransport : public DtlsTransport::Listener {
     virtual void OnTransportClosed(std::string_view reason) = 0;
     virtual void OnRtpPacket(rtp::RtpPacket& packet, Clock::time_point now) = 0;
     virtual void OnRtcpPacket(std::span<uint8_t> compound, Clock::time_point now) = 0;
+    // Data channels (EnableDataChannels): a channel the peer opened, one message on it, its
+    // close. The defaults ignore them.
+    virtual void OnDataChannelOpen(uint16_t /*streamId*/, std::string_view /*label*/) {}
+    virtual void OnDataChannelMessage(uint16_t /*streamId*/, std::span<const uint8_t> /*message*/,
+                                      bool /*binary*/) {}
+    virtual void OnDataChannelClosed(uint16_t /*streamId*/) {}
   };
 
   struct Options {
@@ -68,6 +76,17 @@ class WebRtcTransport : public DtlsTransport::Listener {
   bool SendRtp(std::span<uint8_t> buffer, size_t length);
   bool SendRtcp(std::span<uint8_t> buffer, size_t length);
 
+  // WebRTC data channels (RFC 8831) on this transport, once an answer accepted the offer's
+  // application m-line: SCTP over the DTLS connection, started as soon as DTLS is up. `post`
+  // runs a task later on this transport's thread (SctpStack's threading contract). Repeated
+  // calls keep the first association.
+  void EnableDataChannels(const SctpAssociation::Options& options, SctpStack::Post post);
+  bool DataChannelsEnabled() const { return sctp_ != nullptr; }
+  // A text message on an open channel; false when it cannot be sent or queued.
+  bool SendDataChannelText(uint16_t streamId, std::string_view text);
+  // Closes a channel (stream reset, RFC 8831 6.7): the peer sees it close.
+  void CloseDataChannel(uint16_t streamId);
+
   // Drives DTLS retransmission and ICE consent; call every few milliseconds.
   void OnTick(Clock::time_point now);
   void Close(std::string_view reason);
@@ -84,6 +103,17 @@ class WebRtcTransport : public DtlsTransport::Listener {
   void OnDtlsApplicationData(std::span<const uint8_t> data) override;
   void OnDtlsClosed() override;
 
+  // SctpAssociation::Listener
+  void OnSctpSendPacket(std::span<const uint8_t> packet) override;
+  void OnSctpAssociationUp() override;
+  void OnSctpAssociationFailed(std::string_view reason) override;
+  void OnSctpAssociationClosed() override;
+  void OnDataChannelOpen(uint16_t streamId, std::string_view label,
+                         std::string_view protocol) override;
+  void OnDataChannelMessage(uint16_t streamId, std::span<const uint8_t> message,
+                            bool binary) override;
+  void OnDataChannelClosed(uint16_t streamId) override;
+
   PacketSender& sender_;
   Listener& listener_;
   Options options_;
@@ -92,6 +122,7 @@ class WebRtcTransport : public DtlsTransport::Listener {
   std::unique_ptr<DtlsTransport> dtls_;
   std::unique_ptr<SrtpSession> srtpInbound_;
   std::unique_ptr<SrtpSession> srtpOutbound_;
+  std::unique_ptr<SctpAssociation> sctp_;
   std::optional<Clock::time_point> nextDtlsTimeout_;
   bool closed_ = false;
   std::array<uint8_t, 1500> stunBuffer_{};

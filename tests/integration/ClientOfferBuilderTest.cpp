@@ -185,4 +185,78 @@ TEST_CASE("ClientOfferBuilder offers long-term reference feedback on video only 
   }
 }
 
+TEST_CASE("ClientOfferBuilder writes the data channel m-line as Chromium does", "[client][sctp]") {
+  std::vector<OfferMediaLine> lines(2);
+  lines[0] = {"0", "audio", Direction::kSendOnly, false, loadtest::VideoCodec::kVp8, 1111, 0, "a"};
+  lines[1].mid = "1";
+  lines[1].kind = "application";
+  const std::string sdp = ClientOfferBuilder::Build(Parameters(), lines);
+  INFO(sdp);
+  // RFC 8841 5, attribute for attribute in the order of Chromium's offer
+  // (tests/signaling/fixtures/publish-with-datachannel.sdp), last in the SDP.
+  const std::string expected = std::string("m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n") +
+                               "c=IN IP4 0.0.0.0\r\n"
+                               "a=ice-ufrag:qgQX\r\n"
+                               "a=ice-pwd:K5f7D/vbObVrpxJnsUZkEHy1\r\n"
+                               "a=ice-options:trickle\r\n"
+                               "a=fingerprint:sha-256 " +
+                               kFingerprint +
+                               "\r\n"
+                               "a=setup:actpass\r\n"
+                               "a=mid:1\r\n"
+                               "a=sctp-port:5000\r\n"
+                               "a=max-message-size:262144\r\n";
+  const size_t at = sdp.find("m=application");
+  REQUIRE(at != std::string::npos);
+  CHECK(sdp.substr(at) == expected);
+  CHECK(sdp.find("a=group:BUNDLE 0 1\r\n") != std::string::npos);
+
+  std::string error;
+  const auto offer = signaling::SessionDescription::Parse(sdp, &error);
+  INFO(error);
+  REQUIRE(offer.has_value());
+  REQUIRE(offer->media.size() == 2);
+  const auto& data = offer->media[1];
+  CHECK(data.kind == "application");
+  CHECK(!data.IsRtp());
+  CHECK(data.protocol == "UDP/DTLS/SCTP");
+  CHECK(data.formats == std::vector<std::string>{"webrtc-datachannel"});
+  CHECK(data.port == 9);
+  CHECK(data.sctpPort == 5000);
+  CHECK(data.maxMessageSize == 262144);
+  CHECK(data.setup == "actpass");
+  CHECK(data.fingerprint == kFingerprint);
+  CHECK(offer->bundleMids == std::vector<std::string>{"0", "1"});
+}
+
+TEST_CASE("ClientOfferBuilder writes a stopped data channel m-line with port 0 outside BUNDLE",
+          "[client][sctp]") {
+  std::vector<OfferMediaLine> lines(2);
+  lines[0].mid = "0";
+  lines[0].kind = "application";
+  lines[0].stopped = true;
+  lines[1] = {"1", "audio", Direction::kSendOnly, false, loadtest::VideoCodec::kVp8, 1111, 0, "a"};
+  OfferParameters parameters = Parameters();
+  parameters.sctpPort = 5001;
+  parameters.maxMessageSize = 65536;
+  const std::string sdp = ClientOfferBuilder::Build(parameters, lines);
+  INFO(sdp);
+  CHECK(sdp.find("m=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\n") != std::string::npos);
+  CHECK(sdp.find("a=sctp-port:5001\r\n") != std::string::npos);
+  CHECK(sdp.find("a=max-message-size:65536\r\n") != std::string::npos);
+  std::string error;
+  const auto offer = signaling::SessionDescription::Parse(sdp, &error);
+  INFO(error);
+  REQUIRE(offer.has_value());
+  CHECK(offer->media[0].Rejected());
+  CHECK(offer->bundleMids == std::vector<std::string>{"1"});
+}
+
+TEST_CASE("ClientOfferBuilder offers no data channel unless a line asks for one",
+          "[client][sctp]") {
+  const std::string sdp = ClientOfferBuilder::Build(Parameters(), Lines());
+  CHECK(sdp.find("m=application") == std::string::npos);
+  CHECK(sdp.find("sctp") == std::string::npos);
+}
+
 }  // namespace myriad::integration

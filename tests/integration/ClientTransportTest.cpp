@@ -13,6 +13,7 @@
 #include "loadtest/client/SyntheticMediaSource.h"
 #include "loadtest/client/WebRtcClient.h"
 #include "rtp/RtpPacket.h"
+#include "server/transport/SctpAssociation.h"
 #include "tests/integration/Await.h"
 #include "tests/integration/InProcessServer.h"
 #include "tests/integration/SentPacketLog.h"
@@ -148,6 +149,60 @@ TEST_CASE("ClientTransport with an added delay is that far away both ways, and s
   delayed.Transport().Close();
   loadtest::RunFor(context, 2 * kDelay);
   CHECK(delayed.Transport().GetState() == ClientTransport::State::kClosed);
+}
+
+namespace {
+
+// Takes the association's events and ignores them.
+struct IgnoringSctpListener : server::transport::SctpAssociation::Listener {
+  void OnSctpSendPacket(std::span<const uint8_t> /*packet*/) override {}
+  void OnSctpAssociationUp() override {}
+  void OnSctpAssociationFailed(std::string_view /*reason*/) override {}
+  void OnSctpAssociationClosed() override {}
+  void OnDataChannelOpen(uint16_t /*streamId*/, std::string_view /*label*/,
+                         std::string_view /*protocol*/) override {}
+  void OnDataChannelMessage(uint16_t /*streamId*/, std::span<const uint8_t> /*message*/,
+                            bool /*binary*/) override {}
+  void OnDataChannelClosed(uint16_t /*streamId*/) override {}
+};
+
+}  // namespace
+
+TEST_CASE("ClientTransport runs SCTP over its DTLS as the client, and aborts it on Close",
+          "[integration][client][sctp]") {
+  using server::transport::SctpAssociation;
+  InProcessServer server;
+  boost::asio::io_context context;
+  WebRtcClient::Options options;
+  options.port = server.HttpPort();
+  options.seed = 7;
+  options.controlChannel = true;
+  WebRtcClient client(context, options);
+  REQUIRE(Await(context, [&](auto done) { client.Join("sctp", "dc", done); }) == "");
+  REQUIRE(Await(context, [&](auto done) { client.NegotiateControlChannel(done); }) == "");
+  REQUIRE(RunUntil(
+      context, [&] { return client.ControlChannelOpen(); }, 5s));
+
+  ClientTransport& transport = client.Transport();
+  REQUIRE(transport.Sctp() != nullptr);
+  CHECK(transport.Sctp()->GetState() == SctpAssociation::State::kConnected);
+  CHECK(transport.Sctp()->GetRole() == server::transport::DtlsRole::kClient);
+  CHECK(transport.Sctp()->GetOptions().remotePort == 5000);
+  CHECK(transport.Sctp()->GetOptions().remoteMaxMessageSize == 262144);
+  const auto& counters = transport.GetCounters();
+  CHECK(counters.sctpPacketsSent > 0);
+  CHECK(counters.sctpPacketsReceived > 0);
+  IgnoringSctpListener listener;
+  CHECK(!transport.EnableDataChannels(SctpAssociation::Options{}, listener));  // once only
+
+  // Close notifies the server: an ABORT (one more SCTP packet), then the
+  // DTLS close_notify.
+  const uint64_t sentBefore = counters.sctpPacketsSent;
+  transport.Close(/*notifyPeer=*/true);
+  CHECK(counters.sctpPacketsSent == sentBefore + 1);
+  CHECK(transport.Sctp() == nullptr);
+  CHECK(!client.ControlChannelOpen());
+  context.poll();  // the retired association goes
 }
 
 }  // namespace myriad::integration

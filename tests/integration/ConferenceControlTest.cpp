@@ -70,8 +70,10 @@ class ControlRoom {
   boost::asio::io_context& Context() { return context_; }
   InProcessServer& Server() { return server_; }
 
-  std::unique_ptr<WebRtcClient> Join(const std::string& name, const signaling::Grants& grants) {
+  std::unique_ptr<WebRtcClient> Join(const std::string& name, const signaling::Grants& grants,
+                                     bool controlChannel = false) {
     WebRtcClient::Options options;
+    options.controlChannel = controlChannel;
     options.port = server_.HttpPort();
     options.seed = ++seed_;
     options.token = Token(name, grants);
@@ -98,6 +100,18 @@ class ControlRoom {
     std::optional<Json> reply;
     message["id"] = ++requestId_;
     client.Signaling().Request(std::move(message), 5s, [&](std::optional<Json> r) {
+      reply = r.value_or(Json{{"type", "timeout"}});
+    });
+    REQUIRE(RunUntil(
+        context_, [&] { return reply.has_value(); }, 5s));
+    return *reply;
+  }
+
+  // The same on the control data channel (docs/protocol.md "Data channel").
+  Json RequestOnChannel(WebRtcClient& client, Json message) {
+    std::optional<Json> reply;
+    message["id"] = ++requestId_;
+    client.RequestControl(std::move(message), 5s, [&](std::optional<Json> r) {
       reply = r.value_or(Json{{"type", "timeout"}});
     });
     REQUIRE(RunUntil(
@@ -330,6 +344,62 @@ TEST_CASE("Conference control: raised hands, kicks and who may do them", "[integ
                host->Participants().count(guest->ParticipantId()) == 0;
       },
       5s));
+}
+
+TEST_CASE(
+    "Conference control on the data channel: a host's mute holds at once, replies come back "
+    "on the channel",
+    "[integration][control]") {
+  ControlRoom room;
+  auto speaker = room.Join("speaker", signaling::Grants::DefaultParticipant());
+  auto listener = room.Join("listener", signaling::Grants::DefaultParticipant());
+  auto host = room.Join("host", HostGrants(), /*controlChannel=*/true);
+  // The host has no media: the channel is negotiated on its own.
+  REQUIRE(Await(room.Context(), [&](auto done) { host->NegotiateControlChannel(done); }) == "");
+  REQUIRE(RunUntil(
+      room.Context(), [&] { return host->ControlChannelOpen(); }, 10s));
+  room.PublishAudio(*speaker);
+  const std::string trackId = speaker->PublishedTrack("audio")->trackId;
+  REQUIRE(RunUntil(
+      room.Context(), [&] { return listener->RemoteTracks().count(trackId) == 1; }, 5s));
+  REQUIRE(Await(room.Context(), [&](auto done) { listener->Subscribe(trackId, done); }) == "");
+  std::vector<int64_t> sendTimes;
+  listener->SetRtpHandler([&](rtp::RtpPacket& packet) {
+    const auto* track = listener->ReceivingTrackBySsrc(packet.Ssrc());
+    if (track == nullptr || track->trackId != trackId) return;
+    sendTimes.push_back(SyntheticMediaSource::ReadSendTime(packet.Payload()).value_or(0));
+  });
+  REQUIRE(RunUntil(
+      room.Context(), [&] { return sendTimes.size() >= 10; }, 10s));
+  const auto before = room.Server().Metrics();
+
+  const Json ack =
+      room.RequestOnChannel(*host, {{"type", "hostMute"}, {"trackId", trackId}, {"lock", true}});
+  const int64_t acceptedUs = NowUs();
+  REQUIRE(ack.value("type", "") == "ack");
+  room.SendPackets(50);
+  for (const int64_t sent : sendTimes) CHECK(sent < acceptedUs);
+  // A refusal comes back on the channel too; the sequence stays intact.
+  const Json refused =
+      room.RequestOnChannel(*host, {{"type", "kick"}, {"participantId", host->ParticipantId()}});
+  CHECK(refused.value("code", "") == "bad_target");
+  const Json sync = room.RequestOnChannel(*host, {{"type", "sync"}});
+  CHECK(sync.value("type", "") == "sync");
+
+  // Three requests, each sent twice (the second copy 10 ms after the reply may be back).
+  const auto channelIn = [&] {
+    const std::string name = "myriad_data_channel_messages_total{direction=\"in\"}";
+    return MetricsScraper::Value(room.Server().Metrics(), name) -
+           MetricsScraper::Value(before, name);
+  };
+  CHECK(RunUntil(
+      room.Context(), [&] { return channelIn() >= 6; }, 5s));
+  CHECK(channelIn() == 6);
+  const auto after = room.Server().Metrics();
+  CHECK(host->ControlCounters().repliesReceived >= 3);
+  CHECK(MetricsScraper::Value(after, "myriad_dropped_packets_total{reason=\"muted\"}") -
+            MetricsScraper::Value(before, "myriad_dropped_packets_total{reason=\"muted\"}") >=
+        50);
 }
 
 }  // namespace myriad::integration

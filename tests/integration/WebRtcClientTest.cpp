@@ -534,4 +534,134 @@ TEST_CASE("The key frame request handler sees forwarded PLIs; the RTCP handler s
   CHECK(requested.size() == requestsBefore);
 }
 
+TEST_CASE("The control data channel carries requests and events like the WebSocket",
+          "[client][sctp]") {
+  using Json = WebRtcClient::Json;
+  InProcessServer server;
+  boost::asio::io_context context;
+  auto options = Options(server, 41);
+  options.controlChannel = true;
+  auto client = std::make_unique<WebRtcClient>(context, options);
+  REQUIRE(Await(context, [&](auto done) { client->Join("channel", "dc", done); }) == "");
+  std::vector<bool> changes;
+  client->SetControlChannelHandler([&](bool open) { changes.push_back(open); });
+  WebRtcClient::PublishRequest request;
+  request.video = false;
+  REQUIRE(Await(context, [&](auto done) { client->Publish(request, done); }) == "");
+
+  // The answer accepted the application m-line (RFC 8841), and SCTP came up
+  // over the media transport's DTLS.
+  INFO(client->LastAnswerSdp());
+  const std::string& answer = client->LastAnswerSdp();
+  CHECK(answer.find(" UDP/DTLS/SCTP webrtc-datachannel") != std::string::npos);
+  CHECK(answer.find("m=application 0 ") == std::string::npos);
+  CHECK(client->ControlChannelNegotiated());
+  CHECK(client->RemoteSctpPort() == 5000);
+  CHECK(client->RemoteMaxMessageSize() == 262144);
+  REQUIRE(RunUntil(
+      context, [&] { return client->ControlChannelOpen(); }, kDeadline));
+  INFO(client->ControlChannelError());
+  CHECK(changes == std::vector<bool>{true});
+  // RFC 8832 6: the DTLS client opens even stream ids.
+  REQUIRE(client->ControlStreamId().has_value());
+  CHECK(*client->ControlStreamId() % 2 == 0);
+
+  // A conference control request and its reply, on the channel.
+  std::optional<Json> reply;
+  client->RequestControl(Json{{"type", "raiseHand"}}, 5s, [&](std::optional<Json> r) {
+    reply = r.value_or(Json{{"type", "timeout"}});
+  });
+  REQUIRE(RunUntil(
+      context, [&] { return reply.has_value(); }, kDeadline));
+  CHECK(reply->value("type", "") == "ack");
+  CHECK(!reply->contains("seq"));  // the channel's numbering stays inside the client
+  CHECK(client->ControlCounters().repliesReceived == 1);
+
+  // Someone joins: the roster batch reaches us on the channel, through the
+  // same handling as on the WebSocket.
+  auto other = Joined(context, server, 42, "channel");
+  REQUIRE(RunUntil(
+      context, [&] { return client->Participants().count(other->ParticipantId()) == 1; },
+      kDeadline));
+  bool rosterEvent = false;
+  for (const auto& event : client->Events()) {
+    rosterEvent |= event.value("type", "") == "roster" && !event.contains("seq");
+  }
+  CHECK(rosterEvent);
+  const auto& counters = client->ControlCounters();
+  CHECK(counters.messagesSent == 1);
+  CHECK(counters.messagesReceived >= 2);
+  CHECK(counters.malformedReceived == 0);
+  // Every message comes twice (docs/protocol.md); the copies are dropped.
+  REQUIRE(RunUntil(
+      context, [&] { return client->ControlCounters().duplicatesReceived >= 2; }, kDeadline));
+  CHECK(client->ControlCounters().copiesSent == 1);
+  CHECK(client->Transport().GetCounters().sctpPacketsReceived > 0);
+
+  // Leaving closes the transport and with it the channel.
+  REQUIRE(Await(context, [&](auto done) { client->Leave(done); }) == "");
+  CHECK(!client->ControlChannelOpen());
+  CHECK(changes == std::vector<bool>{true, false});
+}
+
+TEST_CASE("Without the control channel option the client offers no data channel",
+          "[client][sctp]") {
+  InProcessServer server;
+  boost::asio::io_context context;
+  auto client = Joined(context, server, 43, "plain");
+  WebRtcClient::PublishRequest request;
+  request.video = false;
+  REQUIRE(Await(context, [&](auto done) { client->Publish(request, done); }) == "");
+  CHECK(client->LastAnswerSdp().find("m=application") == std::string::npos);
+  CHECK(!client->ControlChannelNegotiated());
+  CHECK(!client->ControlChannelOpen());
+  CHECK(client->Tracks().size() == 1);
+  std::string refused;
+  client->NegotiateControlChannel([&](const std::string& error) { refused = error; });
+  CHECK(!refused.empty());
+  CHECK(client->Transport().Sctp() == nullptr);
+  CHECK(client->Transport().GetCounters().sctpPacketsWithoutAssociation == 0);
+}
+
+TEST_CASE("A client without media negotiates the control channel alone", "[client][sctp]") {
+  using Json = WebRtcClient::Json;
+  InProcessServer server;
+  boost::asio::io_context context;
+  auto options = Options(server, 44);
+  options.controlChannel = true;
+  options.controlCopyDelay = 0ms;  // one copy per message
+  auto client = std::make_unique<WebRtcClient>(context, options);
+  REQUIRE(Await(context, [&](auto done) { client->Join("alone", "dc", done); }) == "");
+  // Not open yet: nothing is negotiated, so a request fails at once.
+  std::optional<Json> early;
+  bool earlyDone = false;
+  client->RequestControl(Json{{"type", "sync"}}, 5s, [&](std::optional<Json> r) {
+    early = std::move(r);
+    earlyDone = true;
+  });
+  REQUIRE(RunUntil(
+      context, [&] { return earlyDone; }, kDeadline));
+  CHECK(!early.has_value());
+
+  REQUIRE(Await(context, [&](auto done) { client->NegotiateControlChannel(done); }) == "");
+  REQUIRE(client->Tracks().size() == 1);
+  CHECK(client->Tracks()[0].kind == "application");
+  CHECK(client->Tracks()[0].active);
+  // The transport started from the application m-line's parameters.
+  REQUIRE(RunUntil(
+      context, [&] { return client->ControlChannelOpen(); }, kDeadline));
+  // Once negotiated, asking again changes nothing.
+  REQUIRE(Await(context, [&](auto done) { client->NegotiateControlChannel(done); }) == "");
+  CHECK(client->Tracks().size() == 1);
+
+  std::optional<Json> reply;
+  client->RequestControl(Json{{"type", "sync"}}, 5s, [&](std::optional<Json> r) {
+    reply = r.value_or(Json{{"type", "timeout"}});
+  });
+  REQUIRE(RunUntil(
+      context, [&] { return reply.has_value(); }, kDeadline));
+  CHECK(reply->value("type", "") == "sync");
+  CHECK(client->ControlCounters().copiesSent == 0);
+}
+
 }  // namespace myriad::integration

@@ -129,6 +129,13 @@ SessionDescription CheckCommonAnswerShape(const SessionDescription& offer,
     CHECK(m.fingerprintAlgorithm == "sha-256");
     CHECK(m.fingerprint == kFingerprint);
     CHECK(m.setup == "passive");
+    if (n.dataChannel) {
+      // RFC 8841 5: no RTP attributes, the SCTP port and message size instead.
+      CHECK(m.codecs.empty());
+      CHECK(m.sctpPort == SdpAnswerBuilder::kDefaultSctpPort);
+      CHECK(m.maxMessageSize == SdpAnswerBuilder::kLocalMaxMessageSize);
+      continue;
+    }
     CHECK(m.rtcpMux);
     CHECK(m.rtcpRsize == offer.media[i].rtcpRsize);
     // Exactly the chosen codec (plus its RTX) with the offer's payload types.
@@ -292,18 +299,56 @@ TEST_CASE("answer refuses the mids the room's limits refuse", "[sdp][answer]") {
   CHECK(parsed.media[3].direction == "sendonly");
 }
 
-TEST_CASE("answer rejects the data channel m-line", "[sdp][answer]") {
+TEST_CASE("answer accepts a WebRTC data channel m-line (RFC 8841)", "[sdp][answer]") {
   auto offer = ParseOk(ReadFixture("publish-with-datachannel.sdp"));
   auto answer = BuildOk(offer);
   auto parsed = CheckCommonAnswerShape(offer, answer);
-  CHECK(answer.media[2].rejected);
-  CHECK(answer.media[2].kind == "application");
-  CHECK(answer.media[2].rejectReason == "data channels are not supported");
-  CHECK(
-      answer.sdp.find(
-          "m=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\na=mid:2\r\n") !=
-      std::string::npos);
-  CHECK(parsed.bundleMids == std::vector<std::string>{"0", "1"});
+  const auto& data = answer.media[2];
+  CHECK_FALSE(data.rejected);
+  CHECK(data.kind == "application");
+  CHECK(data.dataChannel);
+  CHECK(data.remoteSctpPort == 5000);
+  CHECK(data.remoteMaxMessageSize == 262144);  // Chromium's a=max-message-size
+  CHECK_FALSE(answer.media[0].dataChannel);
+  CHECK(parsed.bundleMids == std::vector<std::string>{"0", "1", "2"});
+  REQUIRE(parsed.media.size() == 3);
+  CHECK(parsed.media[2].kind == "application");
+  CHECK(parsed.media[2].protocol == "UDP/DTLS/SCTP");
+  CHECK(parsed.media[2].formats == std::vector<std::string>{"webrtc-datachannel"});
+  CHECK(parsed.media[2].sctpPort == 5000);
+  CHECK(parsed.media[2].maxMessageSize == SdpAnswerBuilder::kLocalMaxMessageSize);
+  CHECK(parsed.media[2].setup == "passive");
+  CHECK(parsed.media[2].port != 0);
+
+  SECTION("without a=max-message-size the peer takes 64 KiB (RFC 8841 6.1)") {
+    auto text = ReadFixture("publish-with-datachannel.sdp");
+    const auto at = text.find("a=max-message-size:262144\r\n");
+    REQUIRE(at != std::string::npos);
+    text.erase(at, std::string("a=max-message-size:262144\r\n").size());
+    auto answered = BuildOk(ParseOk(text));
+    CHECK(answered.media[2].remoteMaxMessageSize == 65536);
+  }
+  SECTION("a legacy DTLS/SCTP m-line and a second data channel are refused") {
+    auto text = ReadFixture("publish-with-datachannel.sdp");
+    auto legacy = text;
+    const auto at = legacy.find("UDP/DTLS/SCTP webrtc-datachannel");
+    legacy.replace(at, std::string("UDP/DTLS/SCTP webrtc-datachannel").size(), "DTLS/SCTP 5000");
+    auto refused = BuildOk(ParseOk(legacy));
+    CHECK(refused.media[2].rejected);
+    CHECK_FALSE(refused.media[2].dataChannel);
+    CHECK(refused.sdp.find("m=application 0 DTLS/SCTP 5000\r\n") != std::string::npos);
+
+    // A copy of the application section as mid 3, in the BUNDLE group.
+    const auto start = text.find("m=application");
+    auto second = text.substr(start);
+    second.replace(second.find("a=mid:2"), 7, "a=mid:3");
+    auto twice = text + second;
+    twice.replace(twice.find("a=group:BUNDLE 0 1 2"), 20, "a=group:BUNDLE 0 1 2 3");
+    auto answered = BuildOk(ParseOk(twice));
+    CHECK(answered.media[2].dataChannel);
+    CHECK(answered.media[3].rejected);
+    CHECK(answered.media[3].rejectReason == "only one data channel m-line per transport");
+  }
 }
 
 TEST_CASE("answer to an H.264-preferring publisher picks H.264", "[sdp][answer]") {

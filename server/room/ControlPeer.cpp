@@ -1,0 +1,89 @@
+#include "server/room/ControlPeer.h"
+
+#include <string_view>
+
+#include "server/Metrics.h"
+#include "server/transport/WebRtcTransport.h"
+
+namespace myriad::server::room {
+namespace {
+
+// `object` (a serialised JSON object) with "seq" as its first member; no re-serialisation, so
+// a roster batch serialised once for the room gets each participant's number cheaply.
+std::string WithSequence(uint64_t seq, std::string_view object) {
+  std::string text = "{\"seq\":" + std::to_string(seq);
+  const std::string_view rest = object.substr(1);  // after '{'
+  if (!rest.empty() && rest.front() != '}') text += ',';
+  text += rest;
+  return text;
+}
+
+}  // namespace
+
+ControlPeer::ControlPeer(std::shared_ptr<signaling::SignalingPeer> webSocket,
+                         transport::WebRtcTransport& transport, boost::asio::io_context& context)
+    : webSocket_(std::move(webSocket)), transport_(transport), copyTimer_(context) {}
+
+void ControlPeer::SetChannel(std::optional<uint16_t> streamId) {
+  channel_ = streamId;
+  if (channel_) return;
+  copies_.clear();
+  copyTimer_.cancel();
+  copyTimerArmed_ = false;
+}
+
+bool ControlPeer::SendOnChannel(const std::string& text) {
+  if (!channel_ || text.empty() || text.front() != '{') return false;
+  std::string sequenced = WithSequence(outbound_.NextToSend(), text);
+  if (!transport_.SendDataChannelText(*channel_, sequenced)) {
+    // The channel refused (buffer full, association gone): this and later messages take the
+    // WebSocket; the client sees the channel close and a skipped roster version, and resyncs.
+    AbandonChannel();
+    return false;
+  }
+  ++sentOnChannel_;
+  Metrics::Instance().DataChannelMessages(/*outgoing=*/true).Increment();
+  copies_.push_back({std::chrono::steady_clock::now() + kCopyGap, std::move(sequenced)});
+  ScheduleCopies();
+  return true;
+}
+
+void ControlPeer::ScheduleCopies() {
+  if (copyTimerArmed_ || copies_.empty()) return;
+  copyTimerArmed_ = true;
+  copyTimer_.expires_at(copies_.front().due);
+  copyTimer_.async_wait([this](const boost::system::error_code& ec) {
+    // Cancelled: the peer may be gone (a cancelled wait still runs its handler).
+    if (ec) return;
+    copyTimerArmed_ = false;
+    const auto now = std::chrono::steady_clock::now();
+    while (!copies_.empty() && copies_.front().due <= now) {
+      if (channel_) transport_.SendDataChannelText(*channel_, copies_.front().text);
+      copies_.pop_front();
+    }
+    ScheduleCopies();
+  });
+}
+
+void ControlPeer::AbandonChannel() {
+  const auto channel = channel_;
+  SetChannel(std::nullopt);
+  if (channel) transport_.CloseDataChannel(*channel);
+}
+
+void ControlPeer::Send(nlohmann::json message) {
+  if (channel_) {
+    const std::string text = message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (SendOnChannel(text)) return;
+  }
+  webSocket_->Send(std::move(message));
+}
+
+void ControlPeer::SendShared(std::shared_ptr<const std::string> text) {
+  if (channel_ && SendOnChannel(*text)) return;
+  webSocket_->SendShared(std::move(text));
+}
+
+void ControlPeer::Close() { webSocket_->Close(); }
+
+}  // namespace myriad::server::room
