@@ -530,9 +530,7 @@ void Room::HandleControl(const std::string& participantId, const signaling::Cont
   }
   const std::string action = ControlActionName(request.action);
   const auto refuse = [&](const std::string& code, const std::string& message) {
-    Metrics::Instance().ControlRequest(action, code).Increment();
-    if (code == "forbidden") Metrics::Instance().AuthFailure("forbidden_control").Increment();
-    SendError(peer, requestId, code, message);
+    RefuseControl(peer, requestId, action, code, message);
   };
   switch (request.action) {
     case Action::kSync: {
@@ -601,9 +599,8 @@ void Room::HandleTrackControl(Participant& actor, const signaling::ControlReques
   const std::string action = ControlActionName(request.action);
   Publication* publication = FindPublication(request.trackId);
   if (!publication) {
-    Metrics::Instance().ControlRequest(action, "unknown_track").Increment();
-    SendError(peer, requestId, "unknown_track",
-              "no published track \"" + request.trackId + "\" in this room");
+    RefuseControl(peer, requestId, action, "unknown_track",
+                  "no published track \"" + request.trackId + "\" in this room");
     return;
   }
   Participant& owner = publication->Owner();
@@ -627,11 +624,7 @@ void Room::HandleTrackControl(Participant& actor, const signaling::ControlReques
       break;
   }
   if (!verdict.Accepted()) {
-    Metrics::Instance().ControlRequest(action, verdict.code).Increment();
-    if (verdict.code == "forbidden") {
-      Metrics::Instance().AuthFailure("forbidden_control").Increment();
-    }
-    SendError(peer, requestId, verdict.code, verdict.message);
+    RefuseControl(peer, requestId, action, verdict.code, verdict.message);
     return;
   }
   Metrics::Instance().ControlRequest(action, "accepted").Increment();
@@ -679,6 +672,14 @@ void Room::ApplyMuteState(Publication& publication, const signaling::TrackMuteSt
     speakers_.AddSource(id, publication.IsPriority(), ToMs(now));
   }
   UpdateSpeakers(now);
+}
+
+void Room::RefuseControl(signaling::SignalingPeer& peer, const nlohmann::json& requestId,
+                         const std::string& action, const std::string& code,
+                         const std::string& message) {
+  Metrics::Instance().ControlRequest(action, code).Increment();
+  if (code == "forbidden") Metrics::Instance().AuthFailure("forbidden_control").Increment();
+  SendError(peer, requestId, code, message);
 }
 
 void Room::SendAck(signaling::SignalingPeer& peer, const nlohmann::json& requestId) {

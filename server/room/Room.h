@@ -100,6 +100,11 @@ class Room : public Publication::AudioLevelListener {
   void HandleTrackControl(Participant& actor, const signaling::ControlRequest& request,
                           const nlohmann::json& requestId, signaling::SignalingPeer& peer);
   void SendAck(signaling::SignalingPeer& peer, const nlohmann::json& requestId);
+  // A refused control request: counted by action and code (a missing grant also as an auth
+  // failure) and answered with `error`; nothing changes.
+  static void RefuseControl(signaling::SignalingPeer& peer, const nlohmann::json& requestId,
+                            const std::string& action, const std::string& code,
+                            const std::string& message);
   void RemovePublication(Participant& participant, const std::string& mid);
   // Points every slot of `participant` at the speakers it should hear now.
   void AssignSlots(Participant& participant, Clock::time_point now);
