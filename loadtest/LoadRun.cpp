@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <cstdio>
+#include <limits>
 #include <set>
 #include <thread>
 
@@ -142,6 +143,30 @@ RunReport LoadRun::Run() {
   talk.durationUs = durationUs;
   talk.seed = s.seed;
   schedule_ = std::make_unique<TalkSchedule>(talk);
+  if (s.control.Enabled()) {
+    ControlSchedule::Config plan;
+    plan.participants = s.participants;
+    plan.audioPublishers = s.AudioPublisherCount();
+    plan.hosts = s.control.hosts;
+    plan.messages = s.control.messages;
+    plan.ratePerSecond = s.control.ratePerSecond;
+    plan.startUs = static_cast<int64_t>(s.control.startSeconds * 1e6);
+    plan.holdUs = int64_t{s.control.holdMs} * 1000;
+    plan.hostMuteWeight = s.control.hostMuteWeight;
+    plan.selfMuteWeight = s.control.selfMuteWeight;
+    plan.handWeight = s.control.handWeight;
+    plan.seed = s.seed;
+    control_ = std::make_unique<ControlSchedule>(plan, *schedule_);
+    // Every request must have had time for its reply before the counts.
+    if (control_->EndUs() + 2 * kSecondUs > durationUs) {
+      report.failure = "the control plan needs " +
+                       std::to_string((control_->EndUs() + 2 * kSecondUs) / kSecondUs + 1) +
+                       " s of the run (control.startSeconds + messages / ratePerSecond + settling)"
+                       ", durationSeconds is " +
+                       std::to_string(static_cast<int>(s.durationSeconds));
+      return report;
+    }
+  }
 
   const int pid = options_.serverPid;
   const bool measureServer = pid > 0 && ProcessSampler::CpuSeconds(pid).has_value();
@@ -156,9 +181,11 @@ RunReport LoadRun::Run() {
   config.certificate = certificate;
   config.startUs = startUs_;
   config.recordDetail = options_.recordDetail;
+  config.control = control_.get();
   for (unsigned t = 0; t < threads; ++t) {
     std::vector<uint32_t> indices;
     for (uint32_t i = t; i < s.participants; i += threads) indices.push_back(i);
+    config.shardIndex = t;
     shards_.push_back(std::make_unique<LoadShard>(s, *schedule_, config, indices));
   }
   std::vector<std::thread> workers;
@@ -266,6 +293,22 @@ RunReport LoadRun::Run() {
   LoadStats stats;
   observations_.assign(s.participants, ParticipantObservations{});
   std::vector<std::vector<SimulatedParticipant::SpurtArrival>> arrivals(s.participants);
+  report.impairment.enabled = s.impairment.Enabled();
+  report.impairment.oneWayDelayMs = s.impairment.oneWayDelayMs;
+  report.impairment.lossPercent = s.impairment.lossPercent;
+  for (auto& shard : shards_) {
+    const auto relays = shard->RelayCounters();
+    auto& path = report.impairment;
+    path.mappings += relays.mappings;
+    path.uplinkForwarded += relays.uplink.forwarded;
+    path.uplinkLost += relays.uplink.droppedRandomLoss + relays.uplink.droppedBurstLoss;
+    path.downlinkForwarded += relays.downlink.forwarded;
+    path.downlinkLost += relays.downlink.droppedRandomLoss + relays.downlink.droppedBurstLoss;
+    path.otherDrops += relays.uplink.droppedQueueFull + relays.uplink.droppedLineFull +
+                       relays.uplink.sendFailures + relays.downlink.droppedQueueFull +
+                       relays.downlink.droppedLineFull + relays.downlink.sendFailures +
+                       relays.mappingsRefused;
+  }
   for (auto& shard : shards_) {
     stats.Merge(shard->Stats());
     for (auto& participant : shard->Participants()) {
@@ -323,6 +366,7 @@ RunReport LoadRun::Run() {
   report.speakers.switchesExpected = switches.expected;
   report.speakers.switchesMissed = switches.missed;
   FillMessages(report);
+  if (control_) AnalyseControl(stats.heardAudioSendTimes, report);
 
   report.generator.measured = true;
   report.generator.pid = static_cast<int>(::getpid());
@@ -363,6 +407,135 @@ void LoadRun::FillMessages(RunReport& report) const {
   if (joined == 0) return;
   report.messages.meanPerParticipant = sum / static_cast<double>(joined);
   report.messages.meanPerParticipantPerSecond = sumRate / static_cast<double>(joined);
+}
+
+void LoadRun::AnalyseControl(std::vector<std::vector<int64_t>>& heard, RunReport& report) const {
+  using Kind = ControlSchedule::Kind;
+  constexpr int64_t kWithinUs = 200'000;
+  constexpr int64_t kHeardBeforeUs = 1'000'000;
+  const Scenario& s = options_.scenario;
+  auto& c = report.control;
+  c.enabled = true;
+  c.dataChannel = s.control.dataChannel;
+  c.planned = control_->PlannedMessages();
+  const size_t n = observations_.size();
+  // Per owner (participant index): what hosts sent about its microphone,
+  // its accepted mutes (request sent, ack handled) and its unmute requests.
+  struct Mute {
+    int64_t requestUs;
+    int64_t ackUs;
+  };
+  std::vector<std::vector<int64_t>> hostMutes(n);
+  std::vector<std::vector<int64_t>> unmuteRequests(n);
+  std::vector<std::vector<Mute>> mutes(n);
+  std::vector<std::vector<int64_t>> unmutes(n);
+  LatencyHistogram roundTrip;
+  for (const auto& o : observations_) {
+    if (o.controlChannelOpenUs != 0) ++c.channelsOpened;
+    c.copiesSent += o.controlCopiesSent;
+    c.duplicatesReceived += o.controlDuplicatesReceived;
+    for (const auto& r : o.controlRequests) {
+      const std::string name = ControlSchedule::NameOf(r.kind);
+      if (r.sentUs == 0) {
+        ++c.unsent;
+        ++c.failures[name + ": " + r.error];
+        continue;
+      }
+      ++c.sent;
+      if (r.replyUs != 0) {
+        ++c.delivered;
+        roundTrip.Record(r.replyUs - r.sentUs);
+        if (r.replyUs - r.sentUs <= kWithinUs) ++c.deliveredWithin200Ms;
+        if (r.acked) {
+          ++c.acked;
+        } else {
+          ++c.failures[name + ": error " + r.error];
+        }
+      } else {
+        ++c.timedOut;
+        ++c.failures[name + ": " + (r.error.empty() ? std::string("no reply") : r.error)];
+      }
+      if (r.target >= n) continue;
+      switch (r.kind) {
+        case Kind::kHostMute:
+          if (r.acked) {
+            hostMutes[r.target].push_back(r.sentUs);
+            mutes[r.target].push_back(Mute{r.sentUs, r.replyUs});
+          }
+          break;
+        case Kind::kRequestUnmute:
+          if (r.acked) unmuteRequests[r.target].push_back(r.sentUs);
+          break;
+        case Kind::kSelfMute:
+          if (r.acked) mutes[r.target].push_back(Mute{r.sentUs, r.replyUs});
+          break;
+        case Kind::kSelfUnmute:
+        case Kind::kAcceptUnmute:
+          // The owner asked: packets from here on may flow again.
+          unmutes[r.target].push_back(r.sentUs);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  c.roundTrip = RunReport::Distribution::FromMicros(roundTrip);
+
+  // Each accepted host request to the first notice of its kind that
+  // arrived after it was sent and is not taken yet.
+  LatencyHistogram notification;
+  const auto match = [&](std::vector<int64_t>& sent, std::vector<int64_t> arrivals) {
+    std::sort(sent.begin(), sent.end());
+    std::sort(arrivals.begin(), arrivals.end());
+    size_t next = 0;
+    for (const int64_t at : sent) {
+      ++c.notificationsExpected;
+      while (next < arrivals.size() && arrivals[next] < at) ++next;
+      if (next == arrivals.size()) continue;
+      ++c.notificationsDelivered;
+      notification.Record(arrivals[next] - at);
+      if (arrivals[next] - at <= kWithinUs) ++c.notificationsWithin200Ms;
+      ++next;
+    }
+  };
+  for (size_t p = 0; p < n; ++p) {
+    std::vector<int64_t> mutedNotices;
+    std::vector<int64_t> requestNotices;
+    for (const auto& notice : observations_[p].controlNotices) {
+      if (notice.unmuteRequest) {
+        requestNotices.push_back(notice.arrivalUs);
+      } else if (notice.muted && notice.locked && notice.by == "host") {
+        mutedNotices.push_back(notice.arrivalUs);
+      }
+    }
+    match(hostMutes[p], std::move(mutedNotices));
+    match(unmuteRequests[p], std::move(requestNotices));
+  }
+  c.notification = RunReport::Distribution::FromMicros(notification);
+
+  // The router's enforcement: from the ack on, until the owner asked to
+  // unmute, no packet the owner sent may reach anyone. (A packet sent after
+  // the ack reached the server after the mute held there; the owner's
+  // unmute crosses the same FIFO path after the packets sent before it.)
+  for (size_t p = 0; p < n && p < heard.size(); ++p) {
+    auto& times = heard[p];
+    std::sort(times.begin(), times.end());
+    times.erase(std::unique(times.begin(), times.end()), times.end());
+    std::sort(unmutes[p].begin(), unmutes[p].end());
+    for (const Mute& mute : mutes[p]) {
+      ++c.mutesAccepted;
+      const auto unmute = std::upper_bound(unmutes[p].begin(), unmutes[p].end(), mute.requestUs);
+      const int64_t until =
+          unmute == unmutes[p].end() ? std::numeric_limits<int64_t>::max() : *unmute;
+      const auto from = std::lower_bound(times.begin(), times.end(), mute.ackUs);
+      if (until > mute.ackUs) {
+        const auto to = std::lower_bound(from, times.end(), until);
+        c.mutedPacketViolations += static_cast<uint64_t>(to - from);
+      }
+      const auto heardBefore = std::lower_bound(times.begin(), from, mute.ackUs - kHeardBeforeUs);
+      if (heardBefore != from) ++c.mutesOfHeardTracks;
+    }
+  }
 }
 
 LoadRun::SwitchAnalysis LoadRun::AnalyseSwitches(

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "loadtest/ControlSchedule.h"
 #include "loadtest/LoadStats.h"
 #include "loadtest/ParticipantObservations.h"
 #include "loadtest/RunReport.h"
@@ -60,6 +61,8 @@ class LoadRun {
 
   const Scenario& GetScenario() const { return options_.scenario; }
   const TalkSchedule& Schedule() const { return *schedule_; }
+  // Scenario::control's plan (nullptr without control; set by Run()).
+  const ControlSchedule* ControlPlan() const { return control_.get(); }
   // Steady clock microseconds of schedule offset 0 (set by Run()).
   int64_t StartUs() const { return startUs_; }
   // When the media stopped and the counts were taken.
@@ -83,9 +86,14 @@ class LoadRun {
   SwitchAnalysis AnalyseSwitches(
       const std::vector<std::vector<SimulatedParticipant::SpurtArrival>>& arrivals) const;
   void FillMessages(RunReport& report) const;
+  // Scenario::control: delivery of every request and notification, and the
+  // audio of muted tracks that reached someone (`heard`: per publisher, the
+  // send times of audio packets subscribers received; sorted here).
+  void AnalyseControl(std::vector<std::vector<int64_t>>& heard, RunReport& report) const;
 
   Options options_;
   std::unique_ptr<TalkSchedule> schedule_;
+  std::unique_ptr<ControlSchedule> control_;
   std::vector<std::unique_ptr<LoadShard>> shards_;
   int64_t startUs_ = 0;
   int64_t endUs_ = 0;

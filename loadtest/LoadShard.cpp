@@ -21,6 +21,10 @@ asio::steady_timer::time_point AtSteadyMicros(int64_t us) {
 // shard while the thread works (the kernel caps it at net.core.rmem_max
 // unless we may force it).
 constexpr int kSharedReceiveBufferBytes = 32 * 1024 * 1024;
+// Datagrams in flight per direction of a shard's relay: 200 subscribers of
+// three audio slots at 30 ms one way hold about 900 on the downlink; a full
+// line drops (counted), so leave room for a thousand participants' audio.
+constexpr size_t kRelayLineCapacity = 8192;
 
 }  // namespace
 
@@ -51,6 +55,18 @@ LoadShard::LoadShard(const Scenario& scenario, const TalkSchedule& schedule, Con
   } else {
     stats_.AddError("shared socket: " + error);
     socket_.reset();
+  }
+  environment_.control = config_.control;
+  if (scenario.impairment.Enabled()) {
+    environment_.relayFor = [this](const ImpairmentRelay::Endpoint& candidate) {
+      return RelayFor(candidate);
+    };
+  }
+  if (config_.control) {
+    // Room for every audio packet of the run twice over, so the receive
+    // path does not allocate.
+    const auto packets = static_cast<size_t>(scenario.durationSeconds * 50 * 2);
+    stats_.PrepareHeardAudio(scenario.participants, packets);
   }
   for (const uint32_t index : participantIndices) {
     participants_.push_back(std::make_unique<SimulatedParticipant>(environment_, index));
@@ -157,8 +173,48 @@ void LoadShard::Stop() {
   tickTimer_.cancel();
   leaveTimer_.cancel();
   for (auto& participant : participants_) participant->Close();
+  for (auto& relay : relays_) relay->Close();
   work_.reset();
   context_.stop();
+}
+
+ImpairmentRelay* LoadShard::RelayFor(const ImpairmentRelay::Endpoint& serverCandidate) {
+  for (auto& relay : relays_) {
+    if (relay->Target() == serverCandidate) return relay.get();
+  }
+  const auto& impairment = scenario_.impairment;
+  ImpairmentRelay::Options options;
+  options.target = serverCandidate;
+  LinkImpairment::Options link;
+  link.delay = std::chrono::milliseconds(impairment.oneWayDelayMs);
+  link.loss = GilbertElliottLoss::Independent(impairment.lossPercent / 100.0);
+  // The relay mixes in the direction and the mapping; shards and relays
+  // differ here.
+  link.seed =
+      uint64_t{impairment.seed} * 1'000'003ULL + config_.shardIndex * 131ULL + relays_.size();
+  options.path.uplink = link;
+  options.path.downlink = link;
+  options.lineCapacity = kRelayLineCapacity;
+  auto relay = std::make_unique<ImpairmentRelay>(context_, options);
+  std::string error;
+  if (!relay->Open(&error)) {
+    stats_.AddError("impairment relay: " + error);
+    return nullptr;
+  }
+  relays_.push_back(std::move(relay));
+  return relays_.back().get();
+}
+
+ImpairmentRelay::Counters LoadShard::RelayCounters() const {
+  ImpairmentRelay::Counters total;
+  for (const auto& relay : relays_) {
+    const auto counters = relay->GetCounters();
+    total.uplink += counters.uplink;
+    total.downlink += counters.downlink;
+    total.mappings += counters.mappings;
+    total.mappingsRefused += counters.mappingsRefused;
+  }
+  return total;
 }
 
 }  // namespace myriad::loadtest

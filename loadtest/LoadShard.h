@@ -10,10 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "loadtest/ControlSchedule.h"
 #include "loadtest/LoadStats.h"
 #include "loadtest/Scenario.h"
 #include "loadtest/SimulatedParticipant.h"
 #include "loadtest/TalkSchedule.h"
+#include "loadtest/client/ImpairmentRelay.h"
 #include "loadtest/client/MultiAddressUdpSocket.h"
 #include "server/transport/DtlsCertificate.h"
 
@@ -35,6 +37,10 @@ class LoadShard {
     bool recordDetail = false;
     // How long leaving may take at the end before the shard just stops.
     int64_t leaveTimeoutUs = 5'000'000;
+    // Scenario::control's plan (nullptr: no control traffic).
+    const ControlSchedule* control = nullptr;
+    // Which shard this is (seeds its impairment relays).
+    uint32_t shardIndex = 0;
   };
 
   // Counters for the progress line, published by the shard every 250 ms.
@@ -68,6 +74,8 @@ class LoadShard {
   // After Run() returned.
   const LoadStats& Stats() const { return stats_; }
   std::vector<std::unique_ptr<SimulatedParticipant>>& Participants() { return participants_; }
+  // Scenario::impairment: the shard's relays' counters, summed (after Run()).
+  ImpairmentRelay::Counters RelayCounters() const;
 
  private:
   void ScheduleTick();
@@ -76,6 +84,9 @@ class LoadShard {
   void DoFinish();
   void OnLeft();
   void Stop();
+  // The relay towards `serverCandidate`, opened on first use (nullptr if
+  // it cannot be).
+  ImpairmentRelay* RelayFor(const ImpairmentRelay::Endpoint& serverCandidate);
 
   boost::asio::io_context context_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
@@ -85,6 +96,8 @@ class LoadShard {
   std::array<uint8_t, 1600> packetBuffer_{};
   // Every participant's datagrams, batched (outlives the participants).
   std::unique_ptr<MultiAddressUdpSocket> socket_;
+  // Scenario::impairment: one per server media port (outlive the participants).
+  std::vector<std::unique_ptr<ImpairmentRelay>> relays_;
   SimulatedParticipant::Environment environment_;
   std::vector<std::unique_ptr<SimulatedParticipant>> participants_;
   std::vector<int64_t> joinAtUs_;  // parallel to participants_

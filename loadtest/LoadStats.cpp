@@ -7,6 +7,12 @@ void LoadStats::AddError(const std::string& error) {
   ++errors[error.size() > 120 ? error.substr(0, 120) + "..." : error];
 }
 
+void LoadStats::PrepareHeardAudio(uint32_t publishers, size_t perPublisher) {
+  heardAudioSendTimes.assign(publishers, {});
+  for (auto& times : heardAudioSendTimes) times.reserve(perPublisher);
+  lastHeardAudioSendTime.assign(publishers, -1);
+}
+
 void LoadStats::Merge(const LoadStats& other) {
   joinsAttempted += other.joinsAttempted;
   joinsCompleted += other.joinsCompleted;
@@ -32,6 +38,14 @@ void LoadStats::Merge(const LoadStats& other) {
   audioLatency.Merge(other.audioLatency);
   videoLatency.Merge(other.videoLatency);
   firstAudio.Merge(other.firstAudio);
+  if (heardAudioSendTimes.size() < other.heardAudioSendTimes.size()) {
+    heardAudioSendTimes.resize(other.heardAudioSendTimes.size());
+  }
+  for (size_t p = 0; p < other.heardAudioSendTimes.size(); ++p) {
+    heardAudioSendTimes[p].insert(heardAudioSendTimes[p].end(),
+                                  other.heardAudioSendTimes[p].begin(),
+                                  other.heardAudioSendTimes[p].end());
+  }
 }
 
 }  // namespace myriad::loadtest

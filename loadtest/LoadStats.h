@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "loadtest/LatencyHistogram.h"
 
@@ -38,6 +39,20 @@ struct LoadStats {
   LatencyHistogram audioLatency;
   LatencyHistogram videoLatency;
   LatencyHistogram firstAudio;
+
+  // With conference control: the send times of the audio packets of each
+  // publisher (by index) that reached any subscriber of the shard, each
+  // once as far as consecutive arrivals show (LoadRun sorts and dedupes).
+  std::vector<std::vector<int64_t>> heardAudioSendTimes;
+  std::vector<int64_t> lastHeardAudioSendTime;
+  // Reserves room for `publishers` x `perPublisher` send times up front.
+  void PrepareHeardAudio(uint32_t publishers, size_t perPublisher);
+  void RecordHeardAudio(uint32_t publisher, int64_t sendTimeUs) {
+    if (publisher >= heardAudioSendTimes.size()) return;
+    if (lastHeardAudioSendTime[publisher] == sendTimeUs) return;
+    lastHeardAudioSendTime[publisher] = sendTimeUs;
+    heardAudioSendTimes[publisher].push_back(sendTimeUs);
+  }
 
   // The largest latency since the shard last reported progress (not merged).
   int64_t recentMaxLatencyUs = 0;

@@ -50,7 +50,9 @@ std::string LoadtestCommandLine::Usage() {
       "                       [--report FILE] [--quiet] [--list-scenarios]\n"
       "                       [--participants N] [--rooms N] [--duration SECONDS] [--seed N]\n"
       "                       [--join-rate PER_SECOND] [--max-run-seconds SECONDS]\n"
-      "                       [--audio-slots K] [threshold flags]\n"
+      "                       [--audio-slots K] [--one-way-delay-ms MS] [--loss-percent P]\n"
+      "                       [--control-messages N] [--control-rate PER_SECOND]\n"
+      "                       [threshold flags]\n"
       "Simulates a scenario's participants against a local Myriad server (127.0.0.0/8 only)\n"
       "and reports joins, loss, latency, speaker switching, signalling and CPU/RSS.\n"
       "Threshold flags (override the scenario's `thresholds`):\n";
@@ -121,7 +123,8 @@ std::optional<LoadtestCommandLine::Options> LoadtestCommandLine::Parse(
       if (!text) return std::nullopt;
       if (!ParseInteger<unsigned>(*text, options.threads, 1, 64)) return bad(*text, "1..64");
     } else if (flag == "--participants" || flag == "--rooms" || flag == "--seed" ||
-               flag == "--audio-slots") {
+               flag == "--audio-slots" || flag == "--one-way-delay-ms" ||
+               flag == "--control-messages") {
       const auto text = value();
       if (!text) return std::nullopt;
       uint32_t number = 0;
@@ -132,7 +135,16 @@ std::optional<LoadtestCommandLine::Options> LoadtestCommandLine::Parse(
       if (flag == "--rooms") options.rooms = number;
       if (flag == "--seed") options.seed = number;
       if (flag == "--audio-slots") options.audioSlots = number;
-    } else if (flag == "--duration" || flag == "--max-run-seconds" || flag == "--join-rate") {
+      if (flag == "--one-way-delay-ms") options.oneWayDelayMs = number;
+      if (flag == "--control-messages") options.controlMessages = number;
+    } else if (flag == "--loss-percent") {
+      const auto text = value();
+      if (!text) return std::nullopt;
+      double number = 0;
+      if (!ParseNumber(*text, number) || number > 100) return bad(*text, "a percentage");
+      options.lossPercent = number;
+    } else if (flag == "--duration" || flag == "--max-run-seconds" || flag == "--join-rate" ||
+               flag == "--control-rate") {
       const auto text = value();
       if (!text) return std::nullopt;
       double number = 0;
@@ -140,6 +152,7 @@ std::optional<LoadtestCommandLine::Options> LoadtestCommandLine::Parse(
       if (flag == "--duration") options.durationSeconds = number;
       if (flag == "--max-run-seconds") options.maxRunSeconds = number;
       if (flag == "--join-rate") options.joinRatePerSecond = number;
+      if (flag == "--control-rate") options.controlRate = number;
     } else {
       bool threshold = false;
       for (const auto& name : Thresholds::Names()) {
@@ -194,6 +207,10 @@ void LoadtestCommandLine::ApplyOverrides(const Options& options, Scenario& scena
   }
   if (options.maxRunSeconds) scenario.maxRunSeconds = *options.maxRunSeconds;
   if (options.joinRatePerSecond) scenario.joinRatePerSecond = *options.joinRatePerSecond;
+  if (options.lossPercent) scenario.impairment.lossPercent = *options.lossPercent;
+  if (options.oneWayDelayMs) scenario.impairment.oneWayDelayMs = *options.oneWayDelayMs;
+  if (options.controlMessages) scenario.control.messages = *options.controlMessages;
+  if (options.controlRate) scenario.control.ratePerSecond = *options.controlRate;
   scenario.thresholds.Merge(options.thresholds);
 }
 

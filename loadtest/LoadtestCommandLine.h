@@ -36,6 +36,10 @@ class LoadtestCommandLine {
     std::optional<double> durationSeconds;
     std::optional<double> maxRunSeconds;
     std::optional<double> joinRatePerSecond;
+    std::optional<double> lossPercent;  // impairment.lossPercent
+    std::optional<uint32_t> oneWayDelayMs;
+    std::optional<uint32_t> controlMessages;
+    std::optional<double> controlRate;
     Thresholds thresholds;
   };
 

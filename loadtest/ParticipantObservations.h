@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "loadtest/ControlSchedule.h"
+
 namespace myriad::loadtest {
 
 // What one simulated participant did and saw during a run, for tests that
@@ -32,6 +34,29 @@ struct ParticipantObservations {
     std::vector<std::string> participantIdBySlot;  // "" for an empty slot
   };
 
+  // One conference control request this participant sent (Scenario::control).
+  struct ControlRequest {
+    ControlSchedule::Kind kind = ControlSchedule::Kind::kRaiseHand;
+    uint32_t target = 0;   // whose microphone or hand
+    std::string trackId;   // "" for hands
+    int64_t sentUs = 0;    // handed to the client (0: could not be sent)
+    int64_t replyUs = 0;   // its reply handled (0: none)
+    bool acked = false;    // the reply was `ack`
+    std::string error;     // the `error` reply's code, "timeout", or why it was not sent
+    uint64_t version = 0;  // the ack's room version
+    bool onChannel = false;
+  };
+
+  // A `muted` or `unmuteRequest` for our microphone.
+  struct ControlNotice {
+    int64_t arrivalUs = 0;
+    bool unmuteRequest = false;  // else `muted`
+    bool muted = false;
+    bool locked = false;
+    std::string by;
+    uint64_t version = 0;
+  };
+
   uint32_t index = 0;
   std::string room;
   std::string participantId;  // "" if the join failed
@@ -52,6 +77,13 @@ struct ParticipantObservations {
   int64_t firstAudioUs = 0;         // first packet received on a slot
   uint64_t signallingMessages = 0;  // WebSocket messages received, at the end
 
+  int64_t controlChannelOpenUs = 0;  // `myriad-control` opened (first time)
+  std::string audioTrackId;          // our microphone's trackId
+  uint64_t controlCopiesSent = 0;    // WebRtcClient::ControlCounters, at the end
+  uint64_t controlDuplicatesReceived = 0;
+
+  std::vector<ControlRequest> controlRequests;
+  std::vector<ControlNotice> controlNotices;
   std::vector<SlotPacket> slotPackets;
   std::vector<SpeakersMessage> speakers;
 };

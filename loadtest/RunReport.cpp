@@ -45,6 +45,7 @@ RunReport::Distribution RunReport::Distribution::FromMicros(const LatencyHistogr
   Distribution d;
   d.count = histogram.Count();
   d.p50 = histogram.Percentile(50) / 1000.0;
+  d.p90 = histogram.Percentile(90) / 1000.0;
   d.p95 = histogram.Percentile(95) / 1000.0;
   d.p99 = histogram.Percentile(99) / 1000.0;
   d.max = static_cast<double>(histogram.Max()) / 1000.0;
@@ -53,7 +54,35 @@ RunReport::Distribution RunReport::Distribution::FromMicros(const LatencyHistogr
 }
 
 Json RunReport::Distribution::ToJson() const {
-  return {{"count", count}, {"p50", p50}, {"p95", p95}, {"p99", p99}, {"max", max}, {"mean", mean}};
+  return {{"count", count}, {"p50", p50}, {"p90", p90},  {"p95", p95},
+          {"p99", p99},     {"max", max}, {"mean", mean}};
+}
+
+namespace {
+
+double Percent(uint64_t part, uint64_t whole) {
+  return whole == 0 ? 0.0 : 100.0 * static_cast<double>(part) / static_cast<double>(whole);
+}
+
+}  // namespace
+
+double RunReport::Impairment::MeasuredLossPercent() const {
+  return Percent(uplinkLost + downlinkLost,
+                 uplinkForwarded + uplinkLost + downlinkForwarded + downlinkLost);
+}
+
+double RunReport::Control::DeliveredPercent() const { return Percent(delivered, planned); }
+
+double RunReport::Control::Within200MsPercent() const {
+  return Percent(deliveredWithin200Ms, planned);
+}
+
+double RunReport::Control::NotifiedPercent() const {
+  return Percent(notificationsDelivered, notificationsExpected);
+}
+
+double RunReport::Control::NotifiedWithin200MsPercent() const {
+  return Percent(notificationsWithin200Ms, notificationsExpected);
 }
 
 double RunReport::Joins::JoinedPercent() const {
@@ -86,6 +115,51 @@ Json RunReport::ToJson() const {
     Json entry{{"name", t.name}, {"limit", t.limit}, {"passed", t.passed}, {"detail", t.detail}};
     entry["actual"] = t.actual ? Json(*t.actual) : Json(nullptr);
     limits.push_back(entry);
+  }
+  Json failures = Json::object();
+  for (const auto& [reason, count] : control.failures) failures[reason] = count;
+  Json controlJson = {{"enabled", control.enabled}};
+  if (control.enabled) {
+    controlJson = {
+        {"enabled", true},
+        {"path", control.dataChannel ? "dataChannel" : "webSocket"},
+        {"planned", control.planned},
+        {"sent", control.sent},
+        {"unsent", control.unsent},
+        {"delivered", control.delivered},
+        {"deliveredPercent", control.DeliveredPercent()},
+        {"acked", control.acked},
+        {"timedOut", control.timedOut},
+        {"failures", failures},
+        {"deliveredWithin200Ms", control.deliveredWithin200Ms},
+        {"within200MsPercent", control.Within200MsPercent()},
+        {"roundTripMs", control.roundTrip.ToJson()},
+        {"notificationsExpected", control.notificationsExpected},
+        {"notificationsDelivered", control.notificationsDelivered},
+        {"notifiedPercent", control.NotifiedPercent()},
+        {"notificationsWithin200Ms", control.notificationsWithin200Ms},
+        {"notifiedWithin200MsPercent", control.NotifiedWithin200MsPercent()},
+        {"notificationMs", control.notification.ToJson()},
+        {"mutesAccepted", control.mutesAccepted},
+        {"mutesOfHeardTracks", control.mutesOfHeardTracks},
+        {"mutedPacketViolations", control.mutedPacketViolations},
+        {"channelsOpened", control.channelsOpened},
+        {"copiesSent", control.copiesSent},
+        {"duplicatesReceived", control.duplicatesReceived},
+    };
+  }
+  Json impairmentJson = {{"enabled", impairment.enabled}};
+  if (impairment.enabled) {
+    impairmentJson = {{"enabled", true},
+                      {"oneWayDelayMs", impairment.oneWayDelayMs},
+                      {"lossPercent", impairment.lossPercent},
+                      {"measuredLossPercent", impairment.MeasuredLossPercent()},
+                      {"mappings", impairment.mappings},
+                      {"uplinkForwarded", impairment.uplinkForwarded},
+                      {"uplinkLost", impairment.uplinkLost},
+                      {"downlinkForwarded", impairment.downlinkForwarded},
+                      {"downlinkLost", impairment.downlinkLost},
+                      {"otherDrops", impairment.otherDrops}};
   }
   return {
       {"scenario", scenario},
@@ -138,6 +212,8 @@ Json RunReport::ToJson() const {
         {"maxPerParticipant", messages.maxPerParticipant},
         {"meanPerParticipantPerSecond", messages.meanPerParticipantPerSecond},
         {"maxPerParticipantPerSecond", messages.maxPerParticipantPerSecond}}},
+      {"impairment", impairmentJson},
+      {"control", controlJson},
       {"generator", ProcessJson(generator)},
       {"generatorOverloaded", packets.NotSentPercent() > 1.0},
       {"server", ProcessJson(server)},
@@ -181,6 +257,38 @@ std::string RunReport::Summary() const {
       << Format("%.0f", messages.maxPerParticipant) << ", per second mean "
       << Format("%.2f", messages.meanPerParticipantPerSecond) << " max "
       << Format("%.2f", messages.maxPerParticipantPerSecond) << "\n";
+  if (impairment.enabled) {
+    out << "  impaired path: " << impairment.oneWayDelayMs << " ms one way, "
+        << Format("%.1f", impairment.lossPercent) << "% random loss each way (measured "
+        << Format("%.2f", impairment.MeasuredLossPercent()) << "% over "
+        << impairment.uplinkForwarded + impairment.downlinkForwarded << " datagrams, "
+        << impairment.mappings << " paths, " << impairment.otherDrops << " other drops)\n";
+  }
+  if (control.enabled) {
+    const auto percentiles = [](const Distribution& d) {
+      return "p50 " + Format("%.1f", d.p50) + " / p90 " + Format("%.1f", d.p90) + " / p99 " +
+             Format("%.1f", d.p99) + " / max " + Format("%.1f", d.max) + " ms";
+    };
+    out << "  control (" << (control.dataChannel ? "data channel" : "WebSocket")
+        << "): " << control.delivered << "/" << control.planned << " requests answered ("
+        << Format("%.2f", control.DeliveredPercent()) << "%), "
+        << Format("%.2f", control.Within200MsPercent())
+        << "% within 200 ms of being sent (request -> reply at the sender, a round trip); "
+        << control.unsent << " unsent, " << control.timedOut << " timed out, " << control.acked
+        << " acked\n";
+    out << "    round trip: " << percentiles(control.roundTrip) << "\n";
+    for (const auto& [reason, count] : control.failures) {
+      out << "    " << count << " x " << reason << "\n";
+    }
+    out << "    host -> owner (`muted`, `unmuteRequest`): " << control.notificationsDelivered << "/"
+        << control.notificationsExpected << " (" << Format("%.2f", control.NotifiedPercent())
+        << "%), " << Format("%.2f", control.NotifiedWithin200MsPercent()) << "% within 200 ms; "
+        << percentiles(control.notification) << "\n";
+    out << "    mutes: " << control.mutesAccepted << " accepted (" << control.mutesOfHeardTracks
+        << " of tracks being heard), " << control.mutedPacketViolations
+        << " packets of a muted track reached a subscriber after the ack; "
+        << control.channelsOpened << " channels opened\n";
+  }
   out << "  generator: " << Format("%.2f", generator.cpuCores) << " cores ("
       << Format("%.1f", generator.cpuSeconds) << " s CPU), peak RSS " << generator.rssKbAfter
       << " kB\n";

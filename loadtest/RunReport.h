@@ -19,6 +19,7 @@ struct RunReport {
   struct Distribution {
     uint64_t count = 0;
     double p50 = 0;
+    double p90 = 0;
     double p95 = 0;
     double p99 = 0;
     double max = 0;
@@ -93,6 +94,61 @@ struct RunReport {
     double rssKbPerParticipant = 0;
   };
 
+  // Scenario::impairment: what the relays did, both directions.
+  struct Impairment {
+    bool enabled = false;
+    uint32_t oneWayDelayMs = 0;
+    double lossPercent = 0;  // configured
+    uint64_t mappings = 0;
+    uint64_t uplinkForwarded = 0;
+    uint64_t uplinkLost = 0;  // random loss
+    uint64_t downlinkForwarded = 0;
+    uint64_t downlinkLost = 0;
+    uint64_t otherDrops = 0;  // a full line, a refused send, a refused mapping
+    // The loss the datagrams met (lost / (forwarded + lost)), both directions.
+    double MeasuredLossPercent() const;
+  };
+
+  // Scenario::control (docs/loadtest.md "Conference control").
+  struct Control {
+    bool enabled = false;
+    bool dataChannel = false;
+    uint64_t planned = 0;  // requests of the plan, owners' accepts included
+    uint64_t sent = 0;     // handed to the client (the rest could not be: `unsent`)
+    uint64_t unsent = 0;
+    uint64_t delivered = 0;  // a reply came back (`ack` or `error`)
+    uint64_t acked = 0;
+    uint64_t timedOut = 0;
+    // `error` replies and reasons not to send, with their counts.
+    std::map<std::string, uint64_t> failures;
+    // Request handed to the client -> its reply handled by the same client:
+    // a round trip through the impaired path both ways (and the server).
+    uint64_t deliveredWithin200Ms = 0;
+    Distribution roundTrip;
+    // A host's hostMute / requestUnmute handed to its client -> the owner's
+    // client handled the `muted` / `unmuteRequest` the server sent it: the
+    // host's uplink, the server, the owner's downlink.
+    uint64_t notificationsExpected = 0;
+    uint64_t notificationsDelivered = 0;
+    uint64_t notificationsWithin200Ms = 0;
+    Distribution notification;
+    // The router's enforcement: audio packets of a muted microphone that
+    // reached a subscriber although sent after the mute was acked (and
+    // before the owner asked to unmute). Must be 0.
+    uint64_t mutesAccepted = 0;
+    uint64_t mutesOfHeardTracks = 0;  // the track reached a subscriber in the second before
+    uint64_t mutedPacketViolations = 0;
+    uint64_t channelsOpened = 0;  // participants whose `myriad-control` opened
+    uint64_t copiesSent = 0;
+    uint64_t duplicatesReceived = 0;
+
+    // delivered / planned (unsent and timed-out requests are not delivered).
+    double DeliveredPercent() const;
+    double Within200MsPercent() const;  // of planned
+    double NotifiedPercent() const;
+    double NotifiedWithin200MsPercent() const;
+  };
+
   std::string scenario;
   uint32_t seed = 0;
   uint32_t participants = 0;
@@ -117,6 +173,8 @@ struct RunReport {
   Distribution serverDelay;
   Speakers speakers;
   Messages messages;
+  Impairment impairment;
+  Control control;
   Process generator;  // this process (getrusage); RSS is the peak
   Process server;     // /proc/<pid> when known
   std::vector<ThresholdResult> thresholds;

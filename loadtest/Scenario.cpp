@@ -99,6 +99,26 @@ std::string Scenario::Validate() const {
     }
   }
   if (viewport.pageSize == 0) return "\"viewport.pageSize\" must be at least 1";
+  if (control.Enabled()) {
+    if (control.messages < 2) return "\"control.messages\" must be 0 or at least 2";
+    if (control.hosts == 0 && control.hostMuteWeight > 0) {
+      return "\"control.hostMuteWeight\" needs at least one of \"control.hosts\"";
+    }
+    if (control.hosts >= participants) return "\"control.hosts\" must be below \"participants\"";
+    if (control.hostMuteWeight + control.selfMuteWeight + control.handWeight <= 0) {
+      return "one of the \"control\" weights must be above 0";
+    }
+    if ((control.hostMuteWeight > 0 || control.selfMuteWeight > 0) &&
+        AudioPublisherCount() <= control.hosts) {
+      return "muting needs audio publishers besides the hosts";
+    }
+    if (rooms > 1 && control.hostMuteWeight > 0) {
+      return "\"control.hostMuteWeight\" needs one room: hosts mute by the roster of theirs";
+    }
+    if (control.startSeconds >= durationSeconds) {
+      return "\"control.startSeconds\" must be below \"durationSeconds\"";
+    }
+  }
   return "";
 }
 
@@ -153,6 +173,21 @@ nlohmann::json Scenario::ToJson() const {
         {"prefetchNextPage", viewport.prefetchNextPage},
         {"flipEverySeconds", viewport.flipEverySeconds}}},
       {"server", server},
+      {"impairment",
+       {{"oneWayDelayMs", impairment.oneWayDelayMs},
+        {"lossPercent", impairment.lossPercent},
+        {"seed", impairment.seed}}},
+      {"control",
+       {{"messages", control.messages},
+        {"ratePerSecond", control.ratePerSecond},
+        {"dataChannel", control.dataChannel},
+        {"hosts", control.hosts},
+        {"holdMs", control.holdMs},
+        {"startSeconds", control.startSeconds},
+        {"hostMuteWeight", control.hostMuteWeight},
+        {"selfMuteWeight", control.selfMuteWeight},
+        {"handWeight", control.handWeight},
+        {"replyTimeoutMs", control.replyTimeoutMs}}},
       {"thresholds", thresholds.ToJson()},
   };
 }

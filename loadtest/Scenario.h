@@ -78,6 +78,42 @@ struct Scenario {
     std::optional<uint32_t> rosterPageSize;
   };
 
+  // Every participant's UDP through an ImpairmentRelay the run opens on
+  // loopback (one per shard and server media port): each participant gets
+  // its own path, impaired the same way in both directions. Off when
+  // neither delay nor loss is set.
+  struct Impairment {
+    uint32_t oneWayDelayMs = 0;  // each direction: 30 gives a 60 ms round trip
+    double lossPercent = 0;      // independent random loss, each direction
+    uint32_t seed = 1;           // the links' loss generators
+    bool Enabled() const { return oneWayDelayMs > 0 || lossPercent > 0; }
+  };
+
+  // Conference control under load (docs/protocol.md "Conference control"):
+  // a seeded plan (ControlSchedule) of `messages` requests at
+  // `ratePerSecond`, in cycles: a host mutes a talker with a lock, asks
+  // `holdMs` later to unmute, and the owner accepts (3 requests); an owner
+  // mutes and unmutes itself (2); a participant raises and lowers its hand
+  // (2). The cycle kinds are drawn by their weights. Participants 0..hosts-1
+  // join with the `admin` grant (a token signed with the development key:
+  // the server must be in development mode).
+  struct Control {
+    uint32_t messages = 0;  // 0: no control traffic
+    double ratePerSecond = 200;
+    bool dataChannel = true;  // on `myriad-control`, else on the WebSocket
+    uint32_t hosts = 1;
+    uint32_t holdMs = 500;
+    // When the first cycle starts (every participant joined and its
+    // channel open by then).
+    double startSeconds = 5;
+    double hostMuteWeight = 1;
+    double selfMuteWeight = 1;
+    double handWeight = 1;
+    // A request without a reply after this long is not delivered.
+    uint32_t replyTimeoutMs = 10000;
+    bool Enabled() const { return messages > 0; }
+  };
+
   std::string name = "custom";
   std::string description;
   std::string room = "loadtest";
@@ -104,6 +140,8 @@ struct Scenario {
   Video video;
   Viewport viewport;
   ServerLimits server;
+  Impairment impairment;
+  Control control;
   Thresholds thresholds;
 
   uint32_t AudioPublisherCount() const;

@@ -204,6 +204,23 @@ void ReadScenario(ObjectReader& reader, Scenario& s) {
     server.OptionalIntegral("rosterBatchIntervalMs", s.server.rosterBatchIntervalMs, 0, 5000);
     server.OptionalIntegral("rosterPageSize", s.server.rosterPageSize, 1, kMaxCount);
   });
+  reader.Object("impairment", [&s](ObjectReader& impairment) {
+    impairment.Integral("oneWayDelayMs", s.impairment.oneWayDelayMs, 0, 10000);
+    impairment.Number("lossPercent", s.impairment.lossPercent, 0, 100);
+    impairment.Integral("seed", s.impairment.seed, 0, 0xFFFFFFFF);
+  });
+  reader.Object("control", [&s](ObjectReader& control) {
+    control.Integral("messages", s.control.messages, 0, 10 * kMaxCount);
+    control.Number("ratePerSecond", s.control.ratePerSecond, 0.1, 100000);
+    control.Boolean("dataChannel", s.control.dataChannel);
+    control.Integral("hosts", s.control.hosts, 0, kMaxCount);
+    control.Integral("holdMs", s.control.holdMs, 0, 600000);
+    control.Number("startSeconds", s.control.startSeconds, 0, 86400);
+    control.Number("hostMuteWeight", s.control.hostMuteWeight, 0, 1000);
+    control.Number("selfMuteWeight", s.control.selfMuteWeight, 0, 1000);
+    control.Number("handWeight", s.control.handWeight, 0, 1000);
+    control.Integral("replyTimeoutMs", s.control.replyTimeoutMs, 100, 600000);
+  });
   reader.Object("thresholds",
                 [&s](ObjectReader& thresholds) { ReadThresholds(thresholds, s.thresholds); });
 }

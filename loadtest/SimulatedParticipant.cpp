@@ -1,10 +1,13 @@
 #include "loadtest/SimulatedParticipant.h"
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 #include <cmath>
 
 #include "loadtest/SteadyMicros.h"
 #include "loadtest/client/LoadtestPayload.h"
+#include "signaling/AccessPolicy.h"
+#include "signaling/AccessToken.h"
 
 namespace myriad::loadtest {
 namespace {
@@ -19,6 +22,26 @@ constexpr int kCameraHeight = 720;
 // How many recent talk spurts a slot packet is matched against.
 constexpr size_t kRecentSpurts = 16;
 
+std::string ParticipantName(uint32_t index) { return "lt-" + std::to_string(index); }
+
+// A host's token (docs/protocol.md "Access tokens"): the usual grants and
+// `admin`, signed with the well-known development key, which a server in
+// development mode (the default without auth.keys) accepts.
+std::string HostToken(const std::string& room, uint32_t index) {
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  signaling::AccessClaims claims;
+  claims.identity = ParticipantName(index);
+  claims.room = room;
+  claims.issuedAt = now;
+  claims.expiresAt = now + std::chrono::hours(12);
+  claims.grants = signaling::Grants::DefaultParticipant();
+  claims.grants.admin = true;
+  const signaling::AccessKey key{std::string(signaling::AccessPolicy::kDevelopmentKeyId),
+                                 std::string(signaling::AccessPolicy::kDevelopmentSecret)};
+  return signaling::AccessToken::Mint(claims, key);
+}
+
 }  // namespace
 
 SimulatedParticipant::SimulatedParticipant(Environment& environment, uint32_t index)
@@ -31,6 +54,7 @@ SimulatedParticipant::SimulatedParticipant(Environment& environment, uint32_t in
   observations_.priority = s.IsPriority(index);
   observations_.bindsAudioSlots = s.BindsAudioSlots(index);
   observations_.viewsVideo = s.ViewsVideo(index);
+  if (env_.control) controlActions_ = env_.control->ActionsOf(index);
 }
 
 SimulatedParticipant::~SimulatedParticipant() = default;
@@ -70,7 +94,25 @@ void SimulatedParticipant::StartJoin(int64_t nowUs) {
   options.transport.connectTimeout = std::chrono::milliseconds(20000);
   options.transport.receiveBufferBytes = 256 * 1024;
   options.transport.sharedSocket = env_.socket;
+  options.transport.impairmentRelayFor = env_.relayFor;
+  if (env_.control) {
+    options.controlChannel = s.control.dataChannel;
+    if (index_ < s.control.hosts) {
+      // A host mutes by trackId: it keeps the whole roster.
+      options.fetchFullRoster = true;
+      options.keepRoster = true;
+      options.token = HostToken(RoomOf(s, index_), index_);
+    }
+  }
   client_ = std::make_unique<WebRtcClient>(env_.context, options);
+  if (env_.control) {
+    client_->SetEventHandler([this](const nlohmann::json& message) { OnServerEvent(message); });
+    client_->SetControlChannelHandler([this](bool open) {
+      if (open && observations_.controlChannelOpenUs == 0) {
+        observations_.controlChannelOpenUs = SteadyMicros();
+      }
+    });
+  }
   client_->SetRtpHandler([this](rtp::RtpPacket& packet) { OnRtp(packet); });
   // A PLI names the stream whose decoders need a key frame.
   client_->SetKeyFrameRequestHandler([this](uint32_t ssrc) {
@@ -98,7 +140,7 @@ void SimulatedParticipant::StartJoin(int64_t nowUs) {
     for (const auto& slot : slots) message.participantIdBySlot.push_back(slot.participantId);
     observations_.speakers.push_back(std::move(message));
   });
-  client_->Join(RoomOf(s, index_), "lt-" + std::to_string(index_),
+  client_->Join(RoomOf(s, index_), ParticipantName(index_),
                 [this](const std::string& error) { OnJoined(error); });
 }
 
@@ -137,6 +179,13 @@ void SimulatedParticipant::OnJoined(const std::string& error) {
                               {UINT32_MAX, -1});
     });
   }
+  if (env_.control && s.control.dataChannel) {
+    // The offers above carry the application m-line already; this one only
+    // negotiates for a participant that neither publishes nor listens.
+    client_->NegotiateControlChannel([this](const std::string& error) {
+      if (!error.empty()) Fail("control channel", error, false);
+    });
+  }
 }
 
 void SimulatedParticipant::OnPublished(const std::string& error) {
@@ -145,6 +194,7 @@ void SimulatedParticipant::OnPublished(const std::string& error) {
   const Scenario& s = env_.scenario;
   const uint32_t seed = s.seed * 7919u + index_ * 31u;
   if (const auto* track = client_->PublishedTrack("audio")) {
+    observations_.audioTrackId = track->trackId;
     auto config = client_->SourceConfigFor(*track, seed);
     config.minPayloadSize = s.audio.minPayloadBytes;
     config.maxPayloadSize = s.audio.maxPayloadBytes;
@@ -190,6 +240,7 @@ int64_t SimulatedParticipant::FirstDue(int64_t nowUs, int64_t phaseUs, int64_t p
 }
 
 void SimulatedParticipant::SendDue(int64_t nowUs) {
+  if (nextControl_ < controlActions_.size() && !finished_ && client_) SendControlDue(nowUs);
   if (finished_ || !client_ || !client_->IsConnected()) return;
   const Scenario& s = env_.scenario;
   if (audio_) {
@@ -332,6 +383,7 @@ void SimulatedParticipant::OnRtp(rtp::RtpPacket& packet) {
 void SimulatedParticipant::OnSlotPacket(int slot, uint32_t publisher, int64_t talkSpurtStartUs,
                                         int64_t sendTimeUs, int64_t nowUs,
                                         uint16_t sequenceNumber) {
+  if (env_.control) env_.stats.RecordHeardAudio(publisher, sendTimeUs);
   if (observations_.firstAudioUs == 0) {
     observations_.firstAudioUs = nowUs;
     env_.stats.firstAudio.Record(nowUs - observations_.joinStartUs);
@@ -411,11 +463,151 @@ void SimulatedParticipant::UpdateViewport(int64_t nowUs) {
   });
 }
 
+void SimulatedParticipant::SendControlDue(int64_t nowUs) {
+  while (nextControl_ < controlActions_.size() &&
+         env_.startUs + controlActions_[nextControl_].atUs <= nowUs) {
+    const auto& action = controlActions_[nextControl_++];
+    SendControl(action.kind, action.target, nowUs);
+  }
+}
+
+std::string SimulatedParticipant::AudioTrackOf(uint32_t index) {
+  if (const auto it = audioTrackByIndex_.find(index); it != audioTrackByIndex_.end()) {
+    return it->second;
+  }
+  const std::string name = ParticipantName(index);
+  std::string participantId;
+  for (const auto& [id, participantName] : client_->Participants()) {
+    if (participantName == name) {
+      participantId = id;
+      break;
+    }
+  }
+  if (participantId.empty()) return "";
+  for (const auto& [trackId, track] : client_->RemoteTracks()) {
+    if (track.participantId == participantId && track.kind == "audio") {
+      audioTrackByIndex_[index] = trackId;
+      return trackId;
+    }
+  }
+  return "";
+}
+
+void SimulatedParticipant::SendControl(ControlSchedule::Kind kind, uint32_t target, int64_t nowUs) {
+  using Kind = ControlSchedule::Kind;
+  const Scenario& s = env_.scenario;
+  ParticipantObservations::ControlRequest record;
+  record.kind = kind;
+  record.target = target;
+  nlohmann::json message{{"type", ControlSchedule::TypeOf(kind)}};
+  bool aboutTrack = true;
+  switch (kind) {
+    case Kind::kHostMute:
+    case Kind::kRequestUnmute:
+      record.trackId = AudioTrackOf(target);
+      if (kind == Kind::kHostMute) message["lock"] = true;
+      break;
+    case Kind::kSelfMute:
+    case Kind::kSelfUnmute:
+    case Kind::kAcceptUnmute:
+      record.trackId = observations_.audioTrackId;
+      message["muted"] = kind == Kind::kSelfMute;
+      break;
+    case Kind::kRaiseHand:
+    case Kind::kLowerHand:
+      aboutTrack = false;
+      message["raised"] = kind == Kind::kRaiseHand;
+      break;
+  }
+  if (aboutTrack) message["trackId"] = record.trackId;
+  const bool channel = s.control.dataChannel;
+  // What could not be sent counts as not delivered, with the reason.
+  if (aboutTrack && record.trackId.empty()) {
+    record.error = "unsent: track unknown";
+  } else if (!client_->Joined() || client_->HasLeft()) {
+    record.error = "unsent: not in the room";
+  } else if (channel && !client_->ControlChannelOpen()) {
+    record.error = "unsent: channel not open";
+  }
+  if (!record.error.empty()) {
+    observations_.controlRequests.push_back(std::move(record));
+    return;
+  }
+  record.sentUs = nowUs;
+  record.onChannel = channel;
+  const size_t slot = observations_.controlRequests.size();
+  observations_.controlRequests.push_back(std::move(record));
+  auto done = [this, slot](std::optional<nlohmann::json> reply) {
+    auto& request = observations_.controlRequests[slot];
+    if (!reply) {
+      request.error = "timeout";
+      return;
+    }
+    request.replyUs = SteadyMicros();
+    const std::string type = reply->value("type", "");
+    request.acked = type == "ack";
+    if (!request.acked) request.error = type == "error" ? reply->value("code", "error") : type;
+    const auto version = reply->find("version");
+    if (version != reply->end() && version->is_number_unsigned()) {
+      request.version = version->get<uint64_t>();
+    }
+  };
+  const auto timeout = std::chrono::milliseconds(s.control.replyTimeoutMs);
+  if (channel) {
+    client_->RequestControl(std::move(message), timeout, std::move(done));
+  } else {
+    client_->Signaling().Request(std::move(message), timeout, std::move(done));
+  }
+}
+
+void SimulatedParticipant::OnServerEvent(const nlohmann::json& message) {
+  const auto type = message.find("type");
+  if (type == message.end() || !type->is_string()) return;
+  const bool unmuteRequest = *type == "unmuteRequest";
+  if (!unmuteRequest && *type != "muted") return;
+  const auto trackId = message.find("trackId");
+  if (observations_.audioTrackId.empty() || trackId == message.end() ||
+      *trackId != observations_.audioTrackId) {
+    return;
+  }
+  const auto flag = [&message](const char* key) {
+    const auto it = message.find(key);
+    return it != message.end() && it->is_boolean() && it->get<bool>();
+  };
+  ParticipantObservations::ControlNotice notice;
+  notice.arrivalUs = SteadyMicros();
+  notice.unmuteRequest = unmuteRequest;
+  notice.muted = flag("muted");
+  notice.locked = flag("locked");
+  if (const auto by = message.find("by"); by != message.end() && by->is_string()) {
+    notice.by = by->get<std::string>();
+  }
+  if (const auto version = message.find("version");
+      version != message.end() && version->is_number_unsigned()) {
+    notice.version = version->get<uint64_t>();
+  }
+  observations_.controlNotices.push_back(notice);
+  // The owner accepts a host's request at once (docs/protocol.md: a host
+  // never unmutes anyone), once the client is out of its receive path (the
+  // request may have come in an SCTP callback).
+  if (unmuteRequest && !finished_) {
+    boost::asio::post(env_.context, [this] {
+      if (client_ && !finished_) {
+        SendControl(ControlSchedule::Kind::kAcceptUnmute, index_, SteadyMicros());
+      }
+    });
+  }
+}
+
 void SimulatedParticipant::Finish(int64_t nowUs) {
   if (finished_) return;
   finished_ = true;
   for (const auto& [ssrc, stream] : streams_) env_.stats.lost += stream.gaps.Lost();
-  if (client_) observations_.signallingMessages = client_->Signaling().MessagesReceived();
+  if (client_) {
+    observations_.signallingMessages = client_->Signaling().MessagesReceived();
+    observations_.controlCopiesSent = client_->ControlCounters().copiesSent;
+    observations_.controlDuplicatesReceived = client_->ControlCounters().duplicatesReceived;
+  }
   (void)nowUs;
 }
 

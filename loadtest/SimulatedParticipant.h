@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "loadtest/ControlSchedule.h"
 #include "loadtest/LoadStats.h"
 #include "loadtest/ParticipantObservations.h"
 #include "loadtest/Scenario.h"
@@ -46,6 +47,10 @@ class SimulatedParticipant {
     std::array<uint8_t, 1600>& packetBuffer;
     // The shard's shared socket; nullptr: each client opens its own.
     MultiAddressUdpSocket* socket = nullptr;
+    // Scenario::impairment: the shard's relay towards a server candidate.
+    std::function<ImpairmentRelay*(const boost::asio::ip::udp::endpoint&)> relayFor = nullptr;
+    // Scenario::control: the plan (nullptr: no control traffic).
+    const ControlSchedule* control = nullptr;
   };
 
   // A talk spurt of someone else that reached one of our audio slots.
@@ -108,6 +113,14 @@ class SimulatedParticipant {
   int64_t FirstDue(int64_t nowUs, int64_t phaseUs, int64_t periodUs) const;
   void Fail(const std::string& what, const std::string& error, bool join);
   void UpdateViewport(int64_t nowUs);
+  // Conference control (Scenario::control): the planned requests due by
+  // `nowUs`, and what the server tells us about our microphone.
+  void SendControlDue(int64_t nowUs);
+  void SendControl(ControlSchedule::Kind kind, uint32_t target, int64_t nowUs);
+  void OnServerEvent(const nlohmann::json& message);
+  // The trackId of participant `index`'s microphone from the roster ("" if
+  // not known yet).
+  std::string AudioTrackOf(uint32_t index);
 
   Environment& env_;
   const uint32_t index_;
@@ -129,6 +142,10 @@ class SimulatedParticipant {
   std::vector<std::string> requestedVisible_;
   std::vector<std::string> requestedPrefetch_;
   bool viewportRequested_ = false;
+
+  std::vector<ControlSchedule::Action> controlActions_;  // ours, by time
+  size_t nextControl_ = 0;
+  std::unordered_map<uint32_t, std::string> audioTrackByIndex_;
 };
 
 }  // namespace myriad::loadtest

@@ -27,6 +27,10 @@ constexpr Row kRows[] = {
     {"maxMessagesPerParticipantPerSecond", &Thresholds::maxMessagesPerParticipantPerSecond},
     {"maxServerCpuCores", &Thresholds::maxServerCpuCores},
     {"maxServerRssKbPerParticipant", &Thresholds::maxServerRssKbPerParticipant},
+    {"minControlDeliveredPercent", &Thresholds::minControlDeliveredPercent},
+    {"minControlNotifiedPercent", &Thresholds::minControlNotifiedPercent},
+    {"minControlWithin200MsPercent", &Thresholds::minControlWithin200MsPercent},
+    {"maxMutedPacketViolations", &Thresholds::maxMutedPacketViolations},
 };
 
 std::string Number(double value) {
@@ -116,6 +120,20 @@ std::vector<ThresholdResult> Thresholds::Evaluate(const RunReport& report) const
       }
       missing = "not measured: no server pid (--server-pid or --spawn-server)";
       skip = true;
+    } else if (name == "minControlDeliveredPercent") {
+      if (report.control.planned) actual = report.control.DeliveredPercent();
+      missing = "no control requests were planned";
+    } else if (name == "minControlNotifiedPercent") {
+      if (report.control.notificationsExpected) actual = report.control.NotifiedPercent();
+      missing = "no host request was answered";
+    } else if (name == "minControlWithin200MsPercent") {
+      if (report.control.planned) actual = report.control.Within200MsPercent();
+      missing = "no control requests were planned";
+    } else if (name == "maxMutedPacketViolations") {
+      if (report.control.enabled) {
+        actual = static_cast<double>(report.control.mutedPacketViolations);
+      }
+      missing = "no control traffic";
     }
     result.actual = actual;
     if (!actual) {

@@ -31,6 +31,10 @@ struct Thresholds {
   std::optional<double> maxSpeakerSwitchP95Ms;
   std::optional<double> maxNonTalkerPackets;
   std::optional<double> minJoinedPercent;
+  std::optional<double> minControlDeliveredPercent;
+  std::optional<double> minControlNotifiedPercent;
+  std::optional<double> minControlWithin200MsPercent;
+  std::optional<double> maxMutedPacketViolations;
 
   // Every limit set in `overrides` replaces ours.
   void Merge(const Thresholds& overrides);

@@ -183,14 +183,21 @@ bool ClientTransport::ConnectRelay() {
   const auto describe = [](const Endpoint& endpoint) {
     return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
   };
-  if (options_.impairmentRelay != nullptr) {
-    if (!options_.impairmentRelay->IsOpen() ||
-        options_.impairmentRelay->Target() != remote_.candidate) {
+  ImpairmentRelay* given = options_.impairmentRelay;
+  if (given == nullptr && options_.impairmentRelayFor) {
+    given = options_.impairmentRelayFor(remote_.candidate);
+    if (given == nullptr) {
+      Fail("no impairment relay leads to the server's candidate " + describe(remote_.candidate));
+      return false;
+    }
+  }
+  if (given != nullptr) {
+    if (!given->IsOpen() || given->Target() != remote_.candidate) {
       Fail("the impairment relay does not lead to the server's candidate " +
            describe(remote_.candidate));
       return false;
     }
-    relay_ = options_.impairmentRelay;
+    relay_ = given;
   } else if (options_.impairment) {
     ImpairmentRelay::Options relayOptions;
     relayOptions.target = remote_.candidate;

@@ -102,6 +102,11 @@ class ClientTransport : public server::transport::DtlsTransport::Listener,
     // own mapping, so its own links): not owned, must be open, target the
     // server's candidate, and outlive the transport. Wins over impairment.
     ImpairmentRelay* impairmentRelay = nullptr;
+    // Or the relay that leads to the server's candidate, asked for once at
+    // Start (the load generator opens one per server media port as its
+    // clients learn them); nullptr fails the transport. Same conditions as
+    // impairmentRelay; used when that is not set.
+    std::function<ImpairmentRelay*(const Endpoint& serverCandidate)> impairmentRelayFor;
     // Asks the kernel for each datagram's receive time (SO_TIMESTAMPNS,
     // mapped onto the steady clock) instead of taking the time the batch
     // was read: the arrival times transport-wide feedback reports must not

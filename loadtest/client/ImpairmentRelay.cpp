@@ -30,17 +30,6 @@ LinkImpairment::Options Seeded(LinkImpairment::Options options, uint64_t stream)
   return options;
 }
 
-void Add(ImpairmentRelay::DirectionCounters& into, const ImpairmentRelay::DirectionCounters& from) {
-  into.received += from.received;
-  into.forwarded += from.forwarded;
-  into.forwardedBytes += from.forwardedBytes;
-  into.droppedQueueFull += from.droppedQueueFull;
-  into.droppedRandomLoss += from.droppedRandomLoss;
-  into.droppedBurstLoss += from.droppedBurstLoss;
-  into.droppedLineFull += from.droppedLineFull;
-  into.sendFailures += from.sendFailures;
-}
-
 void Add(ImpairmentRelay::DirectionCounters& into, const LinkImpairment::Counters& from) {
   into.droppedQueueFull += from.droppedQueueFull;
   into.droppedRandomLoss += from.droppedRandomLoss;
@@ -286,9 +275,9 @@ std::optional<ImpairmentRelay::Endpoint> ImpairmentRelay::BackEndpointOf(
 }
 
 void ImpairmentRelay::AddLinkCounters(const Mapping& mapping, Counters& counters) const {
-  Add(counters.uplink, mapping.uplinkCounters);
+  counters.uplink += mapping.uplinkCounters;
   Add(counters.uplink, mapping.uplink.GetCounters());
-  Add(counters.downlink, mapping.downlinkCounters);
+  counters.downlink += mapping.downlinkCounters;
   Add(counters.downlink, mapping.downlink.GetCounters());
 }
 

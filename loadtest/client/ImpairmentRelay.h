@@ -88,6 +88,18 @@ class ImpairmentRelay {
       return droppedQueueFull + droppedRandomLoss + droppedBurstLoss + droppedLineFull +
              sendFailures;
     }
+    // Totals over several mappings or relays.
+    DirectionCounters& operator+=(const DirectionCounters& other) {
+      received += other.received;
+      forwarded += other.forwarded;
+      forwardedBytes += other.forwardedBytes;
+      droppedQueueFull += other.droppedQueueFull;
+      droppedRandomLoss += other.droppedRandomLoss;
+      droppedBurstLoss += other.droppedBurstLoss;
+      droppedLineFull += other.droppedLineFull;
+      sendFailures += other.sendFailures;
+      return *this;
+    }
   };
 
   struct Counters {

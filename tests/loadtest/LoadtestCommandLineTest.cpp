@@ -129,4 +129,24 @@ TEST_CASE("Command-line values override the scenario's", "[loadtest]") {
   CHECK(scenario.Validate().empty());
 }
 
+TEST_CASE("Command-line values override the impairment and the control traffic", "[loadtest]") {
+  Scenario scenario;
+  scenario.durationSeconds = 60;
+  scenario.impairment.oneWayDelayMs = 30;
+  scenario.impairment.lossPercent = 5;
+  scenario.control.messages = 10000;
+  const auto options =
+      Parsed({"--loss-percent", "2.5", "--one-way-delay-ms=20", "--control-messages", "500",
+              "--control-rate", "100", "--min-control-delivered-percent", "99"});
+  LoadtestCommandLine::ApplyOverrides(options, scenario);
+  CHECK(scenario.impairment.lossPercent == 2.5);
+  CHECK(scenario.impairment.oneWayDelayMs == 20);
+  CHECK(scenario.control.messages == 500);
+  CHECK(scenario.control.ratePerSecond == 100);
+  CHECK(scenario.thresholds.minControlDeliveredPercent == 99.0);
+  std::string error;
+  CHECK_FALSE(LoadtestCommandLine::Parse({"--loss-percent", "120"}, &error).has_value());
+  CHECK(error == "--loss-percent: \"120\" is not a percentage");
+}
+
 }  // namespace myriad::loadtest

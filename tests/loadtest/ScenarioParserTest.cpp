@@ -48,6 +48,15 @@ TEST_CASE("The shipped scenarios parse and mean what their names say", "[loadtes
   const auto storm = ScenarioParser::Load("join-storm", kScenarioDirectory, &error);
   REQUIRE(storm.has_value());
   CHECK(storm->participants / storm->joinRatePerSecond <= 10.0);
+  const auto control = ScenarioParser::Load("control-200", kScenarioDirectory, &error);
+  REQUIRE(control.has_value());
+  CHECK(control->participants == 200);
+  CHECK(control->impairment.oneWayDelayMs * 2 == 60);
+  CHECK(control->impairment.lossPercent == 5);
+  CHECK(control->control.messages == 10000);
+  CHECK(control->control.dataChannel);
+  CHECK(control->thresholds.minControlDeliveredPercent == 100.0);
+  CHECK(control->thresholds.maxMutedPacketViolations == 0.0);
   const auto smoke = ScenarioParser::Load("smoke", kScenarioDirectory, &error);
   REQUIRE(smoke.has_value());
   CHECK(smoke->participants <= 20);
@@ -102,11 +111,38 @@ TEST_CASE("A scenario file sets every field it names and keeps the defaults", "[
   CHECK(scenario->IsPriority(0));
   CHECK_FALSE(scenario->IsPriority(1));
 
+  const auto controlled = ScenarioParser::Parse(R"({
+      "participants": 10, "durationSeconds": 20,
+      "impairment": {"oneWayDelayMs": 25, "lossPercent": 2.5, "seed": 4},
+      "control": {"messages": 100, "ratePerSecond": 50, "dataChannel": false, "hosts": 2,
+                  "holdMs": 300, "startSeconds": 3, "hostMuteWeight": 2, "selfMuteWeight": 0,
+                  "handWeight": 1, "replyTimeoutMs": 4000}
+    })",
+                                                "test", &error);
+  INFO(error);
+  REQUIRE(controlled.has_value());
+  CHECK(controlled->impairment.Enabled());
+  CHECK(controlled->impairment.oneWayDelayMs == 25);
+  CHECK(controlled->impairment.lossPercent == 2.5);
+  CHECK(controlled->impairment.seed == 4);
+  CHECK(controlled->control.Enabled());
+  CHECK(controlled->control.messages == 100);
+  CHECK(controlled->control.ratePerSecond == 50);
+  CHECK_FALSE(controlled->control.dataChannel);
+  CHECK(controlled->control.hosts == 2);
+  CHECK(controlled->control.holdMs == 300);
+  CHECK(controlled->control.startSeconds == 3);
+  CHECK(controlled->control.hostMuteWeight == 2);
+  CHECK(controlled->control.selfMuteWeight == 0);
+  CHECK(controlled->control.replyTimeoutMs == 4000);
+
   const auto defaults = ScenarioParser::Parse("{}", "test", &error);
   REQUIRE(defaults.has_value());
   CHECK(defaults->participants == 20);
   CHECK(defaults->AudioPublisherCount() == 20);
   CHECK(defaults->EffectiveMaxRunSeconds() == defaults->durationSeconds + 60);
+  CHECK_FALSE(defaults->impairment.Enabled());
+  CHECK_FALSE(defaults->control.Enabled());
 }
 
 TEST_CASE("Bad scenario files are refused with the key and the reason", "[loadtest]") {
@@ -143,6 +179,13 @@ TEST_CASE("Bad scenario files are refused with the key and the reason", "[loadte
           "test: \"audio.loudestDbov\" must be louder (closer to 0) than \"audio.quietestDbov\""},
       Row{R"({"viewport": {"videoLevel": 10}})",
           "test: \"viewport.videoLevel\" must be between -1 and 9, got 10"},
+      Row{R"({"impairment": {"lossPercent": 101}})",
+          "test: \"impairment.lossPercent\" must be between 0 and 100, got 101"},
+      Row{R"({"control": {"messages": 1}})", "test: \"control.messages\" must be 0 or at least 2"},
+      Row{R"({"participants": 3, "control": {"messages": 10, "hosts": 3}})",
+          "test: \"control.hosts\" must be below \"participants\""},
+      Row{R"({"durationSeconds": 5, "control": {"messages": 10, "startSeconds": 5}})",
+          "test: \"control.startSeconds\" must be below \"durationSeconds\""},
       Row{R"({"thresholds": {"maxLoss": 1}})", "test: unknown key \"thresholds.maxLoss\""},
       Row{R"({"thresholds": {"maxLossPercent": -1}})",
           "test: \"thresholds.maxLossPercent\" must be between 0 and 1e+12, got -1"});

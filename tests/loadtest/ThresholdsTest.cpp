@@ -28,6 +28,13 @@ RunReport GoodReport() {
   report.server.measured = true;
   report.server.cpuCores = 0.8;
   report.server.rssKbPerParticipant = 120;
+  report.control.enabled = true;
+  report.control.planned = 1000;
+  report.control.delivered = 1000;
+  report.control.deliveredWithin200Ms = 990;  // 99%
+  report.control.notificationsExpected = 200;
+  report.control.notificationsDelivered = 200;
+  report.control.mutedPacketViolations = 0;
   return report;
 }
 
@@ -57,7 +64,9 @@ TEST_CASE("Thresholds compare each set limit with the report", "[loadtest]") {
       Row{"maxNonTalkerPackets", 0, true}, Row{"maxMessagesPerParticipantPerSecond", 3, true},
       Row{"maxMessagesPerParticipantPerSecond", 2, false}, Row{"maxServerCpuCores", 1, true},
       Row{"maxServerCpuCores", 0.5, false}, Row{"maxServerRssKbPerParticipant", 200, true},
-      Row{"maxServerRssKbPerParticipant", 100, false});
+      Row{"maxServerRssKbPerParticipant", 100, false}, Row{"minControlDeliveredPercent", 100, true},
+      Row{"minControlNotifiedPercent", 100, true}, Row{"minControlWithin200MsPercent", 99, true},
+      Row{"minControlWithin200MsPercent", 99.5, false}, Row{"maxMutedPacketViolations", 0, true});
   INFO(row.name << " " << row.limit);
   Thresholds thresholds;
   REQUIRE(thresholds.Set(row.name, row.limit));
@@ -87,6 +96,25 @@ TEST_CASE("Thresholds skip server readings without a pid but fail missing sample
   CHECK(Find(results, "maxServerRssKbPerParticipant").passed);
   CHECK_FALSE(Find(results, "maxFirstAudioP95Ms").passed);
   CHECK(Find(results, "maxFirstAudioP95Ms").detail == "no subscriber received audio");
+}
+
+TEST_CASE("Control thresholds fail a run that lost a request, leaked a packet or had no control",
+          "[loadtest]") {
+  RunReport report = GoodReport();
+  report.control.delivered = 999;
+  report.control.mutedPacketViolations = 1;
+  Thresholds thresholds;
+  thresholds.minControlDeliveredPercent = 100;
+  thresholds.maxMutedPacketViolations = 0;
+  auto results = thresholds.Evaluate(report);
+  CHECK_FALSE(Find(results, "minControlDeliveredPercent").passed);
+  CHECK(Find(results, "minControlDeliveredPercent").detail == "99.90 < 100.00");
+  CHECK_FALSE(Find(results, "maxMutedPacketViolations").passed);
+  report.control = RunReport::Control{};
+  results = thresholds.Evaluate(report);
+  CHECK_FALSE(Find(results, "minControlDeliveredPercent").passed);
+  CHECK(Find(results, "minControlDeliveredPercent").detail == "no control requests were planned");
+  CHECK_FALSE(Find(results, "maxMutedPacketViolations").passed);
 }
 
 TEST_CASE("Thresholds merge: set limits win, unset ones are kept", "[loadtest]") {
