@@ -118,8 +118,12 @@ void BandwidthAllocator::Move(const Input& input, int64_t nowMs) {
     } else if (work.fitted > work.from && !state.pausedByBandwidth &&
                (!state.limited || work.from == kNoTier)) {
       // A start (nothing on screen to degrade), or layout growth the estimate covers (Fit
-      // applied the up margin): no recovery to pace.
-      work.target = work.fitted;
+      // applied the up margin): no recovery to pace. Growth the estimate covers only in part
+      // waits a little for the probe towards the new desired rate.
+      const bool waitForProbe = work.from != kNoTier && work.fitted < work.wanted &&
+                                state.grewAtMs &&
+                                nowMs - *state.grewAtMs < options_.growthProbeWaitMs;
+      work.target = waitForProbe ? work.from : work.fitted;
       state.holdSinceMs.reset();
     } else {
       work.target = work.from;
@@ -239,6 +243,10 @@ const BandwidthAllocator::Output& BandwidthAllocator::Allocate(const Input& inpu
       state.holdSinceMs.reset();
     }
     state.wantedMaxBps = wantedMaxBps;
+    // Rule 4, growth waits for the probe: from the round the wanted tier rises.
+    if (work.wanted > state.wantedTier && state.wantedTier != kNoTier) state.grewAtMs = nowMs;
+    if (work.wanted < 0) state.grewAtMs.reset();
+    state.wantedTier = work.wanted;
   }
 
   // Priority order, stable: one pass per class (no allocation, unlike std::stable_sort).

@@ -61,6 +61,14 @@ namespace myriad::congestion {
 //      (which already includes the up margin). The one-step-per-hold rule exists to climb back
 //      carefully after congestion; a tile made bigger on a link that has the room would
 //      otherwise take seconds per tier to sharpen.
+//    - Growth waits for the probe: when the wanted tier has just risen and the estimate fits
+//      only a tier between the current and the wanted one, the subscription stays where it is
+//      for up to growthProbeWaitMs (or until the wanted tier fits). The raised desiredBps
+//      makes the estimator probe for it at once and the result comes about one round trip and
+//      a probe later; an estimate that has only followed what was sent says little about the
+//      link. Going to the in-between tier first would cost a key frame and a second switch a
+//      few hundred milliseconds later (180p -> 360p -> 720p instead of 180p -> 720p). A
+//      subscription that shows nothing yet does not wait (a black tile is worse).
 //    - Re-plan: when the wanted tier's maxBps falls (the publisher's tier plan moved it to a
 //      lower level, e.g. because this subscriber asked for what its link affords:
 //      AffordableLevelCap), an earlier pause or step down was a verdict on the old tier: the
@@ -100,6 +108,9 @@ class BandwidthAllocator {
     int64_t stableMs = 60000;      // no down step this long: the back-off returns to its start
     double upMargin = 0.10;        // a higher tier must fit with this much to spare
     double capHolderTolerance = 0.10;  // others' cap within share * (1 + this): we hold the cap
+    // Layout growth waits this long for a probe before settling for an in-between tier (rule
+    // 4): a probe and its feedback take a few hundred milliseconds; rounds come every 250.
+    int64_t growthProbeWaitMs = 600;
   };
 
   // One tier of a subscribed track, as the publisher sends it now.
@@ -192,7 +203,9 @@ class BandwidthAllocator {
     int64_t backOffMs = 0;
     std::optional<int64_t> holdSinceMs;  // room for holdTier since then, uninterrupted
     int holdTier = kNoTier;
-    uint32_t wantedMaxBps = 0;  // the wanted tier's maxBps last round
+    uint32_t wantedMaxBps = 0;        // the wanted tier's maxBps last round
+    int wantedTier = kNoTier;         // the wanted tier last round
+    std::optional<int64_t> grewAtMs;  // the wanted tier rose then, and it has not fitted since
   };
 
   // Per-round scratch for one track, index-aligned with Input::tracks.

@@ -4,7 +4,8 @@
 
 namespace myriad::signaling {
 
-ControlSequencer::Received ControlSequencer::Receive(uint64_t seq, std::string message) {
+ControlSequencer::Received ControlSequencer::Receive(uint64_t seq, std::string message,
+                                                     bool unordered) {
   Received result;
   if (seq < nextExpected_ || heldBack_.count(seq) != 0) {
     ++duplicates_;
@@ -16,14 +17,21 @@ ControlSequencer::Received ControlSequencer::Receive(uint64_t seq, std::string m
       result.overflow = true;
       return result;
     }
-    heldBack_.emplace(seq, std::move(message));
+    if (unordered) {
+      // Handed over now; its seq is kept so the sequence can pass it and its copy is a
+      // duplicate.
+      heldBack_.emplace(seq, std::nullopt);
+      result.ready.push_back(std::move(message));
+    } else {
+      heldBack_.emplace(seq, std::move(message));
+    }
     return result;
   }
   result.ready.push_back(std::move(message));
   ++nextExpected_;
-  // What overtook it follows, as far as the sequence is complete.
+  // What overtook it follows, as far as the sequence is complete (what went early, not again).
   for (auto it = heldBack_.begin(); it != heldBack_.end() && it->first == nextExpected_;) {
-    result.ready.push_back(std::move(it->second));
+    if (it->second) result.ready.push_back(std::move(*it->second));
     it = heldBack_.erase(it);
     ++nextExpected_;
   }

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,7 +14,11 @@ namespace myriad::signaling {
 // at 5% loss a message whose first copy is lost arrives with its second instead of after an
 // SCTP retransmission timeout (myriad-bench-sctp: 99.9% within 200 ms instead of 97.5%).
 // Each message carries "seq" (1, 2, ... per direction and channel); the receiver hands every
-// seq to the application once and in order, holding back what overtook a missing one.
+// seq to the application once and in order, holding back what overtook a missing one. A
+// message marked unordered (a reply, or a notification whose order does not matter because it
+// names its request or carries its room version) is handed over on arrival instead: it would
+// otherwise wait behind a lost message before it, for that one's SCTP retransmission. Its seq
+// still counts, so the ordered ones after it are not held for it, and its copy is a duplicate.
 //
 // Pure logic, one per direction pair; the control path only (allocates).
 class ControlSequencer {
@@ -31,8 +36,9 @@ class ControlSequencer {
   // The sequence number for the next message this side sends.
   uint64_t NextToSend() { return nextToSend_++; }
 
-  // One received message numbered `seq` (>= 1).
-  Received Receive(uint64_t seq, std::string message);
+  // One received message numbered `seq` (>= 1); `unordered`: hand it over now even if an
+  // earlier seq is missing.
+  Received Receive(uint64_t seq, std::string message, bool unordered = false);
 
   uint64_t NextExpected() const { return nextExpected_; }
   size_t HeldBack() const { return heldBack_.size(); }
@@ -41,7 +47,8 @@ class ControlSequencer {
  private:
   uint64_t nextToSend_ = 1;
   uint64_t nextExpected_ = 1;
-  std::map<uint64_t, std::string> heldBack_;
+  // Overtook a missing seq: the message, or nullopt for an unordered one already handed over.
+  std::map<uint64_t, std::optional<std::string>> heldBack_;
   uint64_t duplicates_ = 0;
 };
 

@@ -156,7 +156,8 @@
 //                 viaSocket (control requests sent on the WebSocket instead),
 //                 received (every copy), delivered (handed to the SDK once, in
 //                 order), duplicates, heldBack (times a message overtook a
-//                 missing seq and waited), unsequenced (no seq)}
+//                 missing seq and waited), early (unordered messages handed
+//                 over before a missing seq), unsequenced (no seq)}
 //
 // Events (CustomEvent, data in `detail`)
 //   participantJoined   {participantId, name, fromSnapshot}
@@ -430,7 +431,7 @@ export class MyriadClient extends EventTarget {
     this.controlChannelState = this.controlChannelEnabled ? 'idle' : 'off';
     /** Counters of the control channel (see the API summary). */
     this.controlChannelStats = {
-      sent: 0, copiesSent: 0, viaSocket: 0, received: 0, delivered: 0, duplicates: 0, heldBack: 0, unsequenced: 0,
+      sent: 0, copiesSent: 0, viaSocket: 0, received: 0, delivered: 0, duplicates: 0, heldBack: 0, early: 0, unsequenced: 0,
     };
     this._channel = null;
     this._channelToNegotiate = false;
@@ -1037,7 +1038,10 @@ export class MyriadClient extends EventTarget {
 
   // Each seq is handed over once and in order: a duplicate (the copy, or a
   // seq already handed over) is dropped, one that overtook a missing seq
-  // waits for it. A message without seq is handled as it comes.
+  // waits for it, unless the server marked it `unordered` (a reply or a
+  // notification that carries its own order): that one is handed over at
+  // once and its seq remembered, so the sequence passes it later without
+  // handing it over again. A message without seq is handled as it comes.
   _onChannelMessage(event) {
     const stats = this.controlChannelStats;
     stats.received += 1;
@@ -1058,6 +1062,12 @@ export class MyriadClient extends EventTarget {
         this._closeControlChannel();
         return;
       }
+      if (msg.unordered === true) {
+        this._channelHeld.set(msg.seq, null); // handed over now, passed over later
+        stats.early += 1;
+        this._deliverChannelMessage(msg);
+        return;
+      }
       this._channelHeld.set(msg.seq, msg);
       stats.heldBack += 1;
       return;
@@ -1068,7 +1078,7 @@ export class MyriadClient extends EventTarget {
       const next = this._channelHeld.get(this._channelNextSeq);
       this._channelHeld.delete(this._channelNextSeq);
       this._channelNextSeq += 1;
-      this._deliverChannelMessage(next);
+      if (next) this._deliverChannelMessage(next);
     }
   }
 

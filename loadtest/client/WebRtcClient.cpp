@@ -1113,7 +1113,9 @@ void WebRtcClient::OnDataChannelMessage(uint16_t streamId, std::span<const uint8
     ++controlCounters_.malformedReceived;
     return;
   }
-  auto received = controlSequencer_.Receive(seq->get<uint64_t>(), text);
+  const auto flag = message.find("unordered");
+  const bool unordered = flag != message.end() && flag->is_boolean() && flag->get<bool>();
+  auto received = controlSequencer_.Receive(seq->get<uint64_t>(), text, unordered);
   if (received.duplicate) ++controlCounters_.duplicatesReceived;
   if (received.overflow) {
     // A peer that skips numbers: the protocol resets the channel.

@@ -8,10 +8,12 @@
 namespace myriad::server::room {
 namespace {
 
-// `object` (a serialised JSON object) with "seq" as its first member; no re-serialisation, so
-// a roster batch serialised once for the room gets each participant's number cheaply.
-std::string WithSequence(uint64_t seq, std::string_view object) {
+// `object` (a serialised JSON object) with "seq" (and "unordered") as its first members; no
+// re-serialisation, so a roster batch serialised once for the room gets each participant's
+// number cheaply.
+std::string WithSequence(uint64_t seq, bool unordered, std::string_view object) {
   std::string text = "{\"seq\":" + std::to_string(seq);
+  if (unordered) text += ",\"unordered\":true";
   const std::string_view rest = object.substr(1);  // after '{'
   if (!rest.empty() && rest.front() != '}') text += ',';
   text += rest;
@@ -32,9 +34,16 @@ void ControlPeer::SetChannel(std::optional<uint16_t> streamId) {
   copyTimerArmed_ = false;
 }
 
-bool ControlPeer::SendOnChannel(const std::string& text) {
+// Messages whose order against the others does not matter: a reply names its request, and a
+// `muted` or `unmuteRequest` carries its room version (a client keeps the newest), so the
+// client may act on them before a lost message sent earlier arrives.
+bool ControlPeer::IsUnordered(std::string_view type) {
+  return type == "ack" || type == "error" || type == "muted" || type == "unmuteRequest";
+}
+
+bool ControlPeer::SendOnChannel(const std::string& text, bool copy, bool unordered) {
   if (!channel_ || text.empty() || text.front() != '{') return false;
-  std::string sequenced = WithSequence(outbound_.NextToSend(), text);
+  std::string sequenced = WithSequence(outbound_.NextToSend(), unordered, text);
   if (!transport_.SendDataChannelText(*channel_, sequenced)) {
     // The channel refused (buffer full, association gone): this and later messages take the
     // WebSocket; the client sees the channel close and a skipped roster version, and resyncs.
@@ -43,6 +52,7 @@ bool ControlPeer::SendOnChannel(const std::string& text) {
   }
   ++sentOnChannel_;
   Metrics::Instance().DataChannelMessages(/*outgoing=*/true).Increment();
+  if (!copy) return true;
   copies_.push_back({std::chrono::steady_clock::now() + kCopyGap, std::move(sequenced)});
   ScheduleCopies();
   return true;
@@ -52,17 +62,19 @@ void ControlPeer::ScheduleCopies() {
   if (copyTimerArmed_ || copies_.empty()) return;
   copyTimerArmed_ = true;
   copyTimer_.expires_at(copies_.front().due);
-  copyTimer_.async_wait([this](const boost::system::error_code& ec) {
-    // Cancelled: the peer may be gone (a cancelled wait still runs its handler).
-    if (ec) return;
-    copyTimerArmed_ = false;
-    const auto now = std::chrono::steady_clock::now();
-    while (!copies_.empty() && copies_.front().due <= now) {
-      if (channel_) transport_.SendDataChannelText(*channel_, copies_.front().text);
-      copies_.pop_front();
-    }
-    ScheduleCopies();
-  });
+  copyTimer_.async_wait(
+      [this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
+        // Cancelled, or the peer is gone: a wait that completed just before the timer was destroyed
+        // still runs its handler, with success, so the error code alone does not tell.
+        if (ec || alive.expired()) return;
+        copyTimerArmed_ = false;
+        const auto now = std::chrono::steady_clock::now();
+        while (!copies_.empty() && copies_.front().due <= now) {
+          if (channel_) transport_.SendDataChannelText(*channel_, copies_.front().text);
+          copies_.pop_front();
+        }
+        ScheduleCopies();
+      });
 }
 
 void ControlPeer::AbandonChannel() {
@@ -74,13 +86,16 @@ void ControlPeer::AbandonChannel() {
 void ControlPeer::Send(nlohmann::json message) {
   if (channel_) {
     const std::string text = message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    if (SendOnChannel(text)) return;
+    const auto type = message.find("type");
+    const bool unordered = type != message.end() && type->is_string() &&
+                           IsUnordered(type->get_ref<const std::string&>());
+    if (SendOnChannel(text, /*copy=*/true, unordered)) return;
   }
   webSocket_->Send(std::move(message));
 }
 
 void ControlPeer::SendShared(std::shared_ptr<const std::string> text) {
-  if (channel_ && SendOnChannel(*text)) return;
+  if (channel_ && SendOnChannel(*text, /*copy=*/false, /*unordered=*/false)) return;
   webSocket_->SendShared(std::move(text));
 }
 

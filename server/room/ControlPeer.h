@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "signaling/ControlSequencer.h"
 #include "signaling/SignalingPeer.h"
@@ -24,10 +25,17 @@ namespace myriad::server::room {
 // when the channel refuses a message). A client that sees a room version skipped while the
 // path changes asks for `sync`.
 //
-// On the channel every message carries "seq" and goes out twice, kCopyGap apart
-// (signaling::ControlSequencer says why); the peer's messages are sequenced the same way
-// (Inbound()). Unlike the WebSocket peer this one is used on the participant's worker thread
-// only.
+// On the channel every message carries "seq"; a message for this participant alone (Send: a
+// reply, an error, its own mute, an unmute request, a kick) goes out twice, kCopyGap apart
+// (signaling::ControlSequencer says why), while the room's broadcasts (SendShared: roster
+// batches, speaker changes) go out once: they are most of the bytes, and doubled they fill the
+// association's congestion window on a lossy path, so the replies queue behind them (measured:
+// docs/benchmarks.md "Conference control under loss"). The channel is reliable, so a broadcast
+// lost once arrives by retransmission. Replies and notifications that carry what orders them
+// (ack, error, muted, unmuteRequest) are marked unordered: the client handles them on arrival
+// instead of behind a lost broadcast (signaling::ControlSequencer). The peer's messages are
+// sequenced the same way (Inbound()). Unlike the WebSocket peer this one is used on the
+// participant's worker thread only.
 class ControlPeer : public signaling::SignalingPeer {
  public:
   // The data channel label a client opens for conference control.
@@ -56,8 +64,10 @@ class ControlPeer : public signaling::SignalingPeer {
   signaling::ControlSequencer& Inbound() { return inbound_; }
 
  private:
-  // `text` is a JSON object; it goes out with the next seq, now and once more kCopyGap later.
-  bool SendOnChannel(const std::string& text);
+  // `text` is a JSON object; it goes out with the next seq (marked unordered if so), now and,
+  // with `copy`, once more kCopyGap later.
+  bool SendOnChannel(const std::string& text, bool copy, bool unordered);
+  static bool IsUnordered(std::string_view type);
   void ScheduleCopies();
 
   std::shared_ptr<signaling::SignalingPeer> webSocket_;
@@ -72,6 +82,8 @@ class ControlPeer : public signaling::SignalingPeer {
   std::deque<Copy> copies_;  // second copies waiting, due times ascending
   boost::asio::steady_timer copyTimer_;
   bool copyTimerArmed_ = false;
+  // Expires with the peer: the copy timer's handler checks it before touching anything.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   uint64_t sentOnChannel_ = 0;
 };
 

@@ -67,8 +67,10 @@ void DownlinkController::OnRtt(int64_t rttMs) {
 void DownlinkController::OnTick(Clock::time_point now) {
   if (!active_) return;
   OnEstimate(estimator_.Process(ToTimestamp(now)), now);
-  if (!lastAllocationAt_ || now - *lastAllocationAt_ >= options_.allocationInterval) {
+  if (!lastAllocationAt_ || allocateSoon_ ||
+      now - *lastAllocationAt_ >= options_.allocationInterval) {
     lastAllocationAt_ = now;
+    allocateSoon_ = false;
     Allocate(now);
   }
 }

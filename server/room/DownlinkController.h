@@ -73,6 +73,10 @@ class DownlinkController {
   // every allocationInterval.
   void OnTick(Clock::time_point now);
 
+  // A subscription's wanted tier changed: the next tick runs an allocation round whatever the
+  // interval, so a grown tile's probe and switch start at once.
+  void AllocateSoon() { allocateSoon_ = true; }
+
   // A subscription is going away: a probe it carries stops.
   void OnSubscriptionRemoved(const Subscription& subscription);
 
@@ -117,6 +121,7 @@ class DownlinkController {
   boost::asio::steady_timer probeTimer_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::optional<Clock::time_point> lastAllocationAt_;
+  bool allocateSoon_ = false;
   // Packets sent, for the header overhead each round reserves.
   uint64_t packetsSent_ = 0;
   uint64_t packetsAtLastRound_ = 0;

@@ -115,18 +115,21 @@ void Participant::OnDataChannelMessage(uint16_t streamId, std::span<const uint8_
   // Sequenced (docs/protocol.md "Data channel"): each message arrives twice and may overtake
   // another; a message without "seq" is handled as it comes.
   uint64_t seq = 0;
+  bool unordered = false;
   if (!binary) {
     const auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (json.is_object()) {
       const auto it = json.find("seq");
       if (it != json.end() && it->is_number_unsigned()) seq = it->get<uint64_t>();
+      const auto flag = json.find("unordered");
+      unordered = flag != json.end() && flag->is_boolean() && flag->get<bool>();
     }
   }
   if (seq == 0) {
     HandleControlText(text, binary);
     return;
   }
-  auto received = controlPeer_->Inbound().Receive(seq, std::move(text));
+  auto received = controlPeer_->Inbound().Receive(seq, std::move(text), unordered);
   if (received.overflow) {
     Logging::Get("room")->info("{}: control channel sequence broken, closing it", id_);
     controlPeer_->AbandonChannel();

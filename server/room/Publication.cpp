@@ -390,16 +390,22 @@ void Publication::RequestKeyFrame(size_t streamIndex, Clock::time_point now,
   std::optional<uint16_t> recovery;
   const bool ltrLoss = requester && stream.Ltr();
   if (ltrLoss) recovery = stream.Ltr()->RecoveryFrameFor(requester->Subscriber().Number());
+  if (!recovery && !PliWindowOpen(now)) {
+    // The encoder would drop it: held for CollectNacks to send once the window opens.
+    stream.MarkKeyFrameRequestPending();
+    if (stream.MediaSsrc() != 0) Metrics::Instance().keyframe_requests_throttled().Increment();
+    return;
+  }
   if (stream.RequestKeyFrame(now, kKeyFrameRequestInterval, recovery.has_value()) ==
       PublishedStream::KeyFrameRequestResult::kCoalesced) {
     if (stream.MediaSsrc() != 0) Metrics::Instance().keyframe_requests_throttled().Increment();
     return;
   }
-  SendKeyFrameRequest(stream, recovery, ltrLoss);
+  SendKeyFrameRequest(stream, recovery, ltrLoss, now);
 }
 
 void Publication::SendKeyFrameRequest(PublishedStream& stream, std::optional<uint16_t> recovery,
-                                      bool ltrLoss) {
+                                      bool ltrLoss, Clock::time_point now) {
   if (recovery && stream.MediaSsrc() != 0) {
     owner_.SendLtrMessage(rtp::Rpsi::LtrKind::kRecoverFrom, stream.MediaSsrc(),
                           description_.codec.payloadType, *recovery);
@@ -407,6 +413,7 @@ void Publication::SendKeyFrameRequest(PublishedStream& stream, std::optional<uin
     return;
   }
   if (ltrLoss) Metrics::Instance().LtrFeedback(LtrFeedback::kPliFallback).Increment();
+  lastPliAt_ = now;
   owner_.SendPli(stream.MediaSsrc());
 }
 
@@ -471,9 +478,10 @@ size_t Publication::CollectNacks(size_t streamIndex, Clock::time_point now, int6
   // from a reference all viewers still have.
   if (IsVideo()) {
     const bool repairable = stream.PendingRequestRepairable() && stream.Ltr();
-    if (stream.TakeDueKeyFrameRequest(now, kKeyFrameRequestInterval)) {
+    if ((repairable || PliWindowOpen(now)) &&
+        stream.TakeDueKeyFrameRequest(now, kKeyFrameRequestInterval)) {
       SendKeyFrameRequest(stream, repairable ? stream.Ltr()->CommonRecoveryFrame() : std::nullopt,
-                          repairable);
+                          repairable, now);
     }
   }
   if (!description_.nackEnabled) return 0;

@@ -140,7 +140,12 @@ class Publication {
 
   // A subscriber needs a key frame of `stream`. Requests are coalesced per
   // stream: at most one PLI per kKeyFrameRequestInterval reaches the
-  // publisher, whatever the number of subscribers asking.
+  // publisher, whatever the number of subscribers asking. And per track: a
+  // WebRTC encoder takes one key frame request per 300 ms for all its
+  // simulcast streams together and drops the rest (libwebrtc's
+  // EncoderRtcpFeedback), so a PLI for another stream within that window
+  // is held until it opens instead of being sent and lost (a tier switch
+  // would wait for the selector's retry).
   // With long-term references negotiated and `requester` given (a
   // subscriber's PLI/FIR), the publisher is asked to encode from a
   // reference every subscriber of the stream has instead (RPSI "recover
@@ -230,7 +235,12 @@ class Publication {
   bool InspectVideo(size_t stream, const rtp::RtpPacket& packet);
   // A key frame request that goes out now: RPSI "recover from" `recovery`
   // when given, else a PLI (counted as an LTR fallback when `ltrLoss`).
-  void SendKeyFrameRequest(PublishedStream& stream, std::optional<uint16_t> recovery, bool ltrLoss);
+  void SendKeyFrameRequest(PublishedStream& stream, std::optional<uint16_t> recovery, bool ltrLoss,
+                           Clock::time_point now);
+  // No PLI for any stream of this track within kKeyFrameRequestInterval.
+  bool PliWindowOpen(Clock::time_point now) const {
+    return !lastPliAt_ || now - *lastPliAt_ >= kKeyFrameRequestInterval;
+  }
   // Keeps the planner's source level at the largest picture seen.
   void UpdateSourceLevel();
   // The active stream serving ladder level `level`: the one whose real size
@@ -267,6 +277,7 @@ class Publication {
   uint8_t dependencyDescriptorId_ = 0;
   std::vector<congestion::TierBitrateCaps::TierLimits> capLimits_;
   std::vector<uint32_t> currentCaps_;
+  std::optional<Clock::time_point> lastPliAt_;  // the last PLI sent for any stream
 };
 
 }  // namespace myriad::server::room

@@ -7,7 +7,9 @@
 #include "rtp/RtpPacketBuilder.h"
 #include "rtp/RtxPacket.h"
 #include "rtp/Vp8PayloadDescriptor.h"
+#include "server/Logging.h"
 #include "server/Metrics.h"
+#include "server/room/DownlinkController.h"
 #include "server/room/Participant.h"
 #include "server/room/Publication.h"
 
@@ -135,6 +137,11 @@ std::optional<int> Subscription::OnAllocation(uint32_t budgetBps, bool limitedBy
 
 void Subscription::SetTierPlan(uint32_t availableTiers, int wantedTier) {
   if (!simulcast_) return;
+  // A layout that grows raises the rate to probe for, and one that shrinks frees budget for the
+  // others: both are worth an allocation round now rather than up to a round interval later.
+  if (wantedTier != planWantedTier_) {
+    if (DownlinkController* downlink = subscriber_.Downlink()) downlink->AllocateSoon();
+  }
   planWantedTier_ = wantedTier;
   simulcast_->selector.SetAvailableTiers(availableTiers);
   simulcast_->selector.SetWantedTier(pausedForBandwidth_ ? simulcast::LayerSelector::kNoTier
@@ -231,6 +238,9 @@ void Subscription::OnTick(Clock::time_point now) {
   const int stream = publication_->StreamOfTier(*tier);
   if (stream < 0) return;
   Metrics::Instance().simulcast_switch_keyframe_requests().Increment();
+  static const auto logger = Logging::Get("simulcast");
+  logger->debug("{}: key frame of tier {} (stream {}) requested for a switch", subscriber_.Id(),
+                *tier, stream);
   publication_->RequestKeyFrame(static_cast<size_t>(stream), now);
 }
 
@@ -261,6 +271,9 @@ void Subscription::ForwardSimulcast(const rtp::RtpPacket& packet, size_t stream,
           .Increment();
     }
     CountForwardedTier(tier);
+    static const auto logger = Logging::Get("simulcast");
+    logger->debug("{}: switched from tier {} to tier {} at a key frame", subscriber_.Id(),
+                  previousTier, tier);
     // Its long-term reference acknowledgements now count for this stream.
     if (publication_->UsesLtr()) publication_->SetLtrStream(*this, tier);
   }

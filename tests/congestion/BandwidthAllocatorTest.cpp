@@ -410,15 +410,60 @@ TEST_CASE(
     CHECK(output.tracks[0].targetTier == 2);
     CHECK(std::string(Name(output.tracks[0].direction)) == "up");
   }
-  // On a link with room for tier 1 only, growth goes to tier 1 at once, and no further.
+  // On a link with room for tier 1 only, growth waits growthProbeWaitMs on its tier for a probe
+  // that might show room for the wanted tier; none comes, so it goes to tier 1, and no further.
   input.tracks[0].wantedTier = 0;
   REQUIRE(Round(allocator, input, 4100).tracks[0].targetTier == 0);
   SetAvailable(input, 400'000);
   input.tracks[0].wantedTier = 2;
-  CHECK(Round(allocator, input, 4200).tracks[0].targetTier == 1);
-  for (int64_t nowMs = 4300; nowMs < 8000; nowMs += kRoundMs) {
+  const int64_t waitMs = allocator.GetOptions().growthProbeWaitMs;
+  for (int64_t nowMs = 4200; nowMs < 4200 + waitMs; nowMs += kRoundMs) {
+    REQUIRE(Round(allocator, input, nowMs).tracks[0].targetTier == 0);
+  }
+  CHECK(Round(allocator, input, 4200 + waitMs).tracks[0].targetTier == 1);
+  for (int64_t nowMs = 4300 + waitMs; nowMs < 8000; nowMs += kRoundMs) {
     REQUIRE(Round(allocator, input, nowMs).tracks[0].targetTier == 1);
   }
+}
+
+TEST_CASE(
+    "BandwidthAllocator: a tile that grows beyond the estimate waits for the probe and takes "
+    "one switch",
+    "[BandwidthAllocator]") {
+  BandwidthAllocator allocator;
+  // A small tile on tier 0, on an estimate that has only followed what tier 0 sends: it fits
+  // tier 1 but not tier 2.
+  Input input = InputOf(400'000, {ThreeTiers(1, Priority::kGridTile, 0, kNoTier)});
+  REQUIRE(Round(allocator, input, 0).tracks[0].targetTier == 0);
+  for (int64_t nowMs = kRoundMs; nowMs < 5000; nowMs += kRoundMs) {
+    REQUIRE(Round(allocator, input, nowMs).tracks[0].targetTier == 0);
+  }
+  // The tile grows to the top tier: the desired rate rises, and the subscription stays on
+  // tier 0 while the estimator probes for it.
+  input.tracks[0].wantedTier = 2;
+  {
+    const auto& output = Round(allocator, input, 5000);
+    CHECK(output.tracks[0].targetTier == 0);
+    CHECK(output.tracks[0].limitedByBandwidth);
+    CHECK(output.desiredBps == kReservedBps + 1'650'000);
+  }
+  CHECK(Round(allocator, input, 5100).tracks[0].targetTier == 0);
+  // The probe shows room for the top tier: straight there, one switch (no stop at tier 1).
+  SetAvailable(input, 2'000'000);
+  {
+    const auto& output = Round(allocator, input, 5200);
+    CHECK(output.tracks[0].targetTier == 2);
+    CHECK(std::string(Name(output.tracks[0].direction)) == "up");
+  }
+  // A wanted tier that fits at once never waits.
+  input.tracks[0].wantedTier = 0;
+  REQUIRE(Round(allocator, input, 5300).tracks[0].targetTier == 0);
+  input.tracks[0].wantedTier = 2;
+  CHECK(Round(allocator, input, 5400).tracks[0].targetTier == 2);
+  // Nor does a tile that shows nothing yet: no picture to keep.
+  Input fresh = InputOf(400'000, {ThreeTiers(2, Priority::kGridTile, 2, kNoTier)});
+  BandwidthAllocator other;
+  CHECK(Round(other, fresh, 0).tracks[0].targetTier == 1);
 }
 
 TEST_CASE("BandwidthAllocator: a new subscription that fits nothing waits like a paused one",

@@ -5,6 +5,8 @@
 # (default: build/myriad in the repository). Arguments name test files to run
 # instead of all of them (relative to this directory), e.g.
 #   tests/e2e/run.sh simulcast.test.mjs
+# The server's log is kept (and its path printed) when a test fails; set
+# MYRIAD_E2E_KEEP_LOGS=1 to keep it when they pass too.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"

@@ -68,3 +68,29 @@ TEST_CASE("ControlSequencer reports a peer that skips numbers", "[signaling]") {
   CHECK(sequencer.Receive(10'000, "x").overflow);
   CHECK(sequencer.Receive(1, "first").ready.size() == ControlSequencer::kMaxHeldBack + 1);
 }
+
+namespace myriad::signaling {
+
+TEST_CASE("ControlSequencer hands an unordered message over on arrival, once, and passes it later",
+          "[signaling]") {
+  ControlSequencer sequencer;
+  CHECK(sequencer.Receive(1, "roster 1").ready == std::vector<std::string>{"roster 1"});
+  // 2 (a broadcast) is lost for now; 3, a reply, must not wait for it.
+  auto reply = sequencer.Receive(3, "ack 3", /*unordered=*/true);
+  CHECK(reply.ready == std::vector<std::string>{"ack 3"});
+  CHECK_FALSE(reply.duplicate);
+  // Its copy is a duplicate; an ordered message after it waits for 2 as before.
+  CHECK(sequencer.Receive(3, "ack 3", true).duplicate);
+  CHECK(sequencer.Receive(4, "roster 4").ready.empty());
+  CHECK(sequencer.HeldBack() == 2);
+  // 2 arrives: 2 and 4 follow in order, 3 is not handed over again.
+  CHECK(sequencer.Receive(2, "roster 2").ready == std::vector<std::string>{"roster 2", "roster 4"});
+  CHECK(sequencer.NextExpected() == 5);
+  CHECK(sequencer.HeldBack() == 0);
+  // In sequence, unordered changes nothing.
+  CHECK(sequencer.Receive(5, "ack 5", true).ready == std::vector<std::string>{"ack 5"});
+  CHECK(sequencer.Receive(5, "ack 5", true).duplicate);
+  CHECK(sequencer.Duplicates() == 2);
+}
+
+}  // namespace myriad::signaling

@@ -124,6 +124,8 @@ export async function closeAndReport({ browser, server, failed, lines = 80 }) {
     console.error(`\nmyriad log: ${server.logPath} (exit ${JSON.stringify(exit)})`);
     console.error(await server.logTail(lines));
     if (browser) console.error(`\nbrowser console:\n${browser.consoleLog.slice(-lines).join('\n')}`);
+  } else if (process.env.MYRIAD_E2E_KEEP_LOGS) {
+    console.error(`\nmyriad log (kept): ${server.logPath}`);
   } else {
     await server.cleanup();
   }
