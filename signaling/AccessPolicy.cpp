@@ -36,6 +36,22 @@ std::optional<AccessKey> AccessPolicy::SigningKey(std::string_view keyId,
   return AccessKey{key->first, key->second};
 }
 
+std::string AccessPolicy::DisplayNameFromIdentity(std::string_view identity) {
+  std::string name;
+  for (const char c : identity) {
+    if (name.size() == kMaxDisplayNameFromIdentity) break;
+    // Control characters cannot be shown; anything else of the identity can.
+    name.push_back(static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c);
+  }
+  // A cut may split a multi-byte UTF-8 character: the last character goes whole.
+  if (name.size() == kMaxDisplayNameFromIdentity) {
+    size_t end = name.size();
+    while (end > 0 && (static_cast<unsigned char>(name[end - 1]) & 0xC0) == 0x80) --end;
+    if (end > 0 && (static_cast<unsigned char>(name[end - 1]) & 0x80) != 0) name.resize(end - 1);
+  }
+  return ClientRequestParser::IsValidDisplayName(name) ? name : "participant";
+}
+
 Admission AccessPolicy::Admit(const JoinRequest& join, std::chrono::sys_seconds now) const {
   if (join.token.empty()) {
     if (!development_) {
@@ -60,10 +76,14 @@ Admission AccessPolicy::Admit(const JoinRequest& join, std::chrono::sys_seconds 
   admission.admitted = true;
   admission.identity = claims.identity;
   // The token's display name must still fit the roster's rules; an unusable one falls back to
-  // the join's (which the parser checked).
-  admission.name = !claims.name.empty() && ClientRequestParser::IsValidDisplayName(claims.name)
-                       ? claims.name
-                       : join.name;
+  // the join's (which the parser checked), and without that to the identity, cut to fit.
+  if (!claims.name.empty() && ClientRequestParser::IsValidDisplayName(claims.name)) {
+    admission.name = claims.name;
+  } else if (!join.name.empty()) {
+    admission.name = join.name;
+  } else {
+    admission.name = DisplayNameFromIdentity(claims.identity);
+  }
   admission.grants = claims.grants;
   return admission;
 }

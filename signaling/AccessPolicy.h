@@ -52,6 +52,11 @@ class AccessPolicy {
 
   Admission Admit(const JoinRequest& join, std::chrono::sys_seconds now) const;
 
+  // The display name of a participant whose join and token name none: its identity, control
+  // characters replaced and cut to kMaxDisplayNameFromIdentity bytes.
+  static constexpr size_t kMaxDisplayNameFromIdentity = 64;
+  static std::string DisplayNameFromIdentity(std::string_view identity);
+
  private:
   AccessKeys keys_;
   bool development_;

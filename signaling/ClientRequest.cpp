@@ -62,12 +62,13 @@ std::variant<ClientRequest, RequestError> ClientRequestParser::Parse(std::string
   if (typeName == "join") {
     JoinRequest join;
     if (auto e = stringField("room", true, join.room)) return *e;
-    if (auto e = stringField("name", true, join.name)) return *e;
     if (auto e = stringField("token", false, join.token)) return *e;
+    // With a token the name may come from it (AccessPolicy::Admit); without one it must be here.
+    if (auto e = stringField("name", join.token.empty(), join.name)) return *e;
     if (!IsValidRoomName(join.room)) {
       return Error("bad_room", "room must be 1-128 characters of [A-Za-z0-9_.-]", id);
     }
-    if (!IsValidDisplayName(join.name)) {
+    if ((!join.name.empty() || join.token.empty()) && !IsValidDisplayName(join.name)) {
       return Error("bad_name", "name must be 1-64 characters without control characters", id);
     }
     return ClientRequest{id, std::move(join)};

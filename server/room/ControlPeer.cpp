@@ -24,7 +24,10 @@ std::string WithSequence(uint64_t seq, bool unordered, std::string_view object) 
 
 ControlPeer::ControlPeer(std::shared_ptr<signaling::SignalingPeer> webSocket,
                          transport::WebRtcTransport& transport, boost::asio::io_context& context)
-    : webSocket_(std::move(webSocket)), transport_(transport), copyTimer_(context) {}
+    : webSocket_(std::move(webSocket)),
+      transport_(transport),
+      copyTimer_(context),
+      drainTimer_(context) {}
 
 void ControlPeer::SetChannel(std::optional<uint16_t> streamId) {
   channel_ = streamId;
@@ -32,6 +35,10 @@ void ControlPeer::SetChannel(std::optional<uint16_t> streamId) {
   copies_.clear();
   copyTimer_.cancel();
   copyTimerArmed_ = false;
+  // Held broadcasts follow on the WebSocket, in order.
+  DrainBroadcasts(/*force=*/true);
+  drainTimer_.cancel();
+  drainTimerArmed_ = false;
 }
 
 // Messages whose order against the others does not matter: a reply names its request, and a
@@ -77,6 +84,37 @@ void ControlPeer::ScheduleCopies() {
       });
 }
 
+void ControlPeer::DrainBroadcasts(bool force) {
+  while (!heldBroadcasts_.empty()) {
+    if (channel_ && !force && transport_.DataChannelQueueBeyondWindow()) break;
+    if (channel_) {
+      const std::shared_ptr<const std::string> text = heldBroadcasts_.front();
+      if (SendOnChannel(*text, /*copy=*/false, /*unordered=*/false)) {
+        heldBroadcasts_.pop_front();
+        continue;
+      }
+      // Refused: the channel was abandoned, and that sent everything held (this one first)
+      // on the WebSocket; unless it was no JSON object, which goes there alone.
+      if (!channel_) continue;
+    }
+    webSocket_->SendShared(std::move(heldBroadcasts_.front()));
+    heldBroadcasts_.pop_front();
+  }
+  ScheduleDrain();
+}
+
+void ControlPeer::ScheduleDrain() {
+  if (drainTimerArmed_ || heldBroadcasts_.empty() || !channel_) return;
+  drainTimerArmed_ = true;
+  drainTimer_.expires_after(kDrainInterval);
+  drainTimer_.async_wait(
+      [this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
+        if (ec || alive.expired()) return;
+        drainTimerArmed_ = false;
+        DrainBroadcasts(/*force=*/false);
+      });
+}
+
 void ControlPeer::AbandonChannel() {
   const auto channel = channel_;
   SetChannel(std::nullopt);
@@ -95,7 +133,16 @@ void ControlPeer::Send(nlohmann::json message) {
 }
 
 void ControlPeer::SendShared(std::shared_ptr<const std::string> text) {
-  if (channel_ && SendOnChannel(*text, /*copy=*/false, /*unordered=*/false)) return;
+  if (channel_) {
+    if (heldBroadcasts_.empty() && !transport_.DataChannelQueueBeyondWindow()) {
+      if (SendOnChannel(*text, /*copy=*/false, /*unordered=*/false)) return;
+    } else {
+      // Behind what is held, in order.
+      heldBroadcasts_.push_back(std::move(text));
+      DrainBroadcasts(/*force=*/heldBroadcasts_.size() > kMaxHeldBroadcasts);
+      return;
+    }
+  }
   webSocket_->SendShared(std::move(text));
 }
 

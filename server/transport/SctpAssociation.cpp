@@ -441,6 +441,36 @@ std::optional<SctpAssociation::PathStatus> SctpAssociation::GetPathStatus() cons
   return path;
 }
 
+namespace {
+
+// SCTP_GET_SNDBUF_USE: a read-only socket option usrsctp answers (netinet/sctp.h, FreeBSD's
+// SCTP stack) but does not declare in usrsctp.h: the association's total_output_queue_size,
+// every byte queued or in flight and not yet acknowledged.
+constexpr int kSctpGetSendBufferUse = 0x00001101;
+struct SctpSocketStatistics {
+  sctp_assoc_t associationId = 0;  // ignored on a one-to-one (SOCK_STREAM) socket
+  uint32_t totalSendBuffer = 0;
+  uint32_t totalReceiveBuffer = 0;
+};
+
+}  // namespace
+
+std::optional<size_t> SctpAssociation::UnacknowledgedBytes() const {
+  if (state_ != State::kConnected || socket_ == nullptr) return std::nullopt;
+  SctpSocketStatistics statistics{};
+  auto length = static_cast<socklen_t>(sizeof(statistics));
+  if (usrsctp_getsockopt(socket_, IPPROTO_SCTP, kSctpGetSendBufferUse, &statistics, &length) != 0) {
+    return std::nullopt;
+  }
+  return static_cast<size_t>(statistics.totalSendBuffer) + bufferedAmount_;
+}
+
+bool SctpAssociation::SendQueueBeyondWindow() const {
+  const auto unacknowledged = UnacknowledgedBytes();
+  const auto path = GetPathStatus();
+  return unacknowledged && path && *unacknowledged > path->congestionWindow;
+}
+
 void SctpAssociation::OnUsrsctpPacket(std::span<const uint8_t> packet) {
   listener_.OnSctpSendPacket(packet);
 }

@@ -236,6 +236,12 @@ class SctpAssociation {
   size_t DataChannelCount() const { return channels_.size(); }
   // nullopt unless the association is up.
   std::optional<PathStatus> GetPathStatus() const;
+  // What waits to be acknowledged: the bytes usrsctp holds for the association (queued and in
+  // flight) plus BufferedAmount(). nullopt unless the association is up.
+  std::optional<size_t> UnacknowledgedBytes() const;
+  // More is queued than the congestion window lets fly: a message sent now would wait behind
+  // what is already queued, not only behind what is in flight. False unless up.
+  bool SendQueueBeyondWindow() const;
 
  private:
   friend class SctpStack;

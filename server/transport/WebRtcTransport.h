@@ -84,6 +84,9 @@ class WebRtcTransport : public DtlsTransport::Listener, private SctpAssociation:
   bool DataChannelsEnabled() const { return sctp_ != nullptr; }
   // A text message on an open channel; false when it cannot be sent or queued.
   bool SendDataChannelText(uint16_t streamId, std::string_view text);
+  // The association has more queued than its congestion window (SctpAssociation): what is sent
+  // now waits behind it.
+  bool DataChannelQueueBeyondWindow() const { return sctp_ && sctp_->SendQueueBeyondWindow(); }
   // Closes a channel (stream reset, RFC 8831 6.7): the peer sees it close.
   void CloseDataChannel(uint16_t streamId);
 

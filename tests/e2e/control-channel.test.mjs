@@ -130,7 +130,9 @@ async function assertChannelOpens(page, label, clientName) {
   let last = null;
   await pollUntil(async () => {
     last = await channelView(page, clientName);
-    return last.state === 'open';
+    // getStats() may report the RTCDataChannel as connecting a moment after its open event
+    // (which sets the SDK's state): both must say open.
+    return last.state === 'open' && (last.channels || []).length > 0 && last.channels.every((c) => c.state === 'open');
   }, { timeoutMs: CHANNEL_TIMEOUT_MS, intervalMs: 50, description: `${label}'s control channel to open` })
     .catch((err) => {
       throw new Error(`${err.message}; ${label}: ${JSON.stringify(last)}`);

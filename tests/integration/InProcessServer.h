@@ -26,6 +26,9 @@ class InProcessServer {
     // Quiet by default; MYRIAD_TEST_LOG=debug shows the server's view.
     const char* level = std::getenv("MYRIAD_TEST_LOG");
     server::Logging::Initialize(level ? level : "warn");
+    // Test servers run in development mode on purpose (no keys): its loud startup warning,
+    // printed by every one of them, would bury the tests' own output.
+    if (!level) server::Logging::Get("auth")->set_level(spdlog::level::err);
     config::ServerConfig config;
     config.http.listenAddress = "127.0.0.1";
     config.http.port = 0;

@@ -507,3 +507,34 @@ TEST_CASE("SctpAssociation: callbacks run on the owner thread while timers run e
   for (const auto id : clientEndpoint.callbackThreads) REQUIRE(id == clientThread);
   for (const auto id : serverEndpoint.callbackThreads) REQUIRE(id == serverThread);
 }
+
+TEST_CASE(
+    "SctpAssociation counts what waits to be acknowledged and whether the queue exceeds the "
+    "congestion window",
+    "[SctpAssociation]") {
+  SctpTestPair pair;
+  CHECK_FALSE(pair.server->UnacknowledgedBytes());  // not up yet
+  CHECK_FALSE(pair.server->SendQueueBeyondWindow());
+  REQUIRE(pair.Connect());
+  const uint16_t channel = OpenChannel(pair, true);
+  REQUIRE(pair.RunUntil([&] { return pair.server->UnacknowledgedBytes() == size_t{0}; }));
+  CHECK_FALSE(pair.server->SendQueueBeyondWindow());
+
+  // 64 KiB at once: far more than the initial congestion window (a few packets), so most of it
+  // waits in usrsctp until acknowledgements open the window.
+  const Bytes large(64 * 1024, 0x5a);
+  REQUIRE(pair.server->Send(channel, large, true) != SendResult::kNotOpen);
+  const auto queued = pair.server->UnacknowledgedBytes();
+  REQUIRE(queued);
+  CHECK(*queued >= large.size());
+  const auto path = pair.server->GetPathStatus();
+  REQUIRE(path);
+  CHECK(path->congestionWindow < large.size());
+  CHECK(pair.server->SendQueueBeyondWindow());
+
+  // Delivered and acknowledged: nothing waits.
+  REQUIRE(pair.RunUntil([&] { return pair.clientEndpoint.messages.size() == 1; }));
+  REQUIRE(pair.RunUntil([&] { return pair.server->UnacknowledgedBytes() == size_t{0}; }));
+  CHECK_FALSE(pair.server->SendQueueBeyondWindow());
+  CHECK(pair.clientEndpoint.messages[0].bytes == large);
+}

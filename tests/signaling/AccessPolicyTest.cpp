@@ -121,3 +121,27 @@ TEST_CASE("The signing key is the only configured key, or named", "[signaling][a
   CHECK_FALSE(two.SigningKey("dev", &error));
   CHECK(error.find("dev") != std::string::npos);
 }
+
+TEST_CASE("A join with a token may leave out its name: the token's, else its identity",
+          "[signaling][auth]") {
+  const AccessPolicy policy(AccessKeys{{kKey.id, kKey.secret}}, false);
+  Grants grants;
+  grants.join = true;
+  const auto nameless = [&](const std::string& token) {
+    return policy.Admit(JoinRequest{"demo", "", token}, kNow);
+  };
+  CHECK(nameless(Token(kKey, grants, "Token Name")).name == "Token Name");
+  const Admission byIdentity = nameless(Token(kKey, grants));
+  REQUIRE(byIdentity.admitted);
+  CHECK(byIdentity.name == "user-7");
+  // An unusable token name falls back to the identity too.
+  CHECK(nameless(Token(kKey, grants, std::string(65, 'x'))).name == "user-7");
+
+  // Identities are free-form: control characters become '?', a long one is cut (never inside a
+  // UTF-8 character), and one that leaves nothing usable becomes "participant".
+  CHECK(AccessPolicy::DisplayNameFromIdentity("a\tb") == "a?b");
+  CHECK(AccessPolicy::DisplayNameFromIdentity(std::string(100, 'i')) == std::string(64, 'i'));
+  const std::string accented = std::string(63, 'e') + "\xc3\xa9";  // 65 bytes, ends in é
+  CHECK(AccessPolicy::DisplayNameFromIdentity(accented) == std::string(63, 'e'));
+  CHECK(AccessPolicy::DisplayNameFromIdentity("") == "participant");
+}

@@ -38,6 +38,13 @@ TEST_CASE("join is parsed and validated") {
   CHECK(request.id == 7);
 
   ExpectError(R"({"type":"join","name":"a"})", "bad_message");
+  // The name is required without a token; with one it may come from the token.
+  ExpectError(R"({"type":"join","room":"r"})", "bad_message");
+  const auto withToken = ExpectRequest(R"({"type":"join","room":"r","token":"t"})");
+  CHECK(std::get<JoinRequest>(withToken.body).name.empty());
+  CHECK(std::get<JoinRequest>(withToken.body).token == "t");
+  // A name given with a token must still be valid.
+  ExpectError(R"({"type":"join","room":"r","token":"t","name":"a\u0001"})", "bad_name");
   ExpectError(R"({"type":"join","room":5,"name":"a"})", "bad_message");
   ExpectError(R"({"type":"join","room":"a b","name":"a"})", "bad_room");
   ExpectError(R"({"type":"join","room":"","name":"a"})", "bad_room");
