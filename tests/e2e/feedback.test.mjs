@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { launchBrowser, pollUntil } from './lib/browser.mjs';
+import { closeAndReport, launchBrowser, pollUntil } from './lib/browser.mjs';
 import { startServer } from './lib/server.mjs';
 
 const room = `fb-${process.pid}-${Date.now().toString(36)}`;
@@ -46,12 +46,22 @@ describe('browser feedback through Myriad', () => {
     browser = await launchBrowser({ microphone: 'tone' });
   });
 
+  // A failure prints the server's log and the pages' console (closeAndReport).
+  let failed = false;
   after(async () => {
-    if (browser) await browser.close();
-    if (server) await server.stop();
+    await closeAndReport({ browser, server, failed, lines: 120 });
   });
+  // Every test body runs through this, so a failure is remembered for the report.
+  const reported = (fn) => async (t) => {
+    try {
+      await fn(t);
+    } catch (err) {
+      failed = true;
+      throw err;
+    }
+  };
 
-  it('a 720p publisher\'s bandwidth estimate and its camera encoder target reach 1 Mbps within 10 s of its first video packet', { timeout: 60000 }, async () => {
+  it('a 720p publisher\'s bandwidth estimate and its camera encoder target reach 1 Mbps within 10 s of its first video packet', { timeout: 60000 }, reported(async () => {
     publisher = await browser.newParticipantPage(`${server.url}/index.html?room=${room}&name=Pub&autojoin=1`, 'Pub');
     // A 720-pixel tile: the subscriber asks for 720p, so the plan lets the
     // publisher's top encoding use a 720p bitrate (a small tile would cap it).
@@ -77,9 +87,9 @@ describe('browser feedback through Myriad', () => {
       .catch((err) => { throw new Error(`${err.message}; last sample ${JSON.stringify(last)}`); });
     assert.ok(target >= 1_000_000);
     assert.ok(Date.now() - start <= 10500, `ramp took ${Date.now() - start} ms`);
-  });
+  }));
 
-  it('receiver reports give the publisher a round-trip time, sender reports give the subscriber a remote clock', { timeout: 30000 }, async () => {
+  it('receiver reports give the publisher a round-trip time, sender reports give the subscriber a remote clock', { timeout: 30000 }, reported(async () => {
     const pub = await pollUntil(async () => {
       const s = await feedbackStats(publisher);
       const withRtt = s.remoteInbound.filter((r) => typeof r.roundTripTime === 'number');
@@ -100,5 +110,5 @@ describe('browser feedback through Myriad', () => {
     }
     const participantId = await publisher.evaluate(() => window.demoState.participantId);
     assert.match(participantId, /\S/);
-  });
+  }));
 });
