@@ -271,9 +271,6 @@ void Subscription::ForwardSimulcast(const rtp::RtpPacket& packet, size_t stream,
           .Increment();
     }
     CountForwardedTier(tier);
-    static const auto logger = Logging::Get("simulcast");
-    logger->debug("{}: switched from tier {} to tier {} at a key frame", subscriber_.Id(),
-                  previousTier, tier);
     // Its long-term reference acknowledgements now count for this stream.
     if (publication_->UsesLtr()) publication_->SetLtrStream(*this, tier);
   }
