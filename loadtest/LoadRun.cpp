@@ -1,10 +1,15 @@
 #include "loadtest/LoadRun.h"
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <set>
 #include <thread>
@@ -32,6 +37,26 @@ std::string Rate(double perSecond) {
   return text;
 }
 
+// Whether `address` is the far end of one of this host's point-to-point
+// interfaces (IFF_POINTOPOINT, e.g. a TUN device configured with
+// `ip addr add A peer B`): a server there is on this machine's own link,
+// in a namespace a benchmark made, not someone else's.
+bool IsPointToPointPeer(const boost::asio::ip::address_v4& address) {
+  ifaddrs* interfaces = nullptr;
+  if (::getifaddrs(&interfaces) != 0) return false;
+  bool found = false;
+  for (const ifaddrs* i = interfaces; i != nullptr && !found; i = i->ifa_next) {
+    if ((i->ifa_flags & IFF_POINTOPOINT) == 0 || (i->ifa_flags & IFF_UP) == 0) continue;
+    const sockaddr* peer = i->ifa_ifu.ifu_dstaddr;
+    if (peer == nullptr || peer->sa_family != AF_INET) continue;
+    sockaddr_in peer4{};
+    std::memcpy(&peer4, peer, sizeof(peer4));
+    found = ntohl(peer4.sin_addr.s_addr) == address.to_uint();
+  }
+  ::freeifaddrs(interfaces);
+  return found;
+}
+
 }  // namespace
 
 LoadRun::LoadRun(Options options) : options_(std::move(options)) {}
@@ -46,12 +71,18 @@ std::optional<ServerHistogram> LoadRun::ScrapeServerDelay() const {
   return ServerHistogram::FromSamples(*samples, "myriad_datagram_processing_delay_seconds");
 }
 
-std::string LoadRun::CheckTarget(const std::string& host) {
+std::string LoadRun::CheckTarget(const std::string& host, bool allowNetnsTarget) {
   if (host == "localhost") return "";
   boost::system::error_code ec;
   const auto address = boost::asio::ip::make_address(host, ec);
   if (ec) return "the target \"" + host + "\" is not an IP address";
   if (address.is_v4() && (address.to_v4().to_uint() >> 24) == 127) return "";
+  if (allowNetnsTarget) {
+    if (address.is_v4() && IsPointToPointPeer(address.to_v4())) return "";
+    return "refusing to load-test " + host +
+           ": with --allow-netns-target the target must be loopback or the peer address of a "
+           "point-to-point interface of this host (a link to a network namespace)";
+  }
   return "refusing to load-test " + host +
          ": only loopback targets (127.0.0.0/8) are allowed; this tool floods its target";
 }
@@ -111,8 +142,16 @@ RunReport LoadRun::Run() {
     report.failure = "invalid scenario: " + invalid;
     return report;
   }
-  if (const std::string refused = CheckTarget(options_.host); !refused.empty()) {
+  if (const std::string refused = CheckTarget(options_.host, options_.allowNetnsTarget);
+      !refused.empty()) {
     report.failure = refused;
+    return report;
+  }
+  if (!CheckTarget(options_.host).empty() && !s.impairment.Enabled()) {
+    // The clients' UDP sockets are on loopback addresses, which cannot leave
+    // the loopback device; only the relays' sockets reach a namespace.
+    report.failure =
+        "a target outside 127.0.0.0/8 needs an impairment (the relays carry the media)";
     return report;
   }
   std::string error;
@@ -182,6 +221,7 @@ RunReport LoadRun::Run() {
   config.startUs = startUs_;
   config.recordDetail = options_.recordDetail;
   config.control = control_.get();
+  config.allowNonLoopbackMedia = options_.allowNetnsTarget;
   for (unsigned t = 0; t < threads; ++t) {
     std::vector<uint32_t> indices;
     for (uint32_t i = t; i < s.participants; i += threads) indices.push_back(i);

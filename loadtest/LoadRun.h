@@ -45,6 +45,10 @@ class LoadRun {
     bool recordDetail = false;
     // A progress line every second, if set.
     std::ostream* progress = nullptr;
+    // The server may be in a network namespace behind a point-to-point
+    // link (CheckTarget's allowNetnsTarget): its media candidate is then
+    // outside loopback too, reached through the impairment relays.
+    bool allowNetnsTarget = false;
   };
 
   explicit LoadRun(Options options);
@@ -56,8 +60,10 @@ class LoadRun {
   RunReport Run();
 
   // "" when `host` may be load-tested (a 127.0.0.0/8 address or
-  // "localhost"), else why not.
-  static std::string CheckTarget(const std::string& host);
+  // "localhost"; with `allowNetnsTarget` also the IPv4 peer address of a
+  // point-to-point interface of this host, such as myriad-tunlink's link
+  // to a benchmark's network namespace), else why not.
+  static std::string CheckTarget(const std::string& host, bool allowNetnsTarget = false);
 
   const Scenario& GetScenario() const { return options_.scenario; }
   const TalkSchedule& Schedule() const { return *schedule_; }

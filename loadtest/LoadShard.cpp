@@ -195,6 +195,7 @@ ImpairmentRelay* LoadShard::RelayFor(const ImpairmentRelay::Endpoint& serverCand
   options.path.uplink = link;
   options.path.downlink = link;
   options.lineCapacity = kRelayLineCapacity;
+  options.allowNonLoopbackTarget = config_.allowNonLoopbackMedia;
   auto relay = std::make_unique<ImpairmentRelay>(context_, options);
   std::string error;
   if (!relay->Open(&error)) {

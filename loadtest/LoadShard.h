@@ -41,6 +41,9 @@ class LoadShard {
     const ControlSchedule* control = nullptr;
     // Which shard this is (seeds its impairment relays).
     uint32_t shardIndex = 0;
+    // The server's media candidate may be outside loopback (a benchmark's
+    // network namespace; LoadRun::Options::allowNetnsTarget).
+    bool allowNonLoopbackMedia = false;
   };
 
   // Counters for the progress line, published by the shard every 250 ms.

@@ -52,9 +52,15 @@ std::string LoadtestCommandLine::Usage() {
       "                       [--join-rate PER_SECOND] [--max-run-seconds SECONDS]\n"
       "                       [--audio-slots K] [--one-way-delay-ms MS] [--loss-percent P]\n"
       "                       [--control-messages N] [--control-rate PER_SECOND]\n"
+      "                       [--control-path datachannel|websocket] [--allow-netns-target]\n"
       "                       [threshold flags]\n"
       "Simulates a scenario's participants against a local Myriad server (127.0.0.0/8 only)\n"
       "and reports joins, loss, latency, speaker switching, signalling and CPU/RSS.\n"
+      "--allow-netns-target also accepts a --server that is the peer address of a\n"
+      "point-to-point interface of this host: a server in a network namespace behind\n"
+      "myriad-tunlink, so that its TCP (the WebSocket) crosses the same impaired network as\n"
+      "the UDP does (the kernel has no netem; scripts/control-transport-bench.sh). It is\n"
+      "still this machine; the scenario must have an impairment (its relays carry the UDP).\n"
       "Threshold flags (override the scenario's `thresholds`):\n";
   for (const auto& name : Thresholds::Names()) usage += "  " + FlagOf(name) + " VALUE\n";
   usage +=
@@ -94,6 +100,18 @@ std::optional<LoadtestCommandLine::Options> LoadtestCommandLine::Parse(
       options.quiet = true;
     } else if (flag == "--list-scenarios") {
       options.listScenarios = true;
+    } else if (flag == "--allow-netns-target") {
+      options.allowNetnsTarget = true;
+    } else if (flag == "--control-path") {
+      const auto text = value();
+      if (!text) return std::nullopt;
+      if (*text == "datachannel") {
+        options.controlDataChannel = true;
+      } else if (*text == "websocket") {
+        options.controlDataChannel = false;
+      } else {
+        return bad(*text, "datachannel or websocket");
+      }
     } else if (flag == "--scenario" || flag == "--report" || flag == "--spawn-server" ||
                flag == "--server-log" || flag == "--scenario-dir") {
       const auto text = value();
@@ -211,6 +229,7 @@ void LoadtestCommandLine::ApplyOverrides(const Options& options, Scenario& scena
   if (options.oneWayDelayMs) scenario.impairment.oneWayDelayMs = *options.oneWayDelayMs;
   if (options.controlMessages) scenario.control.messages = *options.controlMessages;
   if (options.controlRate) scenario.control.ratePerSecond = *options.controlRate;
+  if (options.controlDataChannel) scenario.control.dataChannel = *options.controlDataChannel;
   scenario.thresholds.Merge(options.thresholds);
 }
 

@@ -27,6 +27,9 @@ class LoadtestCommandLine {
     bool quiet = false;  // no progress lines
     bool help = false;
     bool listScenarios = false;
+    // --allow-netns-target: the server may be the peer of a point-to-point
+    // link to a network namespace (LoadRun::CheckTarget).
+    bool allowNetnsTarget = false;
 
     // Scenario overrides.
     std::optional<uint32_t> participants;
@@ -40,6 +43,7 @@ class LoadtestCommandLine {
     std::optional<uint32_t> oneWayDelayMs;
     std::optional<uint32_t> controlMessages;
     std::optional<double> controlRate;
+    std::optional<bool> controlDataChannel;  // --control-path datachannel|websocket
     Thresholds thresholds;
   };
 

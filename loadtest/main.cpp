@@ -86,8 +86,17 @@ int main(int argc, char** argv) {
     return UsageError("scenario " + scenario->name + " after overrides: " + invalid);
   }
   if (options->spawnServer.empty()) {
-    if (const std::string refused = LoadRun::CheckTarget(options->host); !refused.empty()) {
+    if (const std::string refused = LoadRun::CheckTarget(options->host, options->allowNetnsTarget);
+        !refused.empty()) {
       return UsageError(refused);
+    }
+    // The clients' own UDP sockets are on loopback addresses, which cannot
+    // leave the host's loopback device: media to a namespace goes through
+    // the impairment relays, whose sockets take the route's source.
+    if (!LoadRun::CheckTarget(options->host).empty() && !scenario->impairment.Enabled()) {
+      return UsageError(
+          "a target outside 127.0.0.0/8 needs an impairment (oneWayDelayMs or "
+          "lossPercent): the media reaches it only through the impairment relays");
     }
   }
   ::signal(SIGPIPE, SIG_IGN);
@@ -100,6 +109,7 @@ int main(int argc, char** argv) {
   run.serverPid = options->serverPid;
   run.threads = options->threads;
   run.progress = options->quiet ? nullptr : &std::cerr;
+  run.allowNetnsTarget = options->allowNetnsTarget;
   ServerProcess server;
   if (!options->spawnServer.empty()) {
     ServerProcess::Options spawn;

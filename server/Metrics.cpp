@@ -114,6 +114,19 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                           .Name("myriad_data_channel_messages_total")
                           .Help("Control messages on participants' data channels, by direction")
                           .Register(r);
+  auto& muteEnforcement =
+      prometheus::BuildHistogram()
+          .Name("myriad_control_mute_enforcement_seconds")
+          .Help(
+              "From a muting request's arrival at the server to the router dropping the track's "
+              "packets, by the path it came on")
+          .Register(r);
+  // From tens of microseconds (handled where the datagram arrived) to a message held back
+  // behind a lost one for an SCTP retransmission.
+  const prometheus::Histogram::BucketBoundaries muteBuckets{
+      0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1};
+  mute_enforcement_channel_ = &muteEnforcement.Add({{"path", "data_channel"}}, muteBuckets);
+  mute_enforcement_websocket_ = &muteEnforcement.Add({{"path", "websocket"}}, muteBuckets);
   data_channel_in_ = &dataChannel.Add({{"direction", "in"}});
   data_channel_out_ = &dataChannel.Add({{"direction", "out"}});
   http_requests_ = SimpleCounter(r, "myriad_http_requests_total", "HTTP requests served");

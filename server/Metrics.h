@@ -100,6 +100,12 @@ class Metrics {
   // Conference control requests (myriad_control_requests_total{action, result}): result is
   // "accepted" or the error code. Signalling rate only (the family locks).
   prometheus::Counter& ControlRequest(const std::string& action, const std::string& result);
+  // From a request that mutes a track arriving at the server (the kernel receive time of the
+  // datagram that completed it on the data channel, or the read of its WebSocket frame) to the
+  // router dropping the track's packets (myriad_control_mute_enforcement_seconds{path}).
+  prometheus::Histogram& MuteEnforcement(bool dataChannel) {
+    return dataChannel ? *mute_enforcement_channel_ : *mute_enforcement_websocket_;
+  }
   // Messages on participants' control data channels (myriad_data_channel_messages_total).
   prometheus::Counter& DataChannelMessages(bool outgoing) {
     return outgoing ? *data_channel_out_ : *data_channel_in_;
@@ -174,6 +180,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* signaling_errors_ = nullptr;
   prometheus::Family<prometheus::Counter>* auth_failures_ = nullptr;
   prometheus::Family<prometheus::Counter>* control_requests_ = nullptr;
+  prometheus::Histogram* mute_enforcement_channel_ = nullptr;
+  prometheus::Histogram* mute_enforcement_websocket_ = nullptr;
   prometheus::Counter* data_channel_in_ = nullptr;
   prometheus::Counter* data_channel_out_ = nullptr;
   prometheus::Counter* http_requests_ = nullptr;

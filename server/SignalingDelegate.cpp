@@ -91,9 +91,12 @@ void SignalingDelegate::OnRequest(signaling::ClientRequest request) {
     return;
   }
   if (auto* control = std::get_if<signaling::ControlRequest>(&request.body)) {
+    // Arrival at the server: the frame was read just now, on this (signalling) thread; the
+    // post to the room's worker counts in the mute enforcement latency.
+    const room::Room::ControlOrigin origin{std::chrono::steady_clock::now(), false};
     worker_->Post([worker = worker_, room = room_, id = participantId_, control = *control,
-                   requestId = request.id, peer = peer_] {
-      if (auto* r = worker->FindRoom(room)) r->HandleControl(id, control, requestId, *peer);
+                   requestId = request.id, peer = peer_, origin] {
+      if (auto* r = worker->FindRoom(room)) r->HandleControl(id, control, requestId, *peer, origin);
     });
     return;
   }

@@ -50,7 +50,9 @@ void Worker::Start() {
   prometheus::Histogram& delay = Metrics::Instance().ProcessingDelay(index_);
   socket_.StartReceiving(
       [this](std::span<uint8_t> datagram, const Endpoint& from, Clock::time_point arrival) {
+        currentArrival_ = arrival;
         OnDatagram(datagram, from, arrival);
+        currentArrival_.reset();
       },
       [&delay](std::span<const Clock::time_point> arrivals, Clock::time_point flushed) {
         for (const auto arrival : arrivals) {

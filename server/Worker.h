@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -68,6 +69,10 @@ class Worker : public transport::PacketSender {
   void RegisterTransport(transport::WebRtcTransport& transport);
   void UnregisterTransport(transport::WebRtcTransport& transport);
   size_t RoomCount() const { return rooms_.size(); }
+  // While a received datagram is being processed (everything that runs synchronously from its
+  // arrival: ICE, DTLS, SRTP, SCTP and the data channel messages it completes), its kernel
+  // receive time; nullopt otherwise.
+  std::optional<Clock::time_point> CurrentDatagramArrival() const { return currentArrival_; }
 
   // PacketSender: queues the datagram for the worker's next sendmmsg.
   bool SendPacket(std::span<const uint8_t> datagram, const Endpoint& to) override;
@@ -87,6 +92,7 @@ class Worker : public transport::PacketSender {
   boost::asio::io_context context_;
   UdpBatchSocket socket_;
   boost::asio::steady_timer tickTimer_;
+  std::optional<Clock::time_point> currentArrival_;
   boost::asio::steady_timer sctpTimer_;
   uint16_t port_ = 0;
   uint64_t reportedSendFailures_ = 0;

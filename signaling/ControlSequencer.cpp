@@ -22,16 +22,21 @@ ControlSequencer::Received ControlSequencer::Receive(uint64_t seq, std::string m
       // duplicate.
       heldBack_.emplace(seq, std::nullopt);
       result.ready.push_back(std::move(message));
+      result.readySeqs.push_back(seq);
     } else {
       heldBack_.emplace(seq, std::move(message));
     }
     return result;
   }
   result.ready.push_back(std::move(message));
+  result.readySeqs.push_back(seq);
   ++nextExpected_;
   // What overtook it follows, as far as the sequence is complete (what went early, not again).
   for (auto it = heldBack_.begin(); it != heldBack_.end() && it->first == nextExpected_;) {
-    if (it->second) result.ready.push_back(std::move(*it->second));
+    if (it->second) {
+      result.ready.push_back(std::move(*it->second));
+      result.readySeqs.push_back(it->first);
+    }
     it = heldBack_.erase(it);
     ++nextExpected_;
   }

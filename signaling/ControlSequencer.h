@@ -28,9 +28,11 @@ class ControlSequencer {
   static constexpr size_t kMaxHeldBack = 512;
 
   struct Received {
-    std::vector<std::string> ready;  // in sequence order, each once
-    bool duplicate = false;          // this copy was already seen (or handed over)
-    bool overflow = false;           // too many held back: the caller resets the channel
+    std::vector<std::string> ready;   // in sequence order, each once
+    std::vector<uint64_t> readySeqs;  // the seq of each ready message (a caller that kept
+                                      // something per held message, e.g. its arrival time)
+    bool duplicate = false;           // this copy was already seen (or handed over)
+    bool overflow = false;            // too many held back: the caller resets the channel
   };
 
   // The sequence number for the next message this side sends.

@@ -26,9 +26,10 @@ void AddSorted(nlohmann::json& message, const char* key, std::vector<OrderedEntr
 }  // namespace
 
 void RosterDeltaBatcher::ParticipantJoined(const std::string& participantId,
-                                           const std::string& name) {
+                                           const std::string& name, const std::string& identity) {
   auto [it, isNew] = participants_.try_emplace(participantId);
   it->second.name = name;
+  it->second.identity = identity;
   Arrive(it->second.presence, isNew);
 }
 
@@ -118,8 +119,9 @@ std::optional<nlohmann::json> RosterDeltaBatcher::Flush() {
   for (const auto& [participantId, change] : participants_) {
     const Presence& presence = change.presence;
     if (presence.presentNow) {
-      joined.push_back(
-          {presence.sequence, {{"participantId", participantId}, {"name", change.name}}});
+      nlohmann::json entry{{"participantId", participantId}, {"name", change.name}};
+      if (!change.identity.empty()) entry["identity"] = change.identity;
+      joined.push_back({presence.sequence, std::move(entry)});
     } else if (presence.presentAtStart || presence.observed) {
       left.push_back({presence.sequence, participantId});
     }

@@ -37,7 +37,10 @@ class RosterDeltaBatcher {
     std::string source;  // camera, microphone, screen, screen_audio
   };
 
-  void ParticipantJoined(const std::string& participantId, const std::string& name);
+  // `identity`: the access token's subject ("" for a development-mode join without a token:
+  // then the entry has none).
+  void ParticipantJoined(const std::string& participantId, const std::string& name,
+                         const std::string& identity = "");
   void ParticipantLeft(const std::string& participantId);
   void TrackPublished(const std::string& participantId, const Track& track);
   void TrackUnpublished(const std::string& participantId, const std::string& trackId);
@@ -85,6 +88,7 @@ class RosterDeltaBatcher {
   struct ParticipantChange {
     Presence presence;
     std::string name;
+    std::string identity;
   };
   struct TrackChange {
     Presence presence;

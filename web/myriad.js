@@ -216,6 +216,7 @@ const LEAVE_TIMEOUT_MS = 2000;
 // order and drops the second copy at the receiver.
 const CONTROL_CHANNEL_LABEL = 'myriad-control';
 const CONTROL_COPY_GAP_MS = 10;
+const DEFAULT_REQUEST_TIMEOUT_MS = 15000;
 // Messages held back behind a missing seq before the channel counts as broken
 // (the server's signaling::ControlSequencer::kMaxHeldBack).
 const CONTROL_MAX_HELD_BACK = 512;
@@ -357,10 +358,15 @@ export class MyriadClient extends EventTarget {
    * @param {'vp8'|'h264'} [options.videoCodec]
    * @param {number} [options.maxVideoLevel]
    * @param {boolean} [options.controlChannel]
+   * @param {number} [options.requestTimeoutMs] a request unanswered this long
+   *   rejects with MyriadError code 'timeout' (default 15000; 0: never). A
+   *   request in flight on a control channel that closes may never reach the
+   *   server, and the server cannot answer what it never got.
    */
   constructor({
     url, autoSubscribe = true, audio = 'slots', playAudio = typeof document !== 'undefined', pageSize = MAX_VISIBLE_VIDEO,
     simulcast = true, videoCodec = 'vp8', maxVideoLevel = null, controlChannel = true,
+    requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
   } = {}) {
     super();
     if (!['slots', 'tracks', 'none'].includes(audio)) throw new TypeError(`audio must be 'slots', 'tracks' or 'none', not ${audio}`);
@@ -375,6 +381,7 @@ export class MyriadClient extends EventTarget {
     this.pageSize = Math.max(1, Math.min(MAX_VISIBLE_VIDEO, Math.floor(pageSize) || MAX_VISIBLE_VIDEO));
     this.simulcast = simulcast !== false;
     this.videoCodec = videoCodec;
+    this.requestTimeoutMs = Number.isFinite(requestTimeoutMs) && requestTimeoutMs > 0 ? requestTimeoutMs : 0;
     /** The device class's largest level (null: the top of `videoLevels`). */
     this.maxVideoLevel = maxVideoLevel;
 
@@ -387,7 +394,8 @@ export class MyriadClient extends EventTarget {
     /**
      * Everyone else in the room, in roster order (snapshot order, then join order),
      * with the server's mute state of each track and each raised hand.
-     * @type {Map<string, {participantId: string, name: string, handRaised: boolean,
+     * `identity` is the access token's subject ('' without a token).
+     * @type {Map<string, {participantId: string, name: string, identity: string, handRaised: boolean,
      *   tracks: Map<string, {trackId: string, kind: string, source: string,
      *   muted: boolean, mutedBy: ''|'self'|'host', locked: boolean}>}>}
      */
@@ -877,13 +885,26 @@ export class MyriadClient extends EventTarget {
   _request(message) {
     const id = this._nextRequestId++;
     return new Promise((resolve, reject) => {
-      this._pendingRequests.set(id, { resolve, reject, type: message.type });
+      let timer = null;
+      const settle = (fn) => (value) => {
+        if (timer !== null) clearTimeout(timer);
+        this._pendingRequests.delete(id);
+        fn(value);
+      };
+      this._pendingRequests.set(id, { resolve: settle(resolve), reject: settle(reject), type: message.type });
       try {
         if (CHANNEL_REQUEST_TYPES.has(message.type)) this._sendControl({ ...message, id });
         else this._send({ ...message, id });
       } catch (err) {
-        this._pendingRequests.delete(id);
-        reject(err);
+        this._pendingRequests.get(id).reject(err);
+        return;
+      }
+      if (this.requestTimeoutMs > 0) {
+        timer = setTimeout(() => {
+          timer = null;
+          const pending = this._pendingRequests.get(id);
+          if (pending) pending.reject(new MyriadError('timeout', `no reply to ${message.type} within ${this.requestTimeoutMs} ms`));
+        }, this.requestTimeoutMs);
       }
     });
   }
@@ -1102,7 +1123,7 @@ export class MyriadClient extends EventTarget {
   _applyParticipantList(list, change) {
     for (const p of list || []) {
       if (!p || typeof p.participantId !== 'string' || p.participantId === this.localParticipantId) continue;
-      const participant = this._rosterJoin(p.participantId, p.name, true, change);
+      const participant = this._rosterJoin(p.participantId, p.name, true, change, p.identity);
       const listed = new Set();
       for (const t of p.tracks || []) {
         if (!t || typeof t.trackId !== 'string') continue;
@@ -1128,7 +1149,7 @@ export class MyriadClient extends EventTarget {
     this.rosterVersion = msg.version;
     const change = this._newRosterChange('batch', msg.version);
     for (const p of msg.joined || []) {
-      if (p && typeof p.participantId === 'string') this._rosterJoin(p.participantId, p.name, false, change);
+      if (p && typeof p.participantId === 'string') this._rosterJoin(p.participantId, p.name, false, change, p.identity);
     }
     for (const t of msg.published || []) {
       if (t && typeof t.participantId === 'string') this._rosterPublish(t, false, change);
@@ -1221,10 +1242,12 @@ export class MyriadClient extends EventTarget {
     }
   }
 
-  _rosterJoin(participantId, name, fromSnapshot, change) {
+  // `identity`: the access token's subject, when the server knows one.
+  _rosterJoin(participantId, name, fromSnapshot, change, identity = undefined) {
     if (participantId === this.localParticipantId) return null;
     this._confirmParticipant(participantId);
     let p = this.participants.get(participantId);
+    if (p && typeof identity === 'string' && identity) p.identity = identity;
     if (p) {
       if (typeof name === 'string' && name && name !== p.name) {
         p.name = name;
@@ -1233,10 +1256,12 @@ export class MyriadClient extends EventTarget {
       }
       return p;
     }
-    p = { participantId, name: typeof name === 'string' ? name : '', handRaised: false, tracks: new Map() };
+    p = {
+      participantId, name: typeof name === 'string' ? name : '', identity: typeof identity === 'string' ? identity : '', handRaised: false, tracks: new Map(),
+    };
     this.participants.set(participantId, p);
     change.joined.push(participantId);
-    this._emit('participantJoined', { participantId, name: p.name, fromSnapshot });
+    this._emit('participantJoined', { participantId, name: p.name, identity: p.identity, fromSnapshot });
     return p;
   }
 
@@ -2119,7 +2144,7 @@ export class MyriadClient extends EventTarget {
       try { ws.close(1000); } catch (err) { /* already closing */ }
     }
     const err = new MyriadError('disconnected', reason);
-    for (const pending of this._pendingRequests.values()) pending.reject(err);
+    for (const pending of [...this._pendingRequests.values()]) pending.reject(err);
     this._pendingRequests.clear();
     this._rejectPendingPublishes(err);
     this._closeControlChannel();

@@ -125,7 +125,8 @@ ImpairmentRelay::~ImpairmentRelay() {
 
 bool ImpairmentRelay::Open(std::string* error) {
   if (open_) return true;
-  if (!options_.target.address().is_loopback() || options_.target.port() == 0) {
+  if ((!options_.target.address().is_loopback() && !options_.allowNonLoopbackTarget) ||
+      options_.target.port() == 0) {
     *error =
         "the impairment relay forwards to loopback targets only, not " + Describe(options_.target);
     return false;
@@ -216,7 +217,11 @@ ImpairmentRelay::Mapping* ImpairmentRelay::MappingFor(const Endpoint& client) {
   auto mapping = std::make_unique<Mapping>(context_, index, client, options_.path);
   boost::system::error_code ec;
   mapping->back.open(options_.target.protocol(), ec);
-  if (!ec) mapping->back.bind(Endpoint(LoopbackLike(options_.target.address()), 0), ec);
+  // A loopback target: a loopback source, as always. Any other (allowed)
+  // target: connect() picks the source of the route to it.
+  if (!ec && options_.target.address().is_loopback()) {
+    mapping->back.bind(Endpoint(LoopbackLike(options_.target.address()), 0), ec);
+  }
   if (!ec) mapping->back.connect(options_.target, ec);
   if (!ec) mapping->back.non_blocking(true, ec);
   if (!ec) mapping->backEndpoint = mapping->back.local_endpoint(ec);

@@ -59,6 +59,13 @@ class ImpairmentRelay {
   struct Options {
     // The server's UDP address. Loopback only: the relay is a test tool.
     Endpoint target;
+    // Also a target outside loopback: a server in a benchmark's network
+    // namespace behind a point-to-point link (myriad-tunlink), reached only
+    // through the caller's explicit consent (myriad-loadtest
+    // --allow-netns-target). The back sockets then bind no address, so the
+    // kernel gives them the route's source (a loopback source cannot leave
+    // the host's loopback device).
+    bool allowNonLoopbackTarget = false;
     // Where the front socket binds; loopback only, port 0 picks one.
     Endpoint listen{boost::asio::ip::address_v4::loopback(), 0};
     PathOptions path;
@@ -116,8 +123,8 @@ class ImpairmentRelay {
   ImpairmentRelay(const ImpairmentRelay&) = delete;
   ImpairmentRelay& operator=(const ImpairmentRelay&) = delete;
 
-  // Checks that target and listen are loopback, binds the front socket and
-  // starts relaying.
+  // Checks that target (unless allowNonLoopbackTarget) and listen are
+  // loopback, binds the front socket and starts relaying.
   bool Open(std::string* error);
   // The bound front socket (what clients send to); valid after Open.
   const Endpoint& FrontEndpoint() const { return frontEndpoint_; }

@@ -125,20 +125,31 @@ void Participant::OnDataChannelMessage(uint16_t streamId, std::span<const uint8_
       unordered = flag != json.end() && flag->is_boolean() && flag->get<bool>();
     }
   }
+  const auto arrival = room_.ReceiveTime();
   if (seq == 0) {
-    HandleControlText(text, binary);
+    HandleControlText(text, binary, arrival);
     return;
   }
   auto received = controlPeer_->Inbound().Receive(seq, std::move(text), unordered);
   if (received.overflow) {
     Logging::Get("room")->info("{}: control channel sequence broken, closing it", id_);
+    heldArrivals_.clear();
     controlPeer_->AbandonChannel();
     return;
   }
-  for (const std::string& ready : received.ready) HandleControlText(ready, false);
+  // A message held back behind a missing one arrived when its first copy did: the wait counts.
+  if (!received.duplicate && received.readySeqs.empty()) heldArrivals_.emplace(seq, arrival);
+  for (size_t i = 0; i < received.ready.size(); ++i) {
+    auto when = arrival;
+    if (const auto held = heldArrivals_.find(received.readySeqs[i]); held != heldArrivals_.end()) {
+      when = held->second;
+      heldArrivals_.erase(held);
+    }
+    HandleControlText(received.ready[i], false, when);
+  }
 }
 
-void Participant::HandleControlText(std::string_view text, bool binary) {
+void Participant::HandleControlText(std::string_view text, bool binary, Clock::time_point arrival) {
   // The same requests as on the WebSocket (docs/protocol.md), conference control only: joins,
   // offers and leaves stay on the WebSocket, which owns the session.
   auto parsed = binary ? std::variant<signaling::ClientRequest, signaling::RequestError>(
@@ -161,7 +172,7 @@ void Participant::HandleControlText(std::string_view text, bool binary) {
     controlPeer_->Send(std::move(reply));
     return;
   }
-  room_.HandleControl(id_, *control, request.id, *controlPeer_);
+  room_.HandleControl(id_, *control, request.id, *controlPeer_, {arrival, true});
 }
 
 Participant::~Participant() {
@@ -301,6 +312,10 @@ std::optional<Participant::SsrcRoute> Participant::RoutePublication(rtp::RtpPack
     }
     const SsrcRoute route{publication.get(), static_cast<uint32_t>(stream), rtx};
     publicationsBySsrc_[packet.Ssrc()] = route;
+    // Once per SSRC (the next packets take the map above).
+    Logging::Get("room")->debug("{}: track {} stream {} ({}) is SSRC {}{}", id_,
+                                publication->TrackId(), stream, target.Rid(), packet.Ssrc(),
+                                rtx ? " (RTX)" : "");
     return route;
   }
   return std::nullopt;
@@ -378,7 +393,9 @@ void Participant::UpdateUplinkCaps() {
     const bool changed = publication->UpdateCaps();
     if (publication->IsSimulcast()) {
       anySimulcast = true;
-      if (!changed) continue;
+      // Before the first plan there is nothing to re-send: a plan made of caps alone would
+      // pause every encoding (no rid has a level yet) and the browser would stop sending.
+      if (!changed || !publication->TierPlanSent()) continue;
       // Browsers: the encodings' maxBitrate in a re-sent plan.
       SendTierPlan(*publication);
       publication->Caps()->MarkPublished();
@@ -618,7 +635,11 @@ void Participant::OnTick(Clock::time_point now) {
     SendReports(now);
   }
   for (auto& [mid, publication] : publications_) {
-    if (!publication->IsSimulcast()) continue;
+    // No plan before the browser's encoders run: a plan that pauses encodings before the
+    // first frame sometimes left Chromium sending no video at all (seen in CI when a subscriber
+    // was in the room before its publisher). Until then the browser sends its negotiated
+    // encodings; the demand waits in the planner.
+    if (!publication->IsSimulcast() || !publication->MediaStarted()) continue;
     if (publication->UpdatePlan(nowMs).has_value()) {
       // The new plan carries the caps as they are for its tiers.
       publication->UpdateCaps();
@@ -662,6 +683,9 @@ void Participant::SendTierPlan(Publication& publication) {
                          {"maxBitrate", maxBitrate},
                          {"maxFramerate", level.maxFramerate}});
   }
+  // Signalling rate (a re-plan is debounced).
+  Logging::Get("simulcast")
+      ->debug("{}: tier plan for track {}: {}", id_, publication.TrackId(), encodings.dump());
   // Every message gets a new version, also a re-send for new caps: the
   // client applies only a version newer than the last.
   controlPeer_->Send(nlohmann::json{{"type", "tierPlan"},

@@ -136,7 +136,8 @@ class Participant : public transport::WebRtcTransport::Listener {
                             bool binary) override;
   void OnDataChannelClosed(uint16_t streamId) override;
   // One control request from the data channel, in sequence.
-  void HandleControlText(std::string_view text, bool binary);
+  // `arrival`: when the message reached the server (Room::ControlOrigin).
+  void HandleControlText(std::string_view text, bool binary, Clock::time_point arrival);
 
   // Where an incoming SSRC goes: a publication's stream, media or RTX.
   struct SsrcRoute {
@@ -172,6 +173,9 @@ class Participant : public transport::WebRtcTransport::Listener {
   Worker& worker_;
   std::unique_ptr<transport::WebRtcTransport> transport_;
   std::unique_ptr<ControlPeer> controlPeer_;  // after transport_: it sends on it
+  // Arrival times of channel messages the sequencer holds back (at most
+  // signaling::ControlSequencer::kMaxHeldBack), by seq.
+  std::map<uint64_t, Clock::time_point> heldArrivals_;
   std::map<std::string, std::unique_ptr<Publication>> publications_;
   std::map<std::string, std::unique_ptr<Subscription>> subscriptions_;
   std::unordered_map<uint32_t, SsrcRoute> publicationsBySsrc_;  // media and RTX ssrcs

@@ -11,6 +11,7 @@
 #include "rtp/RtpHeaderExtensions.h"
 #include "rtp/Vp8KeyFrameHeader.h"
 #include "rtp/Vp8PayloadDescriptor.h"
+#include "server/Logging.h"
 #include "server/Metrics.h"
 #include "server/room/Participant.h"
 #include "server/room/Subscription.h"
@@ -248,9 +249,21 @@ std::optional<simulcast::TierPlan> Publication::UpdatePlan(int64_t nowMs) {
   metrics.SimulcastTracks(tiersBefore).Decrement();
   metrics.SimulcastTracks(plan->levels.size()).Increment();
   metrics.simulcast_plan_changes().Increment();
-  ridLevels_ = simulcast::RidAssignment::Assign(ridLevels_, plan->levels);
+  ridLevels_ = simulcast::RidAssignment::Assign(ridLevels_, plan->levels, NominalRidLevels());
   ApplyPlanToSubscribers();
   return plan;
+}
+
+std::vector<int> Publication::NominalRidLevels() const {
+  const auto& ladder = planner_->Ladder();
+  int source = SourceHeight();
+  if (source <= 0) source = ladder.Level(ladder.LevelCount() - 1).height;
+  std::vector<int> nominal(ridLevels_.size());
+  for (size_t i = 0; i < nominal.size(); ++i) {
+    const size_t halvings = std::min<size_t>(nominal.size() - 1 - i, 16);
+    nominal[i] = ladder.NearestLevelAtMost(source >> halvings);
+  }
+  return nominal;
 }
 
 void Publication::ApplyPlanToSubscribers() {
@@ -321,6 +334,7 @@ void Publication::OnRtpPacket(size_t streamIndex, const rtp::RtpPacket& packet,
   PublishedStream& stream = *streams_[streamIndex];
   const int64_t nowMs = ToMs(now);
   const uint16_t seq = packet.SequenceNumber();
+  mediaStarted_ = true;
   // Browsers probe bandwidth by resending old packets over RTX; a packet we
   // already hold is a duplicate: not news for statistics or subscribers.
   const auto stored = stream.Buffer().Get(seq).packet;
@@ -414,6 +428,10 @@ void Publication::SendKeyFrameRequest(PublishedStream& stream, std::optional<uin
   }
   if (ltrLoss) Metrics::Instance().LtrFeedback(LtrFeedback::kPliFallback).Increment();
   lastPliAt_ = now;
+  // At most one per kKeyFrameRequestInterval per track: not a per-packet log.
+  Logging::Get("simulcast")
+      ->debug("{}: PLI for track {} stream {} (SSRC {})", owner_.Id(), description_.trackId,
+              stream.Rid(), stream.MediaSsrc());
   owner_.SendPli(stream.MediaSsrc());
 }
 

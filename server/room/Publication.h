@@ -170,6 +170,8 @@ class Publication {
   simulcast::TierPlanner* Planner() { return planner_.get(); }
   const simulcast::TierPlanner* Planner() const { return planner_.get(); }
   bool IsSimulcast() const { return planner_ != nullptr; }
+  // A media packet of any of the track's streams has arrived.
+  bool MediaStarted() const { return mediaStarted_; }
   // A subscriber's wanted ladder level changed (nullopt: it left). Its
   // wanted tier follows at once from the current plan.
   void SetDemand(Subscription& subscription, std::optional<int> level, int64_t nowMs);
@@ -224,6 +226,8 @@ class Publication {
   // The `version` of the next tierPlan message: grows with every message,
   // plan changes and cap re-sends alike.
   uint64_t NextTierPlanMessageVersion() { return ++tierPlanMessages_; }
+  // A tier plan message went to the publisher (so a cap change has one to re-send).
+  bool TierPlanSent() const { return tierPlanMessages_ > 0; }
 
  private:
   static int64_t ToMs(Clock::time_point t) {
@@ -247,6 +251,10 @@ class Publication {
   // (or, before its first key frame, its assigned level) is nearest, of two
   // equally near the smaller; -1 with none active.
   int StreamForLevel(int level) const;
+  // The ladder level of each rid's encoding before any plan: the SDK (like
+  // Chromium's own defaults) negotiates its rids at 1/2^k of the capture,
+  // the last one full size. simulcast::RidAssignment's tie-break.
+  std::vector<int> NominalRidLevels() const;
   // The stream serving `subscription`'s request under the current plan, or
   // LayerSelector::kNoTier.
   int WantedStreamFor(const Subscription& subscription) const;
@@ -263,6 +271,7 @@ class Publication {
   std::vector<Subscription*> subscribers_;
   std::vector<std::unique_ptr<PublishedStream>> streams_;
   std::vector<int> ridLevels_;
+  bool mediaStarted_ = false;
   std::unique_ptr<simulcast::TierPlanner> planner_;
   AudioLevelListener* audioLevelListener_ = nullptr;
   uint32_t audioSourceId_ = 0;

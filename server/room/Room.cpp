@@ -165,6 +165,8 @@ nlohmann::json Room::RosterPage(const Participant* except, const std::string& cu
     }
     nlohmann::json entry{
         {"participantId", id}, {"name", participant->Name()}, {"tracks", std::move(tracks)}};
+    // Who the token says it is (a name is only what it calls itself).
+    if (!participant->Identity().empty()) entry["identity"] = participant->Identity();
     if (participant->handRaised) entry["handRaised"] = true;
     list.push_back(std::move(entry));
   }
@@ -204,7 +206,7 @@ void Room::Join(const std::string& participantId, const signaling::JoinRequest& 
   if (!requestId.is_null()) reply["id"] = requestId;
   peer->Send(std::move(reply));
   roster_.SnapshotServed();
-  roster_.ParticipantJoined(participantId, admission.name);
+  roster_.ParticipantJoined(participantId, admission.name, admission.identity);
   if (worker_.Config().rooms.rosterBatchIntervalMs == 0) FlushRoster();
   Logging::Get("room")->info("{} joined room {} as {} ({} participants)", admission.name, name_,
                              participantId, participants_.size());
@@ -520,8 +522,13 @@ void Room::HandleRosterPage(const std::string& participantId,
   roster_.SnapshotServed();
 }
 
+Room::Clock::time_point Room::ReceiveTime() const {
+  return worker_.CurrentDatagramArrival().value_or(Clock::now());
+}
+
 void Room::HandleControl(const std::string& participantId, const signaling::ControlRequest& request,
-                         const nlohmann::json& requestId, signaling::SignalingPeer& peer) {
+                         const nlohmann::json& requestId, signaling::SignalingPeer& peer,
+                         ControlOrigin origin) {
   using Action = signaling::ControlRequest::Action;
   Participant* actor = FindParticipant(participantId);
   if (!actor) {
@@ -584,7 +591,7 @@ void Room::HandleControl(const std::string& participantId, const signaling::Cont
       break;
     }
     default:
-      HandleTrackControl(*actor, request, requestId, peer);
+      HandleTrackControl(*actor, request, requestId, peer, origin);
       return;
   }
   Metrics::Instance().ControlRequest(action, "accepted").Increment();
@@ -593,7 +600,8 @@ void Room::HandleControl(const std::string& participantId, const signaling::Cont
 }
 
 void Room::HandleTrackControl(Participant& actor, const signaling::ControlRequest& request,
-                              const nlohmann::json& requestId, signaling::SignalingPeer& peer) {
+                              const nlohmann::json& requestId, signaling::SignalingPeer& peer,
+                              ControlOrigin origin) {
   using Action = signaling::ControlRequest::Action;
   using signaling::ControlPolicy;
   const std::string action = ControlActionName(request.action);
@@ -630,7 +638,18 @@ void Room::HandleTrackControl(Participant& actor, const signaling::ControlReques
   Metrics::Instance().ControlRequest(action, "accepted").Increment();
   const auto now = Clock::now();
   // The router first: from here on no packet of a muted track is forwarded.
-  if (verdict.changed) ApplyMuteState(*publication, verdict.state, now);
+  if (verdict.changed) {
+    const bool muting = verdict.state.muted && !publication->MuteState().muted;
+    ApplyMuteState(*publication, verdict.state, now);
+    // Packets of the track are forwarded on this thread only, so none goes out after this
+    // point: the time since the request arrived bounds the last one forwarded. (Only a request
+    // that mutes: a lock or unlock of a muted track changes nothing in the router.)
+    if (muting) {
+      Metrics::Instance()
+          .MuteEnforcement(origin.dataChannel)
+          .Observe(std::chrono::duration<double>(now - origin.receivedAt).count());
+    }
+  }
   SendAck(peer, requestId);
   if (&owner != &actor) {
     // The owner hears at once, not with the batch: its UI and its sender follow the server.

@@ -64,8 +64,18 @@ class Room : public Publication::AudioLevelListener {
   // signaling::ControlPolicy; accepted requests take effect at once (a mute in
   // the router before the reply), are acknowledged with the room version that
   // reports them, and reach everyone in the next roster batch.
+  // `origin`: when and how the request reached the server, for the mute enforcement latency
+  // (myriad_control_mute_enforcement_seconds).
+  struct ControlOrigin {
+    Clock::time_point receivedAt;
+    bool dataChannel = false;
+  };
   void HandleControl(const std::string& participantId, const signaling::ControlRequest& request,
-                     const nlohmann::json& requestId, signaling::SignalingPeer& peer);
+                     const nlohmann::json& requestId, signaling::SignalingPeer& peer,
+                     ControlOrigin origin);
+  // The kernel receive time of the datagram being processed on this worker (what a data
+  // channel message arrived in), else now.
+  Clock::time_point ReceiveTime() const;
   // Removes the participant, unpublishes its tracks, tells everyone; sends
   // `left` with the reason to the participant itself.
   void Leave(const std::string& participantId, std::string_view reason);
@@ -98,7 +108,8 @@ class Room : public Publication::AudioLevelListener {
   void ApplyMuteState(Publication& publication, const signaling::TrackMuteState& state,
                       Clock::time_point now);
   void HandleTrackControl(Participant& actor, const signaling::ControlRequest& request,
-                          const nlohmann::json& requestId, signaling::SignalingPeer& peer);
+                          const nlohmann::json& requestId, signaling::SignalingPeer& peer,
+                          ControlOrigin origin);
   void SendAck(signaling::SignalingPeer& peer, const nlohmann::json& requestId);
   // A refused control request: counted by action and code (a missing grant also as an auth
   // failure) and answered with `error`; nothing changes.

@@ -345,6 +345,35 @@ describe('conference control on the data channel', { timeout: 180000 }, () => {
     assert.deepEqual(await remoteMic('B', 'A'), { muted: false, mutedBy: '', locked: false });
   });
 
+  step('a request lost on the channel rejects with code timeout instead of hanging; the next one works', async () => {
+    const b = people.get('B');
+    const result = await b.page.evaluate(async () => {
+      const client = window.myriad;
+      const timeoutBefore = client.requestTimeoutMs;
+      const send = client._sendOnChannel;
+      // As if the channel closed with the request in flight: taken, never delivered.
+      client._sendOnChannel = () => true;
+      client.requestTimeoutMs = 300;
+      const started = Date.now();
+      let code = null;
+      try {
+        await client.raiseHand(true);
+      } catch (err) {
+        code = err.code;
+      }
+      const elapsedMs = Date.now() - started;
+      client._sendOnChannel = send;
+      client.requestTimeoutMs = timeoutBefore;
+      const pendingAfter = client._pendingRequests.size;
+      const next = await client.sync();
+      return { code, elapsedMs, pendingAfter, nextType: next.type };
+    });
+    assert.equal(result.code, 'timeout');
+    assert.ok(result.elapsedMs >= 300 && result.elapsedMs < 5000, `rejected after ${result.elapsedMs} ms`);
+    assert.equal(result.pendingAfter, 0, 'the timed-out request is forgotten');
+    assert.equal(result.nextType, 'sync');
+  });
+
   step('controlChannel: false keeps control on the WebSocket; a client with nothing else to offer still opens the channel', async () => {
     const page = await browser.newParticipantPage(`${server.url}/index.html`, 'L');
     const result = await page.evaluate(async (roomName) => {

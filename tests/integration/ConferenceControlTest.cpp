@@ -208,6 +208,7 @@ TEST_CASE(
 
   // The host mutes and locks. The ack comes after the router gate closed: a packet the speaker
   // sends from then on must never reach anyone.
+  const int64_t askedUs = NowUs();
   const Json ack =
       room.Request(*host, {{"type", "hostMute"}, {"trackId", trackId}, {"lock", true}});
   const int64_t acceptedUs = NowUs();
@@ -242,6 +243,21 @@ TEST_CASE(
   const Json sync = room.Request(*listener, {{"type", "sync"}});
   REQUIRE(sync.value("type", "") == "sync");
   CHECK(sync.value("rosterVersion", 0) >= ack.value("version", 0));
+  // Everyone with the identity its token names (here the same as its display name), in the
+  // snapshot and in the `joined` entry of the batch that announced the host.
+  for (const Json& participant : sync["participants"]) {
+    CHECK(participant.value("identity", "") == participant.value("name", "?"));
+  }
+  bool hostAnnounced = false;
+  for (const Json& event : listener->Events()) {
+    if (event.value("type", "") != "roster" || !event.contains("joined")) continue;
+    for (const Json& entry : event["joined"]) {
+      if (entry.value("participantId", "") == host->ParticipantId()) {
+        hostAnnounced = entry.value("identity", "") == "host";
+      }
+    }
+  }
+  CHECK(hostAnnounced);
   bool shownMuted = false;
   for (const Json& participant : sync["participants"]) {
     for (const Json& track : participant["tracks"]) {
@@ -285,6 +301,14 @@ TEST_CASE(
   CHECK(delta("myriad_control_requests_total{action=\"hostMute\",result=\"forbidden\"}") == 1);
   CHECK(delta("myriad_control_requests_total{action=\"hostMute\",result=\"accepted\"}") == 1);
   CHECK(delta("myriad_control_requests_total{action=\"mute\",result=\"mute_locked\"}") == 1);
+  // One request muted something (the refused ones and the unmute did not): its enforcement
+  // latency was observed once, on the WebSocket path, and lies within the request's round trip.
+  const std::string enforcement = "myriad_control_mute_enforcement_seconds";
+  CHECK(delta(enforcement + "_count{path=\"websocket\"}") == 1);
+  CHECK(delta(enforcement + "_count{path=\"data_channel\"}") == 0);
+  const double enforcedUs = delta(enforcement + "_sum{path=\"websocket\"}") * 1e6;
+  CHECK(enforcedUs > 0);
+  CHECK(enforcedUs <= static_cast<double>(acceptedUs - askedUs));
 }
 
 TEST_CASE("Conference control: raised hands, kicks and who may do them", "[integration][control]") {
@@ -373,6 +397,7 @@ TEST_CASE(
       room.Context(), [&] { return sendTimes.size() >= 10; }, 10s));
   const auto before = room.Server().Metrics();
 
+  const int64_t askedUs = NowUs();
   const Json ack =
       room.RequestOnChannel(*host, {{"type", "hostMute"}, {"trackId", trackId}, {"lock", true}});
   const int64_t acceptedUs = NowUs();
@@ -400,6 +425,16 @@ TEST_CASE(
   CHECK(MetricsScraper::Value(after, "myriad_dropped_packets_total{reason=\"muted\"}") -
             MetricsScraper::Value(before, "myriad_dropped_packets_total{reason=\"muted\"}") >=
         50);
+  // The mute's enforcement latency, from the datagram that carried it (its first copy).
+  const auto delta = [&](const std::string& name) {
+    return MetricsScraper::Value(after, name) - MetricsScraper::Value(before, name);
+  };
+  const std::string enforcement = "myriad_control_mute_enforcement_seconds";
+  CHECK(delta(enforcement + "_count{path=\"data_channel\"}") == 1);
+  CHECK(delta(enforcement + "_count{path=\"websocket\"}") == 0);
+  const double enforcedUs = delta(enforcement + "_sum{path=\"data_channel\"}") * 1e6;
+  CHECK(enforcedUs > 0);
+  CHECK(enforcedUs <= static_cast<double>(acceptedUs - askedUs));
 }
 
 }  // namespace myriad::integration

@@ -402,19 +402,28 @@ TEST_CASE("Simulcast publishing sends one stream per rid; limits come back as wa
       context, [&] { return viewer->IsConnected() && camera->IsConnected(); }, kDeadline));
   size_t received = 0;
   viewer->SetRtpHandler([&](rtp::RtpPacket&) { ++received; });
-  // Sent as a camera sends: VP8 at a steady pace, with a key frame for every
-  // PLI. A server that switches simulcast streams starts forwarding one at a
-  // key frame of the tier it planned, and asks for one once it has planned.
+  // Sent as a camera sends: VP8 at a steady pace on both rids (a browser
+  // sends every negotiated encoding until the server's first tier plan),
+  // with a key frame for every PLI. A server that switches simulcast streams
+  // starts forwarding one at a key frame of the tier it planned, and asks for
+  // one once it has planned.
   auto lowVp8 = low;
   lowVp8.vp8 = true;
+  auto highVp8 = camera->SourceConfigFor(*published, 3, "h");
+  highVp8.vp8 = true;
+  CHECK(highVp8.ssrc == published->simulcast[1].ssrc);
   SyntheticMediaSource lowStream(lowVp8);
+  SyntheticMediaSource highStream(highVp8);
   camera->SetKeyFrameRequestHandler([&](uint32_t ssrc) {
     if (ssrc == lowVp8.ssrc) lowStream.RequestKeyFrame();
+    if (ssrc == highVp8.ssrc) highStream.RequestKeyFrame();
   });
   SentPacketLog sent;
+  SentPacketLog sentHigh;
   boost::asio::steady_timer pace(context);
   std::function<void()> tick = [&] {
     sent.Produce(*camera, lowStream);
+    sentHigh.Produce(*camera, highStream);
     pace.expires_after(10ms);
     pace.async_wait([&](const boost::system::error_code& ec) {
       if (!ec) tick();

@@ -23,6 +23,14 @@ TEST_CASE("LoadRun only targets loopback addresses", "[loadtest]") {
   CHECK(LoadRun::CheckTarget("example.com") == "the target \"example.com\" is not an IP address");
 }
 
+TEST_CASE("LoadRun's netns permission adds only point-to-point peers", "[loadtest]") {
+  // Loopback stays allowed; an address no point-to-point interface of this
+  // host leads to stays refused (TEST-NET-3: never configured here).
+  CHECK(LoadRun::CheckTarget("127.0.0.1", true).empty());
+  CHECK(LoadRun::CheckTarget("203.0.113.77", true).find("refusing to load-test") == 0);
+  CHECK(LoadRun::CheckTarget("::2", true).find("refusing to load-test") == 0);
+}
+
 TEST_CASE("LoadRun reports an unreachable server as a failed run", "[loadtest]") {
   // A port that was just free: nothing listens on it.
   uint16_t port = 0;

@@ -149,4 +149,25 @@ TEST_CASE("Command-line values override the impairment and the control traffic",
   CHECK(error == "--loss-percent: \"120\" is not a percentage");
 }
 
+TEST_CASE("--control-path picks the control requests' path; --allow-netns-target is opt-in",
+          "[loadtest]") {
+  Scenario scenario;
+  scenario.control.messages = 100;
+  CHECK_FALSE(Parsed({}).allowNetnsTarget);
+  CHECK(Parsed({"--allow-netns-target"}).allowNetnsTarget);
+  auto options = Parsed({"--control-path", "websocket"});
+  LoadtestCommandLine::ApplyOverrides(options, scenario);
+  CHECK_FALSE(scenario.control.dataChannel);
+  options = Parsed({"--control-path=datachannel"});
+  LoadtestCommandLine::ApplyOverrides(options, scenario);
+  CHECK(scenario.control.dataChannel);
+  // Without the flag the scenario's choice stands.
+  scenario.control.dataChannel = false;
+  LoadtestCommandLine::ApplyOverrides(Parsed({}), scenario);
+  CHECK_FALSE(scenario.control.dataChannel);
+  std::string error;
+  CHECK_FALSE(LoadtestCommandLine::Parse({"--control-path", "tcp"}, &error).has_value());
+  CHECK(error == "--control-path: \"tcp\" is not datachannel or websocket");
+}
+
 }  // namespace myriad::loadtest

@@ -78,13 +78,17 @@ TEST_CASE("ControlSequencer hands an unordered message over on arrival, once, an
   // 2 (a broadcast) is lost for now; 3, a reply, must not wait for it.
   auto reply = sequencer.Receive(3, "ack 3", /*unordered=*/true);
   CHECK(reply.ready == std::vector<std::string>{"ack 3"});
+  CHECK(reply.readySeqs == std::vector<uint64_t>{3});
   CHECK_FALSE(reply.duplicate);
   // Its copy is a duplicate; an ordered message after it waits for 2 as before.
   CHECK(sequencer.Receive(3, "ack 3", true).duplicate);
   CHECK(sequencer.Receive(4, "roster 4").ready.empty());
   CHECK(sequencer.HeldBack() == 2);
   // 2 arrives: 2 and 4 follow in order, 3 is not handed over again.
-  CHECK(sequencer.Receive(2, "roster 2").ready == std::vector<std::string>{"roster 2", "roster 4"});
+  const auto filled = sequencer.Receive(2, "roster 2");
+  CHECK(filled.ready == std::vector<std::string>{"roster 2", "roster 4"});
+  // Each with its own seq, so a caller can find what it kept for a held message.
+  CHECK(filled.readySeqs == std::vector<uint64_t>{2, 4});
   CHECK(sequencer.NextExpected() == 5);
   CHECK(sequencer.HeldBack() == 0);
   // In sequence, unordered changes nothing.

@@ -69,6 +69,18 @@ TEST_CASE("n joins within one interval give one message with n entries in event 
   CHECK(batcher.Version() == 1);
 }
 
+TEST_CASE("A joined entry carries the token's identity when there is one", "[signaling]") {
+  RosterDeltaBatcher batcher;
+  batcher.ParticipantJoined("P1", "Ann", "ann@example.org");
+  batcher.ParticipantJoined("P2", "Bob");  // development mode: no token, no identity
+  Json expected{{"type", "roster"}, {"version", 1}, {"joined", Json::array()}};
+  Json ann = JoinedEntry("P1", "Ann");
+  ann["identity"] = "ann@example.org";
+  expected["joined"].push_back(ann);
+  expected["joined"].push_back(JoinedEntry("P2", "Bob"));
+  CHECK(FlushMessage(batcher) == expected);
+}
+
 TEST_CASE("A join and a leave in one batch cancel, with that participant's tracks", "[signaling]") {
   RosterDeltaBatcher batcher = WithEarlierBatch();
   batcher.ParticipantJoined("P3", "Cid");

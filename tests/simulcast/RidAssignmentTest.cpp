@@ -42,6 +42,39 @@ TEST_CASE("RidAssignment keeps surviving levels on their rids, in ascending orde
   }
 }
 
+TEST_CASE("RidAssignment without history puts levels on the rids negotiated at their size") {
+  struct Case {
+    const char* name;
+    std::vector<int> previous;
+    std::vector<int> levels;
+    std::vector<int> expected;
+  };
+  // A 720p capture negotiated as q, h, f at a quarter, half and full size.
+  const std::vector<int> nominal = {1, 3, 7};
+  const std::vector<Case> cases = {
+      // A subscriber that was there before the publisher: its one 720p tier
+      // stays on f instead of resizing q (Chromium then sent nothing).
+      {"a first plan of one 720p tier uses f", {P, P, P}, {7}, {P, P, 7}},
+      {"a first plan of 360p and 720p uses h and f", {P, P, P}, {3, 7}, {P, 3, 7}},
+      {"a first plan of 180p and 720p uses q and f", {P, P, P}, {1, 7}, {1, P, 7}},
+      {"a level between two nominal ones: equal distance, the lower rid",
+       {P, P, P},
+       {5},
+       {P, 5, P}},
+      {"a first plan of three levels leaves no choice", {P, P, P}, {1, 3, 7}, {1, 3, 7}},
+      // History comes first: a level keeps its rid even off its nominal size.
+      {"a kept level is not moved back", {7, P, P}, {7}, {7, P, P}},
+      {"keeping a level beats a nominal placement", {P, 7, P}, {3, 7}, {3, 7, P}},
+      {"of equal toggles the nominal placement", {P, P, 7}, {1, 7}, {1, P, 7}},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    CHECK(RidAssignment::Assign(c.previous, c.levels, nominal) == c.expected);
+  }
+  // Without nominal levels, the lowest rids (the first plan's old behaviour).
+  CHECK(RidAssignment::Assign({P, P, P}, {7}) == std::vector<int>{7, P, P});
+}
+
 TEST_CASE("RidAssignment results are always in ascending order") {
   // Exhaustive over small inputs: every assignment is order-preserving and
   // places min(levels, rids) levels.
