@@ -312,10 +312,6 @@ std::optional<Participant::SsrcRoute> Participant::RoutePublication(rtp::RtpPack
     }
     const SsrcRoute route{publication.get(), static_cast<uint32_t>(stream), rtx};
     publicationsBySsrc_[packet.Ssrc()] = route;
-    // Once per SSRC (the next packets take the map above).
-    Logging::Get("room")->debug("{}: track {} stream {} ({}) is SSRC {}{}", id_,
-                                publication->TrackId(), stream, target.Rid(), packet.Ssrc(),
-                                rtx ? " (RTX)" : "");
     return route;
   }
   return std::nullopt;

@@ -11,7 +11,6 @@
 #include "rtp/RtpHeaderExtensions.h"
 #include "rtp/Vp8KeyFrameHeader.h"
 #include "rtp/Vp8PayloadDescriptor.h"
-#include "server/Logging.h"
 #include "server/Metrics.h"
 #include "server/room/Participant.h"
 #include "server/room/Subscription.h"
@@ -428,10 +427,6 @@ void Publication::SendKeyFrameRequest(PublishedStream& stream, std::optional<uin
   }
   if (ltrLoss) Metrics::Instance().LtrFeedback(LtrFeedback::kPliFallback).Increment();
   lastPliAt_ = now;
-  // At most one per kKeyFrameRequestInterval per track: not a per-packet log.
-  Logging::Get("simulcast")
-      ->debug("{}: PLI for track {} stream {} (SSRC {})", owner_.Id(), description_.trackId,
-              stream.Rid(), stream.MediaSsrc());
   owner_.SendPli(stream.MediaSsrc());
 }
 
