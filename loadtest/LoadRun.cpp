@@ -18,6 +18,7 @@
 #include "loadtest/ProcessSampler.h"
 #include "loadtest/ServerProcess.h"
 #include "loadtest/SteadyMicros.h"
+#include "loadtest/UnmuteOvertaking.h"
 
 namespace myriad::loadtest {
 namespace {
@@ -334,10 +335,14 @@ RunReport LoadRun::Run() {
   observations_.assign(s.participants, ParticipantObservations{});
   std::vector<std::vector<SimulatedParticipant::SpurtArrival>> arrivals(s.participants);
   report.impairment.enabled = s.impairment.Enabled();
+  report.impairment.path =
+      s.impairment.path == Scenario::Impairment::Path::kRelay || options_.allowNetnsTarget
+          ? "relay"
+          : "in-process";
   report.impairment.oneWayDelayMs = s.impairment.oneWayDelayMs;
   report.impairment.lossPercent = s.impairment.lossPercent;
   for (auto& shard : shards_) {
-    const auto relays = shard->RelayCounters();
+    const auto relays = shard->ImpairmentCounters();
     auto& path = report.impairment;
     path.mappings += relays.mappings;
     path.uplinkForwarded += relays.uplink.forwarded;
@@ -469,6 +474,15 @@ void LoadRun::AnalyseControl(std::vector<std::vector<int64_t>>& heard, RunReport
   std::vector<std::vector<int64_t>> unmuteRequests(n);
   std::vector<std::vector<Mute>> mutes(n);
   std::vector<std::vector<int64_t>> unmutes(n);
+  std::vector<std::vector<int64_t>> selfMutes(n);
+  // An owner's unmute refused as `mute_locked`: overtaken by a lock? (UnmuteOvertaking)
+  struct RefusedUnmute {
+    Kind kind;
+    uint32_t owner;
+    int64_t sentUs;
+    int64_t replyUs;
+  };
+  std::vector<RefusedUnmute> refusedUnmutes;
   LatencyHistogram roundTrip;
   for (const auto& o : observations_) {
     if (o.controlChannelOpenUs != 0) ++c.channelsOpened;
@@ -490,6 +504,10 @@ void LoadRun::AnalyseControl(std::vector<std::vector<int64_t>>& heard, RunReport
           ++c.acked;
         } else {
           ++c.failures[name + ": error " + r.error];
+          if (r.error == "mute_locked" && r.target < n &&
+              (r.kind == Kind::kSelfUnmute || r.kind == Kind::kAcceptUnmute)) {
+            refusedUnmutes.push_back(RefusedUnmute{r.kind, r.target, r.sentUs, r.replyUs});
+          }
         }
       } else {
         ++c.timedOut;
@@ -508,6 +526,7 @@ void LoadRun::AnalyseControl(std::vector<std::vector<int64_t>>& heard, RunReport
           break;
         case Kind::kSelfMute:
           if (r.acked) mutes[r.target].push_back(Mute{r.sentUs, r.replyUs});
+          selfMutes[r.target].push_back(r.sentUs);
           break;
         case Kind::kSelfUnmute:
         case Kind::kAcceptUnmute:
@@ -520,6 +539,15 @@ void LoadRun::AnalyseControl(std::vector<std::vector<int64_t>>& heard, RunReport
     }
   }
   c.roundTrip = RunReport::Distribution::FromMicros(roundTrip);
+
+  for (const auto& refused : refusedUnmutes) {
+    const UnmuteOvertaking::Microphone microphone{
+        hostMutes[refused.owner], unmuteRequests[refused.owner], selfMutes[refused.owner]};
+    if (UnmuteOvertaking::Overtaken(microphone, refused.kind == Kind::kAcceptUnmute, refused.sentUs,
+                                    refused.replyUs)) {
+      ++c.overtaken;
+    }
+  }
 
   // Each accepted host request to the first notice of its kind that
   // arrived after it was sent and is not taken yet.

@@ -21,6 +21,15 @@ asio::steady_timer::time_point AtSteadyMicros(int64_t us) {
 // shard while the thread works (the kernel caps it at net.core.rmem_max
 // unless we may force it).
 constexpr int kSharedReceiveBufferBytes = 32 * 1024 * 1024;
+
+// Scenario::impairment's link, one direction, before the per-path mixing.
+LinkImpairment::Options ScenarioLink(const Scenario::Impairment& impairment, uint64_t seed) {
+  LinkImpairment::Options link;
+  link.delay = std::chrono::milliseconds(impairment.oneWayDelayMs);
+  link.loss = GilbertElliottLoss::Independent(impairment.lossPercent / 100.0);
+  link.seed = seed;
+  return link;
+}
 // Datagrams in flight per direction of a shard's relay: 200 subscribers of
 // three audio slots at 30 ms one way hold about 900 on the downlink; a full
 // line drops (counted), so leave room for a thousand participants' audio.
@@ -58,9 +67,21 @@ LoadShard::LoadShard(const Scenario& scenario, const TalkSchedule& schedule, Con
   }
   environment_.control = config_.control;
   if (scenario.impairment.Enabled()) {
-    environment_.relayFor = [this](const ImpairmentRelay::Endpoint& candidate) {
-      return RelayFor(candidate);
-    };
+    // A namespace target is reachable from the relays' back sockets only:
+    // the clients' addresses are on the loopback device.
+    if (scenario.impairment.path == Scenario::Impairment::Path::kRelay ||
+        config_.allowNonLoopbackMedia) {
+      environment_.relayFor = [this](const ImpairmentRelay::Endpoint& candidate) {
+        return RelayFor(candidate);
+      };
+    } else {
+      InProcessImpairment::Options options;
+      options.path.uplink = ScenarioLink(scenario.impairment, uint64_t{scenario.impairment.seed});
+      options.path.downlink = options.path.uplink;
+      options.lineCapacity = kRelayLineCapacity;
+      inProcess_ = std::make_unique<InProcessImpairment>(context_, options);
+      environment_.inProcessImpairment = inProcess_.get();
+    }
   }
   if (config_.control) {
     // Room for every audio packet of the run twice over, so the receive
@@ -185,13 +206,11 @@ ImpairmentRelay* LoadShard::RelayFor(const ImpairmentRelay::Endpoint& serverCand
   const auto& impairment = scenario_.impairment;
   ImpairmentRelay::Options options;
   options.target = serverCandidate;
-  LinkImpairment::Options link;
-  link.delay = std::chrono::milliseconds(impairment.oneWayDelayMs);
-  link.loss = GilbertElliottLoss::Independent(impairment.lossPercent / 100.0);
   // The relay mixes in the direction and the mapping; shards and relays
   // differ here.
-  link.seed =
-      uint64_t{impairment.seed} * 1'000'003ULL + config_.shardIndex * 131ULL + relays_.size();
+  const LinkImpairment::Options link =
+      ScenarioLink(impairment, uint64_t{impairment.seed} * 1'000'003ULL +
+                                   config_.shardIndex * 131ULL + relays_.size());
   options.path.uplink = link;
   options.path.downlink = link;
   options.lineCapacity = kRelayLineCapacity;
@@ -206,8 +225,9 @@ ImpairmentRelay* LoadShard::RelayFor(const ImpairmentRelay::Endpoint& serverCand
   return relays_.back().get();
 }
 
-ImpairmentRelay::Counters LoadShard::RelayCounters() const {
+ImpairmentRelay::Counters LoadShard::ImpairmentCounters() const {
   ImpairmentRelay::Counters total;
+  if (inProcess_) total = inProcess_->GetCounters();
   for (const auto& relay : relays_) {
     const auto counters = relay->GetCounters();
     total.uplink += counters.uplink;

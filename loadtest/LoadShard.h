@@ -16,6 +16,7 @@
 #include "loadtest/SimulatedParticipant.h"
 #include "loadtest/TalkSchedule.h"
 #include "loadtest/client/ImpairmentRelay.h"
+#include "loadtest/client/InProcessImpairment.h"
 #include "loadtest/client/MultiAddressUdpSocket.h"
 #include "server/transport/DtlsCertificate.h"
 
@@ -77,8 +78,9 @@ class LoadShard {
   // After Run() returned.
   const LoadStats& Stats() const { return stats_; }
   std::vector<std::unique_ptr<SimulatedParticipant>>& Participants() { return participants_; }
-  // Scenario::impairment: the shard's relays' counters, summed (after Run()).
-  ImpairmentRelay::Counters RelayCounters() const;
+  // Scenario::impairment: the shard's paths' counters (its relays' or its
+  // in-process paths'), summed (after Run()).
+  ImpairmentRelay::Counters ImpairmentCounters() const;
 
  private:
   void ScheduleTick();
@@ -101,6 +103,8 @@ class LoadShard {
   std::unique_ptr<MultiAddressUdpSocket> socket_;
   // Scenario::impairment: one per server media port (outlive the participants).
   std::vector<std::unique_ptr<ImpairmentRelay>> relays_;
+  // Or Scenario::Impairment::Path::kInProcess (outlives the participants).
+  std::unique_ptr<InProcessImpairment> inProcess_;
   SimulatedParticipant::Environment environment_;
   std::vector<std::unique_ptr<SimulatedParticipant>> participants_;
   std::vector<int64_t> joinAtUs_;  // parallel to participants_

@@ -129,6 +129,7 @@ Json RunReport::ToJson() const {
         {"delivered", control.delivered},
         {"deliveredPercent", control.DeliveredPercent()},
         {"acked", control.acked},
+        {"overtaken", control.overtaken},
         {"timedOut", control.timedOut},
         {"failures", failures},
         {"deliveredWithin200Ms", control.deliveredWithin200Ms},
@@ -151,6 +152,7 @@ Json RunReport::ToJson() const {
   Json impairmentJson = {{"enabled", impairment.enabled}};
   if (impairment.enabled) {
     impairmentJson = {{"enabled", true},
+                      {"path", impairment.path},
                       {"oneWayDelayMs", impairment.oneWayDelayMs},
                       {"lossPercent", impairment.lossPercent},
                       {"measuredLossPercent", impairment.MeasuredLossPercent()},
@@ -258,10 +260,10 @@ std::string RunReport::Summary() const {
       << Format("%.2f", messages.meanPerParticipantPerSecond) << " max "
       << Format("%.2f", messages.maxPerParticipantPerSecond) << "\n";
   if (impairment.enabled) {
-    out << "  impaired path: " << impairment.oneWayDelayMs << " ms one way, "
-        << Format("%.1f", impairment.lossPercent) << "% random loss each way (measured "
-        << Format("%.2f", impairment.MeasuredLossPercent()) << "% over "
-        << impairment.uplinkForwarded + impairment.downlinkForwarded << " datagrams, "
+    out << "  impaired path (" << impairment.path << "): " << impairment.oneWayDelayMs
+        << " ms one way, " << Format("%.1f", impairment.lossPercent)
+        << "% random loss each way (measured " << Format("%.2f", impairment.MeasuredLossPercent())
+        << "% over " << impairment.uplinkForwarded + impairment.downlinkForwarded << " datagrams, "
         << impairment.mappings << " paths, " << impairment.otherDrops << " other drops)\n";
   }
   if (control.enabled) {
@@ -275,7 +277,12 @@ std::string RunReport::Summary() const {
         << Format("%.2f", control.Within200MsPercent())
         << "% within 200 ms of being sent (request -> reply at the sender, a round trip); "
         << control.unsent << " unsent, " << control.timedOut << " timed out, " << control.acked
-        << " acked\n";
+        << " acked";
+    if (control.overtaken > 0) {
+      out << ", " << control.overtaken
+          << " unmutes refused after a later cycle's lock overtook them";
+    }
+    out << "\n";
     out << "    round trip: " << percentiles(control.roundTrip) << "\n";
     for (const auto& [reason, count] : control.failures) {
       out << "    " << count << " x " << reason << "\n";

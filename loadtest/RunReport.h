@@ -97,6 +97,7 @@ struct RunReport {
   // Scenario::impairment: what the relays did, both directions.
   struct Impairment {
     bool enabled = false;
+    std::string path;  // "in-process" or "relay" (Scenario::Impairment::Path)
     uint32_t oneWayDelayMs = 0;
     double lossPercent = 0;  // configured
     uint64_t mappings = 0;
@@ -118,6 +119,11 @@ struct RunReport {
     uint64_t unsent = 0;
     uint64_t delivered = 0;  // a reply came back (`ack` or `error`)
     uint64_t acked = 0;
+    // `mute_locked` refusals of an owner's unmute that a host's lock,
+    // sent while the unmute was on its way, overtook (a later cycle of the
+    // plan met a slow reply): the policy's answer, not a fault. The rest of
+    // delivered - acked is.
+    uint64_t overtaken = 0;
     uint64_t timedOut = 0;
     // `error` replies and reasons not to send, with their counts.
     std::map<std::string, uint64_t> failures;

@@ -78,14 +78,21 @@ struct Scenario {
     std::optional<uint32_t> rosterPageSize;
   };
 
-  // Every participant's UDP through an ImpairmentRelay the run opens on
-  // loopback (one per shard and server media port): each participant gets
-  // its own path, impaired the same way in both directions. Off when
-  // neither delay nor loss is set.
+  // Every participant's UDP over a path of its own, impaired the same way
+  // in both directions. Off when neither delay nor loss is set. Where the
+  // path model runs (the same LinkImpairment and DelayLine either way):
+  // - kInProcess (the default): at each client's socket inside the
+  //   generator (InProcessImpairment), so the generator's CPU goes to the
+  //   clients, not to relaying;
+  // - kRelay: through an ImpairmentRelay the run opens on loopback (one per
+  //   shard and server media port), a real UDP hop. Always the relay with
+  //   --allow-netns-target (only its sockets reach a namespace).
   struct Impairment {
+    enum class Path : uint8_t { kInProcess, kRelay };
     uint32_t oneWayDelayMs = 0;  // each direction: 30 gives a 60 ms round trip
     double lossPercent = 0;      // independent random loss, each direction
     uint32_t seed = 1;           // the links' loss generators
+    Path path = Path::kInProcess;
     bool Enabled() const { return oneWayDelayMs > 0 || lossPercent > 0; }
   };
 

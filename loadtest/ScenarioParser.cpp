@@ -3,9 +3,11 @@
 #include <cmath>
 #include <fstream>
 #include <functional>
+#include <initializer_list>
 #include <limits>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 namespace myriad::loadtest {
 namespace {
@@ -73,6 +75,23 @@ class ObjectReader {
     if (!value) return;
     if (!value->is_string()) return Fail(Where(key) + "must be a string, got " + TypeOf(*value));
     out = value->get<std::string>();
+  }
+
+  // A string that must be one of `allowed`.
+  void Choice(const char* key, std::string& out, std::initializer_list<std::string_view> allowed) {
+    std::string value;
+    const bool present = object_.contains(key);
+    String(key, value);
+    if (!present || !Ok()) return;
+    std::string list;
+    for (const std::string_view option : allowed) {
+      if (value == option) {
+        out = value;
+        return;
+      }
+      list += (list.empty() ? "\"" : ", \"") + std::string(option) + "\"";
+    }
+    Fail(Where(key) + "must be one of " + list + ", got \"" + value + "\"");
   }
 
   // A nested object read by `read`, or an array of objects.
@@ -208,6 +227,10 @@ void ReadScenario(ObjectReader& reader, Scenario& s) {
     impairment.Integral("oneWayDelayMs", s.impairment.oneWayDelayMs, 0, 10000);
     impairment.Number("lossPercent", s.impairment.lossPercent, 0, 100);
     impairment.Integral("seed", s.impairment.seed, 0, 0xFFFFFFFF);
+    std::string path = "in-process";
+    impairment.Choice("path", path, {"in-process", "relay"});
+    s.impairment.path = path == "relay" ? Scenario::Impairment::Path::kRelay
+                                        : Scenario::Impairment::Path::kInProcess;
   });
   reader.Object("control", [&s](ObjectReader& control) {
     control.Integral("messages", s.control.messages, 0, 10 * kMaxCount);

@@ -95,6 +95,9 @@ void SimulatedParticipant::StartJoin(int64_t nowUs) {
   options.transport.receiveBufferBytes = 256 * 1024;
   options.transport.sharedSocket = env_.socket;
   options.transport.impairmentRelayFor = env_.relayFor;
+  // Path i is participant i's in every shard layout: runs repeat.
+  options.transport.inProcessImpairment = env_.inProcessImpairment;
+  options.transport.impairmentStream = index_;
   if (env_.control) {
     options.controlChannel = s.control.dataChannel;
     if (index_ < s.control.hosts) {

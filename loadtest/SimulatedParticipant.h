@@ -16,6 +16,7 @@
 #include "loadtest/Scenario.h"
 #include "loadtest/SequenceGapCounter.h"
 #include "loadtest/TalkSchedule.h"
+#include "loadtest/client/InProcessImpairment.h"
 #include "loadtest/client/MultiAddressUdpSocket.h"
 #include "loadtest/client/SyntheticMediaSource.h"
 #include "loadtest/client/WebRtcClient.h"
@@ -49,6 +50,8 @@ class SimulatedParticipant {
     MultiAddressUdpSocket* socket = nullptr;
     // Scenario::impairment: the shard's relay towards a server candidate.
     std::function<ImpairmentRelay*(const boost::asio::ip::udp::endpoint&)> relayFor = nullptr;
+    // Or the shard's in-process paths (Scenario::Impairment::Path).
+    InProcessImpairment* inProcessImpairment = nullptr;
     // Scenario::control: the plan (nullptr: no control traffic).
     const ControlSchedule* control = nullptr;
   };

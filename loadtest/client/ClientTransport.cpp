@@ -112,12 +112,25 @@ ClientTransport::~ClientTransport() {
     connectTimer_.cancel();
   } catch (...) {
   }
+  DetachImpairment(/*flushUplink=*/false);
   if (sharedLocal_) options_.sharedSocket->Detach(*sharedLocal_);
   boost::system::error_code ignored;
   socket_.close(ignored);
 }
 
 bool ClientTransport::Open(std::string* error) {
+  if (options_.inProcessImpairment != nullptr) {
+    if (options_.addedDelay.count() > 0 || options_.impairment || options_.impairmentRelay ||
+        options_.impairmentRelayFor) {
+      *error = "an in-process impairment replaces addedDelay and the impairment relay options";
+      return false;
+    }
+    impairmentPath_ = options_.inProcessImpairment->Attach(*this, options_.impairmentStream);
+    if (!impairmentPath_) {
+      *error = "the in-process impairment has no path left";
+      return false;
+    }
+  }
   if (options_.sharedSocket != nullptr) {
     sharedLocal_ = options_.sharedSocket->Attach(*this);
     if (!sharedLocal_) *error = "no loopback address left on the shared socket";
@@ -150,6 +163,22 @@ bool ClientTransport::Open(std::string* error) {
 void ClientTransport::OnSharedDatagram(std::span<uint8_t> datagram, const Endpoint& from,
                                        Clock::time_point now) {
   OnDatagram(datagram, from, now);
+}
+
+void ClientTransport::SendImpaired(std::span<const uint8_t> datagram, const Endpoint& to) {
+  SendDatagramNow(datagram, to);
+}
+
+void ClientTransport::ReceiveImpaired(std::span<uint8_t> datagram, const Endpoint& from,
+                                      Clock::time_point now) {
+  Demultiplex(datagram, from, now);
+}
+
+void ClientTransport::DetachImpairment(bool flushUplink) {
+  if (!impairmentPath_) return;
+  const uint32_t id = *impairmentPath_;
+  impairmentPath_.reset();
+  options_.inProcessImpairment->Detach(id, flushUplink, Clock::now());
 }
 
 ClientTransport::Endpoint ClientTransport::LocalEndpoint() const {
@@ -332,6 +361,10 @@ void ClientTransport::ReceiveBatch() {
 
 void ClientTransport::OnDatagram(std::span<uint8_t> datagram, const Endpoint& from,
                                  Clock::time_point now) {
+  if (impairmentPath_) {
+    options_.inProcessImpairment->Receive(*impairmentPath_, datagram, from, now);
+    return;
+  }
   if (receiveDelay_) {
     if (!receiveDelay_->Push(datagram, from, 0, now)) ++counters_.delayLineDrops;
     return;
@@ -469,6 +502,11 @@ bool ClientTransport::SendRawDatagram(std::span<const uint8_t> datagram) {
 }
 
 bool ClientTransport::SendDatagram(std::span<const uint8_t> datagram) {
+  if (impairmentPath_) {
+    // A datagram lost on the path was sent as far as we know.
+    options_.inProcessImpairment->Send(*impairmentPath_, datagram, peer_, Clock::now());
+    return true;
+  }
   if (sendDelay_) {
     if (sendDelay_->Push(datagram, peer_, 0, Clock::now())) return true;
     ++counters_.delayLineDrops;
@@ -502,6 +540,7 @@ void ClientTransport::Close(bool notifyPeer) {
   // what is still on its way in is lost with it.
   if (sendDelay_) sendDelay_->ReleaseAll(Clock::now());
   if (receiveDelay_) receiveDelay_->Clear();
+  DetachImpairment(/*flushUplink=*/true);
   // Our relay passes them on at once too (the shared socket's batch is sent
   // first, so the relay has them); a shared relay is not ours to close.
   if (ownedRelay_) {

@@ -14,6 +14,7 @@
 
 #include "loadtest/client/DelayLine.h"
 #include "loadtest/client/ImpairmentRelay.h"
+#include "loadtest/client/InProcessImpairment.h"
 #include "loadtest/client/MultiAddressUdpSocket.h"
 #include "rtp/RtpPacket.h"
 #include "rtp/StunMessage.h"
@@ -51,6 +52,12 @@ namespace myriad::loadtest {
 // relay's front endpoint, and the server sees the relay's back socket as
 // this client's address. addedDelay, if also set, adds to the relay's.
 //
+// With Options::inProcessImpairment the same path model is applied at the
+// transport's own socket instead (no relay hop; the load generator's mode
+// for a loopback server): every datagram sent and received crosses the
+// transport's path there first. It replaces addedDelay and the relay
+// options (Open() refuses the combination).
+//
 // With EnableDataChannels the transport also runs an SCTP association
 // (RFC 8831) over its DTLS connection, in the DTLS client's role: DTLS
 // application data goes to the association and its packets go out as DTLS
@@ -62,6 +69,7 @@ namespace myriad::loadtest {
 // the transport.
 class ClientTransport : public server::transport::DtlsTransport::Listener,
                         public MultiAddressUdpSocket::Receiver,
+                        public InProcessImpairment::Path,
                         private server::transport::SctpAssociation::Listener {
  public:
   using Clock = std::chrono::steady_clock;
@@ -107,6 +115,10 @@ class ClientTransport : public server::transport::DtlsTransport::Listener,
     // clients learn them); nullptr fails the transport. Same conditions as
     // impairmentRelay; used when that is not set.
     std::function<ImpairmentRelay*(const Endpoint& serverCandidate)> impairmentRelayFor;
+    // Or a path of this (not owned; must outlive the transport), seeded
+    // from impairmentStream (see InProcessImpairment).
+    InProcessImpairment* inProcessImpairment = nullptr;
+    uint64_t impairmentStream = 0;
     // Asks the kernel for each datagram's receive time (SO_TIMESTAMPNS,
     // mapped onto the steady clock) instead of taking the time the batch
     // was read: the arrival times transport-wide feedback reports must not
@@ -251,10 +263,17 @@ class ClientTransport : public server::transport::DtlsTransport::Listener,
   // MultiAddressUdpSocket::Receiver
   void OnSharedDatagram(std::span<uint8_t> datagram, const Endpoint& from,
                         Clock::time_point now) override;
+  // InProcessImpairment::Path
+  void SendImpaired(std::span<const uint8_t> datagram, const Endpoint& to) override;
+  void ReceiveImpaired(std::span<uint8_t> datagram, const Endpoint& from,
+                       Clock::time_point now) override;
+  // Leaves options_.inProcessImpairment (flushing what we sent, if asked).
+  void DetachImpairment(bool flushUplink);
 
   void ReceiveNext();
   void ReceiveBatch();
-  // A datagram arrived: into the receive delay line, or on to Demultiplex.
+  // A datagram arrived: into the in-process path or the receive delay
+  // line, or on to Demultiplex.
   void OnDatagram(std::span<uint8_t> datagram, const Endpoint& from, Clock::time_point now);
   void Demultiplex(std::span<uint8_t> datagram, const Endpoint& from, Clock::time_point now);
   void OnStunResponse(const rtp::StunMessage& message, Clock::time_point now);
@@ -325,6 +344,8 @@ class ClientTransport : public server::transport::DtlsTransport::Listener,
   // Only with Options::addedDelay.
   std::unique_ptr<DelayLine> sendDelay_;
   std::unique_ptr<DelayLine> receiveDelay_;
+  // Our path on options_.inProcessImpairment, while attached.
+  std::optional<uint32_t> impairmentPath_;
   // Only with Options::impairment; relay_ is it or Options::impairmentRelay.
   std::unique_ptr<ImpairmentRelay> ownedRelay_;
   ImpairmentRelay* relay_ = nullptr;

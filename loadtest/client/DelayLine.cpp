@@ -12,6 +12,7 @@ DelayLine::DelayLine(boost::asio::io_context& context, Options options, Handler 
   for (auto& slot : slots_) slot.bytes.reserve(options_.reservedItemBytes);
   order_.resize(capacity);
   freeSlots_.reserve(capacity);
+  taggedScratch_.reserve(capacity);
   // Popped from the back: slot 0 is used first.
   for (size_t i = capacity; i-- > 0;) freeSlots_.push_back(i);
 }
@@ -78,6 +79,30 @@ size_t DelayLine::ReleaseUntil(std::optional<Clock::time_point> until, Clock::ti
   }
   Arm();
   return released;
+}
+
+size_t DelayLine::ReleaseTagged(uint32_t tag, Clock::time_point now) {
+  // Taken out of the order first (kept items close up, in order), then
+  // handed over: the handler sees a consistent line.
+  taggedScratch_.clear();
+  size_t kept = 0;
+  for (size_t i = 0; i < count_; ++i) {
+    const size_t slotIndex = order_[OrderIndex(i)];
+    if (slots_[slotIndex].tag == tag) {
+      taggedScratch_.push_back(slotIndex);
+    } else {
+      order_[OrderIndex(kept++)] = slotIndex;
+    }
+  }
+  count_ = kept;
+  for (const size_t slotIndex : taggedScratch_) {
+    Slot& slot = slots_[slotIndex];
+    ++released_;
+    handler_(std::span<uint8_t>(slot.bytes), slot.peer, slot.tag, now);
+    freeSlots_.push_back(slotIndex);
+  }
+  Arm();
+  return taggedScratch_.size();
 }
 
 void DelayLine::Clear() {

@@ -72,6 +72,10 @@ class DelayLine {
   // Hands every item held to the handler at once, in due order (flush
   // before closing a connection, so what was sent is not lost).
   size_t ReleaseAll(Clock::time_point now);
+  // Hands every item pushed with `tag` to the handler at once, in due
+  // order; the others keep theirs (one path's flush on a line shared by
+  // many). The handler must not push onto this line. Returns how many.
+  size_t ReleaseTagged(uint32_t tag, Clock::time_point now);
   // Forgets every item held.
   void Clear();
 
@@ -106,7 +110,8 @@ class DelayLine {
   std::vector<size_t> order_;
   size_t head_ = 0;
   size_t count_ = 0;
-  std::vector<size_t> freeSlots_;  // a stack
+  std::vector<size_t> freeSlots_;      // a stack
+  std::vector<size_t> taggedScratch_;  // ReleaseTagged's, reserved with the line
   std::optional<Clock::time_point> armedFor_;
   uint64_t dropped_ = 0;
   uint64_t released_ = 0;

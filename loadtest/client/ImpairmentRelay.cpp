@@ -15,21 +15,6 @@ namespace {
 // The largest UDP payload (RFC 768 over IPv4): no datagram is truncated.
 constexpr size_t kMaxDatagram = 65536;
 
-// splitmix64's finalizer: well-spread seeds for neighbouring inputs, so
-// mapping 0 and mapping 1 (or a mapping's two directions) do not share a
-// loss pattern.
-uint64_t MixSeed(uint64_t seed, uint64_t stream) {
-  uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (stream + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-LinkImpairment::Options Seeded(LinkImpairment::Options options, uint64_t stream) {
-  options.seed = MixSeed(options.seed, stream);
-  return options;
-}
-
 void Add(ImpairmentRelay::DirectionCounters& into, const LinkImpairment::Counters& from) {
   into.droppedQueueFull += from.droppedQueueFull;
   into.droppedRandomLoss += from.droppedRandomLoss;
@@ -53,8 +38,8 @@ struct ImpairmentRelay::Mapping {
       : index(index),
         client(client),
         back(context),
-        uplink(Seeded(path.uplink, 2 * uint64_t{index})),
-        downlink(Seeded(path.downlink, 2 * uint64_t{index} + 1)) {}
+        uplink(LinkImpairment::ForStream(path.uplink, 2 * uint64_t{index})),
+        downlink(LinkImpairment::ForStream(path.downlink, 2 * uint64_t{index} + 1)) {}
 
   uint32_t index;
   Endpoint client;

@@ -14,6 +14,14 @@ constexpr uint64_t kJitterSeedSalt = 0x9E3779B97F4A7C15ULL;
 
 }  // namespace
 
+LinkImpairment::Options LinkImpairment::ForStream(Options options, uint64_t stream) {
+  uint64_t z = options.seed + 0x9E3779B97F4A7C15ULL * (stream + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  options.seed = z ^ (z >> 31);
+  return options;
+}
+
 LinkImpairment::LinkImpairment(Options options)
     : options_(options),
       loss_(options.loss, options.seed),

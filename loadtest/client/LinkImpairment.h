@@ -75,6 +75,11 @@ class LinkImpairment {
 
   explicit LinkImpairment(Options options);
 
+  // `options` with its seed mixed with `stream` (splitmix64's finalizer):
+  // well-spread seeds for neighbouring streams, so path 0 and path 1, or a
+  // path's two directions, do not share a loss pattern.
+  static Options ForStream(Options options, uint64_t stream);
+
   // A packet of `bytes` enters the path at `now`: when it leaves the far
   // end, or nullopt if dropped (LastDropReason() says why). `now` must not
   // go backwards between calls.

@@ -1115,7 +1115,8 @@ void WebRtcClient::OnDataChannelMessage(uint16_t streamId, std::span<const uint8
   }
   const auto flag = message.find("unordered");
   const bool unordered = flag != message.end() && flag->is_boolean() && flag->get<bool>();
-  auto received = controlSequencer_.Receive(seq->get<uint64_t>(), text, unordered);
+  const uint64_t number = seq->get<uint64_t>();
+  auto received = controlSequencer_.Receive(number, text, unordered);
   if (received.duplicate) ++controlCounters_.duplicatesReceived;
   if (received.overflow) {
     // A peer that skips numbers: the protocol resets the channel.
@@ -1127,8 +1128,17 @@ void WebRtcClient::OnDataChannelMessage(uint16_t streamId, std::span<const uint8
     return;
   }
   std::weak_ptr<bool> alive = alive_;
-  for (auto& ready : received.ready) {
-    Json next = Json::parse(ready, nullptr, /*allow_exceptions=*/false);
+  // This message is usually the one handed over: parsed once, above. A
+  // held-back one comes back as its text.
+  std::optional<Json> parsed(std::move(message));
+  for (size_t i = 0; i < received.ready.size(); ++i) {
+    Json next;
+    if (received.readySeqs[i] == number && parsed) {
+      next = std::move(*parsed);
+      parsed.reset();
+    } else {
+      next = Json::parse(received.ready[i], nullptr, /*allow_exceptions=*/false);
+    }
     if (next.is_discarded()) continue;  // parsed once already
     HandleControlMessage(std::move(next));
     if (alive.expired()) return;

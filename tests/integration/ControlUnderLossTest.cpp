@@ -7,9 +7,11 @@
 // docs/benchmarks.md, tracks it).
 
 #include <catch2/catch.hpp>
+#include <cstdint>
 #include <iostream>
 
 #include "loadtest/LoadRun.h"
+#include "loadtest/RunReport.h"
 #include "loadtest/Scenario.h"
 #include "tests/integration/InProcessServer.h"
 
@@ -46,6 +48,28 @@ Scenario ControlScenario() {
   return scenario;
 }
 
+// A small room's control load: 20 participants, 200 requests at 50 a second, 2 hosts.
+Scenario SmallControlScenario(const char* name, uint32_t durationSeconds, double startSeconds) {
+  Scenario scenario = ControlScenario();
+  scenario.name = name;
+  scenario.participants = 20;
+  scenario.durationSeconds = durationSeconds;
+  scenario.audio.talkingShare = 0.2;
+  scenario.control.messages = 200;
+  scenario.control.ratePerSecond = 50;
+  scenario.control.hosts = 2;
+  scenario.control.startSeconds = startSeconds;
+  return scenario;
+}
+
+loadtest::RunReport RunAgainst(const InProcessServer& server, const Scenario& scenario) {
+  LoadRun::Options options;
+  options.scenario = scenario;
+  options.port = server.HttpPort();
+  LoadRun run(options);
+  return run.Run();
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -53,23 +77,11 @@ TEST_CASE(
     "reach their owners, mutes hold in the router",
     "[integration][control][loadtest]") {
   InProcessServer server([](config::ServerConfig& config) { config.rooms.audioSlots = 3; });
-  Scenario scenario = ControlScenario();
-  scenario.name = "control-small-test";
-  scenario.participants = 20;
-  scenario.durationSeconds = 10;
-  scenario.audio.talkingShare = 0.2;
+  Scenario scenario = SmallControlScenario("control-small-test", 10, 2);
   scenario.impairment = Scenario::Impairment{};
-  scenario.control.messages = 200;
-  scenario.control.ratePerSecond = 50;
-  scenario.control.hosts = 2;
-  scenario.control.startSeconds = 2;
   REQUIRE(scenario.Validate().empty());
 
-  LoadRun::Options options;
-  options.scenario = scenario;
-  options.port = server.HttpPort();
-  LoadRun run(options);
-  const auto report = run.Run();
+  const auto report = RunAgainst(server, scenario);
   INFO(report.ToJson().dump(2));
   REQUIRE(report.failure.empty());
   CHECK_FALSE(report.impairment.enabled);
@@ -87,7 +99,34 @@ TEST_CASE(
   CHECK(report.ThresholdsPassed());
 }
 
-// 200 simulated participants with SCTP associations, their audio and the relay need an
+TEST_CASE(
+    "Control load through the generator's impairment relay (a real UDP hop): a small room at 5% "
+    "loss and 60 ms RTT gets every request answered and every host action to its owner",
+    "[integration][control][loadtest]") {
+  InProcessServer server([](config::ServerConfig& config) { config.rooms.audioSlots = 3; });
+  Scenario scenario = SmallControlScenario("control-relay-test", 12, 3);
+  scenario.impairment.path = Scenario::Impairment::Path::kRelay;
+  REQUIRE(scenario.Validate().empty());
+
+  const auto report = RunAgainst(server, scenario);
+  INFO(report.ToJson().dump(2));
+  REQUIRE(report.failure.empty());
+  REQUIRE(report.impairment.enabled);
+  CHECK(report.impairment.path == "relay");
+  // Every participant got its own mapping at the relay, and met the loss asked for.
+  CHECK(report.impairment.mappings == scenario.participants);
+  CHECK(report.impairment.MeasuredLossPercent() > 4.0);
+  CHECK(report.impairment.MeasuredLossPercent() < 6.0);
+  CHECK(report.impairment.otherDrops == 0);
+  const auto& control = report.control;
+  CHECK(control.channelsOpened == scenario.participants);
+  CHECK(control.delivered == control.planned);
+  CHECK(control.notificationsDelivered == control.notificationsExpected);
+  CHECK(control.mutedPacketViolations == 0);
+  CHECK(report.ThresholdsPassed());
+}
+
+// 200 simulated participants with SCTP associations, their audio and the impairment need an
 // optimised build of the generator: at -O0 its JSON handling alone falls behind, and the round
 // trips would measure the generator. CI builds RelWithDebInfo (scripts/test.sh); a Debug build
 // has the small case above only.
@@ -104,8 +143,10 @@ TEST_CASE(
   LoadRun::Options options;
   options.scenario = scenario;
   options.port = server.HttpPort();
-  // One generator thread saturates with the relay and 200 SCTP associations (the control
-  // round trip then measures the generator's queue); two keep up.
+  // One generator thread saturates with 200 SCTP associations (the control round trip then
+  // measures the generator's queue); two keep up. The impairment runs in-process (the
+  // scenario's default): through the relay the generator needs a third more CPU, which the
+  // server, sharing the CI machine's two cores, pays for in scheduling delay.
   options.threads = 2;
   LoadRun run(options);
   const auto report = run.Run();
@@ -119,6 +160,7 @@ TEST_CASE(
   CHECK(report.packets.NotSentPercent() < 1.0);
   // The path was what the scenario asked for.
   REQUIRE(report.impairment.enabled);
+  CHECK(report.impairment.path == "in-process");
   CHECK(report.impairment.mappings == scenario.participants);
   CHECK(report.impairment.MeasuredLossPercent() > 4.5);
   CHECK(report.impairment.MeasuredLossPercent() < 5.5);
@@ -132,7 +174,10 @@ TEST_CASE(
   CHECK(control.unsent == 0);
   CHECK(control.timedOut == 0);
   CHECK(control.delivered == control.planned);
-  CHECK(control.acked == control.delivered);
+  // None refused, but for an owner's unmute that a later cycle's lock overtook on a slow path
+  // (the policy's right answer; see RunReport::Control::overtaken).
+  CHECK(control.acked + control.overtaken == control.delivered);
+  CHECK(control.overtaken <= control.delivered / 1000);
   CHECK(control.notificationsExpected > 0);
   CHECK(control.notificationsDelivered == control.notificationsExpected);
   // The router: nothing of a muted track after the ack, and the check saw tracks being heard

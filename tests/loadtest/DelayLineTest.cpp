@@ -223,6 +223,32 @@ TEST_CASE("DelayLine flushes with ReleaseAll and forgets with Clear", "[loadtest
   for (int i = 0; i < 16; ++i) CHECK(recording.Push("again", 0, kT0 + 4ms));
 }
 
+TEST_CASE("DelayLine::ReleaseTagged flushes one tag's items in due order and keeps the rest",
+          "[loadtest][delay]") {
+  RecordingLine recording(WithDelay(25ms, /*capacity=*/8));
+  // Interleaved tags; "b2" is due before "b1" (pushed with an earlier due).
+  recording.PushAt("a1", 1, kT0 + 10ms);
+  recording.PushAt("b1", 2, kT0 + 20ms);
+  recording.PushAt("a2", 1, kT0 + 30ms);
+  recording.PushAt("b2", 2, kT0 + 15ms);
+  recording.PushAt("a3", 1, kT0 + 40ms);
+
+  CHECK(recording.line.ReleaseTagged(2, kT0) == 2);
+  CHECK(recording.ReleasedBytes() == std::vector<std::string>{"b2", "b1"});
+  CHECK(recording.released[0].tag == 2);
+  CHECK(recording.released[0].at == kT0);
+  CHECK(recording.line.Size() == 3);
+  CHECK(recording.line.ReleaseTagged(2, kT0) == 0);
+
+  // The others keep their due order and times; the flushed slots are free.
+  CHECK(recording.line.NextDue() == kT0 + 10ms);
+  CHECK(recording.line.ReleaseDue(kT0 + 30ms) == 2);
+  for (int i = 0; i < 5; ++i) CHECK(recording.PushAt("more", 3, kT0 + 50ms));
+  CHECK(recording.line.ReleaseDue(kT0 + 1s) == 6);
+  CHECK(recording.ReleasedBytes() == std::vector<std::string>{"b2", "b1", "a1", "a2", "a3", "more",
+                                                              "more", "more", "more", "more"});
+}
+
 TEST_CASE("DelayLine's handler may push onto the line and clear it while releasing",
           "[loadtest][delay]") {
   SECTION("a push from the handler that is already due goes out in the same release") {

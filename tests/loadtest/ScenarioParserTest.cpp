@@ -53,6 +53,8 @@ TEST_CASE("The shipped scenarios parse and mean what their names say", "[loadtes
   CHECK(control->participants == 200);
   CHECK(control->impairment.oneWayDelayMs * 2 == 60);
   CHECK(control->impairment.lossPercent == 5);
+  // The generator's CPU goes to its clients, not to relaying.
+  CHECK(control->impairment.path == Scenario::Impairment::Path::kInProcess);
   CHECK(control->control.messages == 10000);
   CHECK(control->control.dataChannel);
   CHECK(control->thresholds.minControlDeliveredPercent == 100.0);
@@ -113,7 +115,7 @@ TEST_CASE("A scenario file sets every field it names and keeps the defaults", "[
 
   const auto controlled = ScenarioParser::Parse(R"({
       "participants": 10, "durationSeconds": 20,
-      "impairment": {"oneWayDelayMs": 25, "lossPercent": 2.5, "seed": 4},
+      "impairment": {"oneWayDelayMs": 25, "lossPercent": 2.5, "seed": 4, "path": "relay"},
       "control": {"messages": 100, "ratePerSecond": 50, "dataChannel": false, "hosts": 2,
                   "holdMs": 300, "startSeconds": 3, "hostMuteWeight": 2, "selfMuteWeight": 0,
                   "handWeight": 1, "replyTimeoutMs": 4000}
@@ -125,6 +127,7 @@ TEST_CASE("A scenario file sets every field it names and keeps the defaults", "[
   CHECK(controlled->impairment.oneWayDelayMs == 25);
   CHECK(controlled->impairment.lossPercent == 2.5);
   CHECK(controlled->impairment.seed == 4);
+  CHECK(controlled->impairment.path == Scenario::Impairment::Path::kRelay);
   CHECK(controlled->control.Enabled());
   CHECK(controlled->control.messages == 100);
   CHECK(controlled->control.ratePerSecond == 50);
@@ -181,6 +184,10 @@ TEST_CASE("Bad scenario files are refused with the key and the reason", "[loadte
           "test: \"viewport.videoLevel\" must be between -1 and 9, got 10"},
       Row{R"({"impairment": {"lossPercent": 101}})",
           "test: \"impairment.lossPercent\" must be between 0 and 100, got 101"},
+      Row{R"({"impairment": {"lossPercent": 1, "path": "netem"}})",
+          "test: \"impairment.path\" must be one of \"in-process\", \"relay\", got \"netem\""},
+      Row{R"({"impairment": {"lossPercent": 1, "path": 2}})",
+          "test: \"impairment.path\" must be a string, got number"},
       Row{R"({"control": {"messages": 1}})", "test: \"control.messages\" must be 0 or at least 2"},
       Row{R"({"participants": 3, "control": {"messages": 10, "hosts": 3}})",
           "test: \"control.hosts\" must be below \"participants\""},
