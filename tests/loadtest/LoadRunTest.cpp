@@ -104,12 +104,15 @@ TEST_CASE("LoadRun runs the smoke scenario in-process and sees what the schedule
       CHECK(packet.slot >= 0);
       CHECK(packet.slot < 3);
       CHECK(packet.arrivalUs >= packet.sendTimeUs);
-      // A packet sent during a spurt names the spurt the schedule has.
+      // A packet due during a spurt names a spurt the schedule has, and left no earlier than
+      // it began. (Not "the spurt at its send time": a sender whose tick came late sends a
+      // packet due at a spurt's end after the end.)
       if (packet.talkSpurtStartUs != 0) {
         const auto* spurt =
-            run.Schedule().SpurtAt(packet.publisher, packet.sendTimeUs - run.StartUs());
+            run.Schedule().SpurtAt(packet.publisher, packet.talkSpurtStartUs - run.StartUs());
         REQUIRE(spurt != nullptr);
         CHECK(run.StartUs() + spurt->startUs == packet.talkSpurtStartUs);
+        CHECK(packet.sendTimeUs >= packet.talkSpurtStartUs);
       }
     }
     slotPackets += o.slotPackets.size();
