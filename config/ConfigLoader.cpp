@@ -464,16 +464,6 @@ std::string Validate(const ServerConfig& config) {
   return "";
 }
 
-ConfigResult Finish(ServerConfig config, const std::map<std::string, std::string>& environment) {
-  if (std::string error = ApplyEnvironment(environment, config); !error.empty()) {
-    return {std::nullopt, OneLine(std::move(error))};
-  }
-  if (std::string error = Validate(config); !error.empty()) {
-    return {std::nullopt, OneLine(std::move(error))};
-  }
-  return {std::move(config), ""};
-}
-
 bool ReadFile(const std::string& path, std::string& contents, std::string& error) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
                                                        &std::fclose);
@@ -492,6 +482,37 @@ bool ReadFile(const std::string& path, std::string& contents, std::string& error
     return false;
   }
   return true;
+}
+
+// auth.keys_file: its keys become auth.keys. Errors name the file and the key id, never a secret.
+std::string ReadKeysFile(ServerConfig& config) {
+  const std::string& path = config.auth.keysFile;
+  if (path.empty()) return "";
+  const std::string option = "\"auth.keys_file\" " + Quote(path);
+  if (!config.auth.keys.empty()) {
+    return "\"auth.keys\" and \"auth.keys_file\" are both set: keep the secrets in one place";
+  }
+  std::string contents;
+  std::string error;
+  if (!ReadFile(path, contents, error)) return option + ": cannot read: " + error;
+  Json body;
+  // The parser's message could quote the text, i.e. a secret.
+  if (!ParseJson(contents, body).empty()) return option + ": invalid JSON";
+  if (error = SetAuthKeys(body, config); !error.empty()) return option + ": " + error;
+  return "";
+}
+
+ConfigResult Finish(ServerConfig config, const std::map<std::string, std::string>& environment) {
+  if (std::string error = ApplyEnvironment(environment, config); !error.empty()) {
+    return {std::nullopt, OneLine(std::move(error))};
+  }
+  if (std::string error = ReadKeysFile(config); !error.empty()) {
+    return {std::nullopt, OneLine(std::move(error))};
+  }
+  if (std::string error = Validate(config); !error.empty()) {
+    return {std::nullopt, OneLine(std::move(error))};
+  }
+  return {std::move(config), ""};
 }
 
 }  // namespace

@@ -115,6 +115,9 @@ constexpr std::array kOptions{
         "rooms", "roster_page_size", 10, 10000, "participants per joined/rosterPage page"),
     StringOption<&S::log, &LogConfig::level>("log", "level", K::LogLevel,
                                              "trace|debug|info|warn|error|critical|off"),
+    StringOption<&S::auth, &AuthConfig::keysFile>(
+        "auth", "keys_file", K::String,
+        "file with the auth.keys object as JSON, e.g. a mounted Secret (\"\" = none)"),
     BooleanOption<&S::auth, &AuthConfig::development>(
         "auth", "development", "development key, joins without a token (also when no keys)"),
     // simulcast.ladder is not a row (an array, file only): ConfigLoader checks it against

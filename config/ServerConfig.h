@@ -102,6 +102,10 @@ struct AuthConfig {
   // Key id (the token's `kid`) -> HMAC-SHA256 secret, at least kMinimumSecretBytes long
   // (config key "auth.keys", outside the option table: a map).
   std::map<std::string, std::string> keys;
+  // A file holding the auth.keys object as JSON (a mounted Kubernetes Secret, a file only the
+  // server's user may read): read once the file and the environment are applied, and its keys
+  // become `keys`. Setting both is an error (one place for the secrets). "" = none.
+  std::string keysFile;
   // Set as an integer by the option table (a Boolean row): 0 or 1.
   bool development = false;
 

@@ -277,6 +277,9 @@ TEST_CASE("Environment variables override every option, after the file", "[confi
     CHECK(config.http.webRoot.empty());
   }
   SECTION("each option of the table") {
+    // auth.keys_file is read: it must name a file of keys.
+    const TemporaryFile keys("each-option-keys.json",
+                             R"({"k1": "0123456789abcdef0123456789abcdef"})");
     for (const ConfigOption& option : ConfigOptionTable::Options()) {
       INFO(option.EnvironmentVariable());
       std::string text;
@@ -292,7 +295,7 @@ TEST_CASE("Environment variables override every option, after the file", "[confi
           text = expected.dump();
           break;
         case ConfigValueKind::String:
-          text = expected = "/some/where";
+          text = expected = option.Path() == "auth.keys_file" ? keys.Path() : "/some/where";
           break;
         case ConfigValueKind::IpAddress:
         case ConfigValueKind::OptionalIpAddress:
@@ -772,6 +775,45 @@ TEST_CASE("auth.keys and auth.development are read from the file and the environ
     CHECK(ConfigOf("{}", {{"MYRIAD_AUTH_DEVELOPMENT", "1"}}).auth.development);
     CHECK_FALSE(ConfigOf(R"({"auth": {"development": true}})", {{"MYRIAD_AUTH_DEVELOPMENT", "0"}})
                     .auth.development);
+  }
+}
+
+TEST_CASE("auth.keys_file supplies the keys from a file (a mounted Secret)", "[config][auth]") {
+  const std::string secret = "a-secret-from-a-mounted-kubernetes-secret";
+  const TemporaryFile keys("keys-file.json", R"({"2026-12": ")" + secret + R"("})");
+  SECTION("from the config file") {
+    const ServerConfig config = ConfigOf(R"({"auth": {"keys_file": ")" + keys.Path() + R"("}})");
+    CHECK(config.auth.keysFile == keys.Path());
+    CHECK(config.auth.keys == std::map<std::string, std::string>{{"2026-12", secret}});
+    CHECK_FALSE(config.auth.DevelopmentMode());
+  }
+  SECTION("from the environment") {
+    const ServerConfig config = ConfigOf("{}", {{"MYRIAD_AUTH_KEYS_FILE", keys.Path()}});
+    CHECK(config.auth.keys == std::map<std::string, std::string>{{"2026-12", secret}});
+  }
+  SECTION("not both: one place for the secrets") {
+    CHECK(ErrorOf(R"({"auth": {"keys": {"k1": ")" + secret + R"("}}})",
+                  {{"MYRIAD_AUTH_KEYS_FILE", keys.Path()}}) ==
+          R"("auth.keys" and "auth.keys_file" are both set: keep the secrets in one place)");
+    CHECK(ErrorOf("{}", {{"MYRIAD_AUTH_KEYS_FILE", keys.Path()},
+                         {"MYRIAD_AUTH_KEYS", R"({"k1": ")" + secret + R"("})"}}) ==
+          R"("auth.keys" and "auth.keys_file" are both set: keep the secrets in one place)");
+  }
+  SECTION("errors name the file and the key id, never the secret") {
+    const std::string missing = std::string(MYRIAD_BINARY_DIR) + "/config-test-no-such-keys.json";
+    CHECK(ErrorOf("{}", {{"MYRIAD_AUTH_KEYS_FILE", missing}}) ==
+          "\"auth.keys_file\" \"" + missing + "\": cannot read: No such file or directory");
+    const TemporaryFile broken("keys-broken.json", R"({"k1": ")" + secret + R"(")");
+    const std::string brokenError = ErrorOf("{}", {{"MYRIAD_AUTH_KEYS_FILE", broken.Path()}});
+    CHECK(brokenError == "\"auth.keys_file\" \"" + broken.Path() + "\": invalid JSON");
+    const TemporaryFile shortKey("keys-short.json", R"({"k1": "short-secret"})");
+    CHECK(ErrorOf("{}", {{"MYRIAD_AUTH_KEYS_FILE", shortKey.Path()}}) ==
+          "\"auth.keys_file\" \"" + shortKey.Path() +
+              "\": \"auth.keys.k1\" must be at least 32 bytes long, got 12");
+    const TemporaryFile notObject("keys-array.json", R"(["k1"])");
+    CHECK(ErrorOf("{}", {{"MYRIAD_AUTH_KEYS_FILE", notObject.Path()}}) ==
+          "\"auth.keys_file\" \"" + notObject.Path() +
+              "\": \"auth.keys\" must be an object, got array");
   }
 }
 

@@ -83,7 +83,7 @@ TEST_CASE("ServerConfig::ToJson lists every option with its configured value", "
         {"roster_batch_interval_ms", 100},
         {"roster_page_size", 500}}},
       {"log", {{"level", "debug"}}},
-      {"auth", {{"development", false}, {"keys", nlohmann::json::object()}}},
+      {"auth", {{"development", false}, {"keys", nlohmann::json::object()}, {"keys_file", ""}}},
       {"simulcast",
        {{"ladder",
          {{{"height", 240},
