@@ -4,6 +4,8 @@
 
 #include <sstream>
 
+#include "server/ProcessStats.h"
+
 namespace myriad::server {
 namespace {
 
@@ -248,6 +250,8 @@ std::string Metrics::Serialize() const {
   prometheus::TextSerializer serializer;
   std::ostringstream out;
   serializer.Serialize(out, registry_->Collect());
+  // The process's CPU, memory and descriptors (prometheus-cpp exports none).
+  if (const auto process = ProcessStats::Read()) out << ProcessStats::Exposition(*process);
   return out.str();
 }
 
