@@ -336,9 +336,7 @@ RunReport LoadRun::Run() {
   std::vector<std::vector<SimulatedParticipant::SpurtArrival>> arrivals(s.participants);
   report.impairment.enabled = s.impairment.Enabled();
   report.impairment.path =
-      s.impairment.path == Scenario::Impairment::Path::kRelay || options_.allowNetnsTarget
-          ? "relay"
-          : "in-process";
+      s.impairment.ThroughRelay(options_.allowNetnsTarget) ? "relay" : "in-process";
   report.impairment.oneWayDelayMs = s.impairment.oneWayDelayMs;
   report.impairment.lossPercent = s.impairment.lossPercent;
   for (auto& shard : shards_) {

@@ -67,10 +67,7 @@ LoadShard::LoadShard(const Scenario& scenario, const TalkSchedule& schedule, Con
   }
   environment_.control = config_.control;
   if (scenario.impairment.Enabled()) {
-    // A namespace target is reachable from the relays' back sockets only:
-    // the clients' addresses are on the loopback device.
-    if (scenario.impairment.path == Scenario::Impairment::Path::kRelay ||
-        config_.allowNonLoopbackMedia) {
+    if (scenario.impairment.ThroughRelay(config_.allowNonLoopbackMedia)) {
       environment_.relayFor = [this](const ImpairmentRelay::Endpoint& candidate) {
         return RelayFor(candidate);
       };

@@ -94,6 +94,9 @@ struct Scenario {
     uint32_t seed = 1;           // the links' loss generators
     Path path = Path::kInProcess;
     bool Enabled() const { return oneWayDelayMs > 0 || lossPercent > 0; }
+    // Whether the paths run through relays: asked for, or a server in a
+    // network namespace (--allow-netns-target), which only relays reach.
+    bool ThroughRelay(bool netnsTarget) const { return path == Path::kRelay || netnsTarget; }
   };
 
   // Conference control under load (docs/protocol.md "Conference control"):

@@ -15,12 +15,6 @@ namespace {
 // The largest UDP payload (RFC 768 over IPv4): no datagram is truncated.
 constexpr size_t kMaxDatagram = 65536;
 
-void Add(ImpairmentRelay::DirectionCounters& into, const LinkImpairment::Counters& from) {
-  into.droppedQueueFull += from.droppedQueueFull;
-  into.droppedRandomLoss += from.droppedRandomLoss;
-  into.droppedBurstLoss += from.droppedBurstLoss;
-}
-
 asio::ip::address LoopbackLike(const asio::ip::address& address) {
   if (address.is_v4()) return asio::ip::address_v4::loopback();
   return asio::ip::address_v6::loopback();
@@ -221,22 +215,29 @@ ImpairmentRelay::Mapping* ImpairmentRelay::MappingFor(const Endpoint& client) {
   return mappings_.back().get();
 }
 
-void ImpairmentRelay::Admit(Mapping& mapping, bool uplink, size_t length, const Endpoint& peer,
-                            Clock::time_point now) {
-  LinkImpairment& link = uplink ? mapping.uplink : mapping.downlink;
-  DirectionCounters& counters = uplink ? mapping.uplinkCounters : mapping.downlinkCounters;
-  DelayLine& line = uplink ? uplinkLine_ : downlinkLine_;
+bool ImpairmentRelay::AdmitOntoLine(LinkImpairment& link, DelayLine& line,
+                                    DirectionCounters& counters, std::span<const uint8_t> datagram,
+                                    size_t overheadBytes, const Endpoint& peer, uint32_t tag,
+                                    Clock::time_point now) {
   ++counters.received;
-  const auto due = link.Admit(length + options_.packetOverheadBytes, now);
-  if (!due) return;  // lost or tail-dropped: the link counted it
-  if (!line.PushAt(std::span<const uint8_t>(receiveBuffer_.data(), length), peer, mapping.index,
-                   *due)) {
+  const auto due = link.Admit(datagram.size() + overheadBytes, now);
+  if (!due) return false;  // lost or tail-dropped: the link counted it
+  if (!line.PushAt(datagram, peer, tag, *due)) {
     ++counters.droppedLineFull;
-    return;
+    return false;
   }
   // An unimpaired datagram leaves at once (after whatever was due before
   // it), not a timer wake-up later.
   if (*due <= now) line.ReleaseDue(now);
+  return true;
+}
+
+void ImpairmentRelay::Admit(Mapping& mapping, bool uplink, size_t length, const Endpoint& peer,
+                            Clock::time_point now) {
+  AdmitOntoLine(uplink ? mapping.uplink : mapping.downlink, uplink ? uplinkLine_ : downlinkLine_,
+                uplink ? mapping.uplinkCounters : mapping.downlinkCounters,
+                std::span<const uint8_t>(receiveBuffer_.data(), length),
+                options_.packetOverheadBytes, peer, mapping.index, now);
 }
 
 void ImpairmentRelay::SetPathOptions(const PathOptions& path, Clock::time_point now) {
@@ -266,9 +267,9 @@ std::optional<ImpairmentRelay::Endpoint> ImpairmentRelay::BackEndpointOf(
 
 void ImpairmentRelay::AddLinkCounters(const Mapping& mapping, Counters& counters) const {
   counters.uplink += mapping.uplinkCounters;
-  Add(counters.uplink, mapping.uplink.GetCounters());
+  counters.uplink.AddLinkDrops(mapping.uplink.GetCounters());
   counters.downlink += mapping.downlinkCounters;
-  Add(counters.downlink, mapping.downlink.GetCounters());
+  counters.downlink.AddLinkDrops(mapping.downlink.GetCounters());
 }
 
 ImpairmentRelay::Counters ImpairmentRelay::GetCounters() const {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -95,6 +96,13 @@ class ImpairmentRelay {
       return droppedQueueFull + droppedRandomLoss + droppedBurstLoss + droppedLineFull +
              sendFailures;
     }
+    // The drops a direction's LinkImpairment counted itself.
+    DirectionCounters& AddLinkDrops(const LinkImpairment::Counters& link) {
+      droppedQueueFull += link.droppedQueueFull;
+      droppedRandomLoss += link.droppedRandomLoss;
+      droppedBurstLoss += link.droppedBurstLoss;
+      return *this;
+    }
     // Totals over several mappings or relays.
     DirectionCounters& operator+=(const DirectionCounters& other) {
       received += other.received;
@@ -117,6 +125,15 @@ class ImpairmentRelay {
     // be opened.
     uint64_t mappingsRefused = 0;
   };
+
+  // One datagram onto a direction of a path: `link` decides its fate and
+  // due time, `line` holds it until then (tagged `tag`, handed over at once
+  // when already due). False if it was dropped (counted in `counters` or by
+  // the link). Shared with InProcessImpairment, which has the same paths
+  // without the sockets.
+  static bool AdmitOntoLine(LinkImpairment& link, DelayLine& line, DirectionCounters& counters,
+                            std::span<const uint8_t> datagram, size_t overheadBytes,
+                            const Endpoint& peer, uint32_t tag, Clock::time_point now);
 
   ImpairmentRelay(boost::asio::io_context& context, Options options);
   ~ImpairmentRelay();

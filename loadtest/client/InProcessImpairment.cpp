@@ -4,16 +4,6 @@
 
 namespace myriad::loadtest {
 
-namespace {
-
-void AddLinkDrops(ImpairmentRelay::DirectionCounters& into, const LinkImpairment::Counters& from) {
-  into.droppedQueueFull += from.droppedQueueFull;
-  into.droppedRandomLoss += from.droppedRandomLoss;
-  into.droppedBurstLoss += from.droppedBurstLoss;
-}
-
-}  // namespace
-
 InProcessImpairment::InProcessImpairment(boost::asio::io_context& context, Options options)
     : options_(options),
       uplinkLine_(context,
@@ -57,33 +47,17 @@ void InProcessImpairment::Detach(uint32_t id, bool flushUplink, Clock::time_poin
 bool InProcessImpairment::Send(uint32_t id, std::span<const uint8_t> datagram, const Endpoint& to,
                                Clock::time_point now) {
   if (id >= entries_.size() || entries_[id]->client == nullptr) return false;
-  return Admit(*entries_[id], /*uplink=*/true, id, datagram, to, now);
+  Entry& entry = *entries_[id];
+  return ImpairmentRelay::AdmitOntoLine(entry.uplink, uplinkLine_, entry.uplinkCounters, datagram,
+                                        options_.packetOverheadBytes, to, id, now);
 }
 
 bool InProcessImpairment::Receive(uint32_t id, std::span<const uint8_t> datagram,
                                   const Endpoint& from, Clock::time_point now) {
   if (id >= entries_.size() || entries_[id]->client == nullptr) return false;
-  return Admit(*entries_[id], /*uplink=*/false, id, datagram, from, now);
-}
-
-bool InProcessImpairment::Admit(Entry& entry, bool uplink, uint32_t id,
-                                std::span<const uint8_t> datagram, const Endpoint& peer,
-                                Clock::time_point now) {
-  LinkImpairment& link = uplink ? entry.uplink : entry.downlink;
-  ImpairmentRelay::DirectionCounters& counters =
-      uplink ? entry.uplinkCounters : entry.downlinkCounters;
-  DelayLine& line = uplink ? uplinkLine_ : downlinkLine_;
-  ++counters.received;
-  const auto due = link.Admit(datagram.size() + options_.packetOverheadBytes, now);
-  if (!due) return false;  // lost or tail-dropped: the link counted it
-  if (!line.PushAt(datagram, peer, id, *due)) {
-    ++counters.droppedLineFull;
-    return false;
-  }
-  // An unimpaired datagram goes at once (after whatever was due before it),
-  // not a timer wake-up later.
-  if (*due <= now) line.ReleaseDue(now);
-  return true;
+  Entry& entry = *entries_[id];
+  return ImpairmentRelay::AdmitOntoLine(entry.downlink, downlinkLine_, entry.downlinkCounters,
+                                        datagram, options_.packetOverheadBytes, from, id, now);
 }
 
 size_t InProcessImpairment::ReleaseDue(Clock::time_point now) {
@@ -94,9 +68,9 @@ InProcessImpairment::Counters InProcessImpairment::GetCounters() const {
   Counters counters;
   for (const auto& entry : entries_) {
     counters.uplink += entry->uplinkCounters;
-    AddLinkDrops(counters.uplink, entry->uplink.GetCounters());
+    counters.uplink.AddLinkDrops(entry->uplink.GetCounters());
     counters.downlink += entry->downlinkCounters;
-    AddLinkDrops(counters.downlink, entry->downlink.GetCounters());
+    counters.downlink.AddLinkDrops(entry->downlink.GetCounters());
   }
   counters.mappings = entries_.size();
   return counters;

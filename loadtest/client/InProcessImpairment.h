@@ -110,9 +110,6 @@ class InProcessImpairment {
     ImpairmentRelay::DirectionCounters downlinkCounters;
   };
 
-  bool Admit(Entry& entry, bool uplink, uint32_t id, std::span<const uint8_t> datagram,
-             const Endpoint& peer, Clock::time_point now);
-
   Options options_;
   std::vector<std::unique_ptr<Entry>> entries_;  // by id
   DelayLine uplinkLine_;
