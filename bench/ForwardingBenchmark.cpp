@@ -138,6 +138,7 @@ struct ServerProcess {
       ::setenv("MYRIAD_MEDIA_PORT_BASE", "0", 1);
       ::setenv("MYRIAD_MEDIA_WORKERS", "1", 1);
       ::setenv("MYRIAD_LOG_LEVEL", "warn", 1);
+      ::setenv("MYRIAD_DRAIN_GRACE_PERIOD_S", "0", 1);
       ::execl(binary.c_str(), binary.c_str(), static_cast<char*>(nullptr));
       std::perror("exec myriad");
       ::_exit(127);

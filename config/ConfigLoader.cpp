@@ -68,6 +68,22 @@ ParsedAddress ParseIpLiteral(const std::string& text) {
   return {};
 }
 
+// ws://host[:port][/path] or wss://...: a scheme, a non-empty authority, and nothing a client
+// would choke on (no spaces or control characters, RFC 3986 section 2).
+bool IsWebSocketUrl(std::string_view value) {
+  std::string_view rest;
+  if (value.starts_with("ws://")) {
+    rest = value.substr(5);
+  } else if (value.starts_with("wss://")) {
+    rest = value.substr(6);
+  } else {
+    return false;
+  }
+  if (rest.empty() || rest.front() == '/' || rest.front() == ':') return false;
+  return std::none_of(rest.begin(), rest.end(),
+                      [](unsigned char c) { return c <= 0x20 || c >= 0x7f; });
+}
+
 // Returns "" when value is acceptable for a non-integer option, else the error after the label.
 std::string CheckStringValue(const ConfigOption& option, const std::string& value) {
   switch (option.kind) {
@@ -88,6 +104,11 @@ std::string CheckStringValue(const ConfigOption& option, const std::string& valu
       }
       break;
     }
+    case ConfigValueKind::OptionalWebSocketUrl:
+      if (!value.empty() && !IsWebSocketUrl(value)) {
+        return "must be \"\" or a ws:// or wss:// URL, got " + Quote(value);
+      }
+      break;
     case ConfigValueKind::String:
     case ConfigValueKind::Integer:
     case ConfigValueKind::Boolean:

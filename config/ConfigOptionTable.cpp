@@ -120,6 +120,12 @@ constexpr std::array kOptions{
         "file with the auth.keys object as JSON, e.g. a mounted Secret (\"\" = none)"),
     BooleanOption<&S::auth, &AuthConfig::development>(
         "auth", "development", "development key, joins without a token (also when no keys)"),
+    IntegerOption<&S::drain, &DrainConfig::gracePeriodS>(
+        "drain", "grace_period_s", 0, 86400,
+        "on SIGTERM, wait this long for rooms to empty (0 = close them at once)"),
+    StringOption<&S::drain, &DrainConfig::redirectUrl>(
+        "drain", "redirect_url", K::OptionalWebSocketUrl,
+        "signalling URL a draining server sends clients to (\"\" = the one they used)"),
     // simulcast.ladder is not a row (an array, file only): ConfigLoader checks it against
     // SimulcastSettings::LevelFields. The loader also requires max_delay_ms >= debounce_ms.
     IntegerOption<&S::simulcast, &SimulcastSettings::debounceMs>(

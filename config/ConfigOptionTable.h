@@ -11,12 +11,13 @@ namespace myriad::config {
 
 // How an option's value is typed and checked.
 enum class ConfigValueKind {
-  Integer,            // JSON integer within [minimum, maximum]
-  String,             // any JSON string
-  IpAddress,          // an IPv4 or IPv6 literal
-  OptionalIpAddress,  // "" or an IPv4 or IPv6 literal
-  LogLevel,           // one of ConfigOptionTable::LogLevels()
-  Boolean,            // JSON true/false; "true"/"false"/"1"/"0" in the environment
+  Integer,               // JSON integer within [minimum, maximum]
+  String,                // any JSON string
+  IpAddress,             // an IPv4 or IPv6 literal
+  OptionalIpAddress,     // "" or an IPv4 or IPv6 literal
+  LogLevel,              // one of ConfigOptionTable::LogLevels()
+  OptionalWebSocketUrl,  // "" or a ws:// or wss:// URL
+  Boolean,               // JSON true/false; "true"/"false"/"1"/"0" in the environment
 };
 
 // One row of the option table: the single place an option is declared. The loader (JSON keys and

@@ -122,6 +122,19 @@ struct AuthConfig {
   bool operator==(const AuthConfig&) const = default;
 };
 
+// SIGTERM (or SIGINT) drains the server: it stops admitting joins, tells every client to move
+// (the `drain` message of docs/protocol.md) and exits once its rooms are empty or the grace period
+// has passed, whichever comes first. A second signal stops it at once.
+struct DrainConfig {
+  // 0 = no drain: close every room at once (each client gets `left`, reason server_shutdown).
+  std::uint32_t gracePeriodS = 30;
+  // The signalling URL clients are told to reconnect to (e.g. the load balancer's
+  // wss://sfu.example.com/rtc when each node has its own address); "" = the URL they used.
+  std::string redirectUrl;
+
+  bool operator==(const DrainConfig&) const = default;
+};
+
 struct ServerConfig {
   HttpConfig http;
   MediaConfig media;
@@ -129,6 +142,7 @@ struct ServerConfig {
   RoomsConfig rooms;
   LogConfig log;
   AuthConfig auth;
+  DrainConfig drain;
   SimulcastSettings simulcast;
   // Room name -> its exceptions to the rooms.* limits (config key "room_overrides").
   std::map<std::string, RoomOverride> roomOverrides;

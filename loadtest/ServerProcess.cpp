@@ -61,6 +61,8 @@ bool ServerProcess::Start(const Options& options, std::string* error) {
       {"MYRIAD_MEDIA_LISTEN_ADDRESS", "127.0.0.1"},
       {"MYRIAD_MEDIA_PORT_BASE", "0"},
       {"MYRIAD_LOG_LEVEL", "warn"},
+      // Stop() is the end of a run: close the rooms at once rather than drain them.
+      {"MYRIAD_DRAIN_GRACE_PERIOD_S", "0"},
   };
   for (const auto& [name, value] : options.environment) environment[name] = value;
   // Everything the child needs is prepared before fork (no allocation

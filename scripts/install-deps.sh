@@ -11,6 +11,8 @@ BUILD_PACKAGES=(
 )
 TEST_PACKAGES=(
   chromium clang libclang-rt-14-dev clang-format clang-tidy nodejs npm
+  golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev
+  golang-github-xeipuuv-gojsonschema-dev yamllint
 )
 
 packages=("${BUILD_PACKAGES[@]}")

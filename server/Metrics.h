@@ -73,6 +73,10 @@ class Metrics {
   prometheus::Gauge& rooms() { return *rooms_; }
   prometheus::Gauge& participants() { return *participants_; }
   prometheus::Gauge& transports() { return *transports_; }
+  // 1 from the drain's start (SIGTERM) until the process exits; its deadline as a Unix time.
+  prometheus::Gauge& draining() { return *draining_; }
+  prometheus::Gauge& drain_deadline() { return *drain_deadline_; }
+  prometheus::Counter& drain_notices() { return *drain_notices_; }
   prometheus::Counter& dtls_handshakes() { return *dtls_handshakes_; }
   prometheus::Counter& dtls_failures() { return *dtls_failures_; }
   prometheus::Counter& ice_consent_expired() { return *ice_consent_expired_; }
@@ -106,6 +110,19 @@ class Metrics {
   prometheus::Histogram& MuteEnforcement(bool dataChannel) {
     return dataChannel ? *mute_enforcement_channel_ : *mute_enforcement_websocket_;
   }
+  // A conference control request from its arrival at the server (the datagram's kernel receive
+  // time, or the WebSocket frame's) to its reply queued (myriad_control_reply_seconds{path}).
+  prometheus::Histogram& ControlReply(bool dataChannel) {
+    return dataChannel ? *control_reply_channel_ : *control_reply_websocket_;
+  }
+  // RTCP receiver reports' fraction lost (RFC 3550 6.4.1), per report block: downlink = what
+  // subscribers report about the streams the server sends them; uplink = what the server
+  // reports to publishers about their streams (myriad_rtcp_fraction_lost{direction}).
+  prometheus::Histogram& FractionLost(bool downlink) {
+    return downlink ? *fraction_lost_downlink_ : *fraction_lost_uplink_;
+  }
+  // Participants publishing at least one track, in all rooms.
+  prometheus::Gauge& publishers() { return *publishers_; }
   // Messages on participants' control data channels (myriad_data_channel_messages_total).
   prometheus::Counter& DataChannelMessages(bool outgoing) {
     return outgoing ? *data_channel_out_ : *data_channel_in_;
@@ -162,6 +179,9 @@ class Metrics {
   prometheus::Gauge* rooms_ = nullptr;
   prometheus::Gauge* participants_ = nullptr;
   prometheus::Gauge* transports_ = nullptr;
+  prometheus::Gauge* draining_ = nullptr;
+  prometheus::Gauge* drain_deadline_ = nullptr;
+  prometheus::Counter* drain_notices_ = nullptr;
   prometheus::Counter* dtls_handshakes_ = nullptr;
   prometheus::Counter* dtls_failures_ = nullptr;
   prometheus::Counter* ice_consent_expired_ = nullptr;
@@ -182,6 +202,11 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* control_requests_ = nullptr;
   prometheus::Histogram* mute_enforcement_channel_ = nullptr;
   prometheus::Histogram* mute_enforcement_websocket_ = nullptr;
+  prometheus::Histogram* control_reply_channel_ = nullptr;
+  prometheus::Histogram* control_reply_websocket_ = nullptr;
+  prometheus::Histogram* fraction_lost_downlink_ = nullptr;
+  prometheus::Histogram* fraction_lost_uplink_ = nullptr;
+  prometheus::Gauge* publishers_ = nullptr;
   prometheus::Counter* data_channel_in_ = nullptr;
   prometheus::Counter* data_channel_out_ = nullptr;
   prometheus::Counter* http_requests_ = nullptr;

@@ -4,6 +4,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "server/Logging.h"
+#include "server/Metrics.h"
 #include "server/SignalingDelegate.h"
 #include "signaling/WebSocketSession.h"
 
@@ -37,12 +38,16 @@ bool Server::Start(std::string* error) {
       http::HttpServer::Options{config_.http.listenAddress, config_.http.port,
                                 config_.http.webRoot},
       [this](std::shared_ptr<signaling::SignalingPeer> peer) {
-        return std::make_unique<SignalingDelegate>(workerPointers_, access_, std::move(peer));
+        return std::make_unique<SignalingDelegate>(workerPointers_, access_, draining_,
+                                                   std::move(peer));
       });
   if (!http_->Listen(error)) return false;
   for (auto& worker : workers_) worker->Start();
   http_->Start();
   http_->SetReady(true);
+  // Process-wide gauges: a server that starts is not draining (tests run several in turn).
+  Metrics::Instance().draining().Set(0);
+  Metrics::Instance().drain_deadline().Set(0);
   started_ = true;
   if (access_.DevelopmentMode()) {
     Logging::Get("auth")->warn(
@@ -103,6 +108,69 @@ void Server::Stop() {
     });
   };
   boost::asio::post(signalingContext_, [poll] { (*poll)(); });
+}
+
+void Server::Drain() {
+  if (!started_ || config_.drain.gracePeriodS == 0 || draining_.exchange(true)) {
+    Stop();
+    return;
+  }
+  const auto grace = std::chrono::seconds(config_.drain.gracePeriodS);
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  Metrics::Instance().draining().Set(1);
+  Metrics::Instance().drain_deadline().Set(
+      static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(
+                              (std::chrono::system_clock::now() + grace).time_since_epoch())
+                              .count()));
+
+  // docs/protocol.md "Drain": built once, the same text for every participant.
+  nlohmann::json notice{{"type", "drain"},
+                        {"reason", "server_shutdown"},
+                        {"deadlineMs", std::chrono::milliseconds(grace).count()}};
+  if (!config_.drain.redirectUrl.empty()) notice["url"] = config_.drain.redirectUrl;
+  auto text = std::make_shared<const std::string>(notice.dump());
+  for (Worker* worker : workerPointers_) {
+    worker->Post([worker, text] {
+      const size_t told = worker->DrainAllRooms(text);
+      Metrics::Instance().drain_notices().Increment(static_cast<double>(told));
+    });
+  }
+  Logging::Get("server")->info(
+      "draining: joins refused, clients told to move; exiting once the rooms are empty or in {} s "
+      "(signal again to stop at once)",
+      config_.drain.gracePeriodS);
+
+  auto timer = std::make_shared<boost::asio::steady_timer>(signalingContext_);
+  auto poll = std::make_shared<std::function<void()>>();
+  *poll = [this, timer, deadline, poll] {
+    if (stopping_) {
+      *poll = nullptr;  // break the self-reference
+      return;
+    }
+    size_t rooms = 0;
+    for (const Worker* worker : workerPointers_) rooms += worker->OpenRooms();
+    const bool expired = std::chrono::steady_clock::now() >= deadline;
+    if (rooms == 0 || expired) {
+      if (rooms == 0) {
+        Logging::Get("server")->info("drained: every room is empty");
+      } else {
+        Logging::Get("server")->warn("drain grace period over: closing {} room(s)", rooms);
+      }
+      // Resetting *poll destroys this closure: nothing of it may be used after.
+      Server* self = this;
+      *poll = nullptr;
+      self->Stop();
+      return;
+    }
+    timer->expires_after(kDrainPollInterval);
+    timer->async_wait([poll](const boost::system::error_code&) {
+      if (*poll) (*poll)();
+    });
+  };
+  boost::asio::post(signalingContext_, [this, poll] {
+    http_->SetDraining();
+    (*poll)();
+  });
 }
 
 std::vector<uint16_t> Server::MediaPorts() const {

@@ -33,6 +33,14 @@ class Server {
   // "server_shutdown", and Run() returns once their connections have
   // flushed (or after kShutdownFlushTimeout).
   void Stop();
+  // Thread-safe, returns at once (SIGTERM): readiness goes false for good, joins are refused
+  // (`server_draining`), every participant gets the `drain` message, and Stop() follows as soon
+  // as every room is empty or drain.grace_period_s has passed. With a grace period of 0, or
+  // called a second time, it is Stop().
+  void Drain();
+  bool Draining() const { return draining_; }
+  // How often a drain checks whether the rooms are empty.
+  static constexpr auto kDrainPollInterval = std::chrono::milliseconds(50);
   static constexpr auto kShutdownFlushTimeout = std::chrono::seconds(3);
 
   uint16_t HttpPort() const { return http_ ? http_->Port() : 0; }
@@ -50,6 +58,8 @@ class Server {
   std::unique_ptr<http::HttpServer> http_;
   bool started_ = false;
   std::atomic<bool> stopping_{false};
+  // Read by every SignalingDelegate (join admission) on the signalling thread.
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace myriad::server

@@ -15,8 +15,9 @@ namespace myriad::server {
 
 SignalingDelegate::SignalingDelegate(const std::vector<Worker*>& workers,
                                      const signaling::AccessPolicy& access,
+                                     const std::atomic<bool>& draining,
                                      std::shared_ptr<signaling::SignalingPeer> peer)
-    : workers_(workers), access_(access), peer_(std::move(peer)) {}
+    : workers_(workers), access_(access), draining_(draining), peer_(std::move(peer)) {}
 
 SignalingDelegate::~SignalingDelegate() = default;
 
@@ -36,6 +37,13 @@ void SignalingDelegate::OnRequest(signaling::ClientRequest request) {
   if (auto* join = std::get_if<signaling::JoinRequest>(&request.body)) {
     if (worker_) {
       Reply(request.id, "already_joined", "this connection already joined a room");
+      return;
+    }
+    if (draining_) {
+      // The client moves on (docs/protocol.md "Drain"): another server, or this URL again once
+      // a load balancer has stopped sending here.
+      Reply(request.id, "server_draining", "this server is shutting down: join another one");
+      peer_->Close();
       return;
     }
     const auto now =

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,7 +22,9 @@ class Worker;
 // gets `error` (unauthorized / forbidden) and the connection is closed.
 class SignalingDelegate : public signaling::SessionDelegate {
  public:
+  // `draining`: while true, a join is refused with `server_draining` (Server::Drain).
   SignalingDelegate(const std::vector<Worker*>& workers, const signaling::AccessPolicy& access,
+                    const std::atomic<bool>& draining,
                     std::shared_ptr<signaling::SignalingPeer> peer);
   ~SignalingDelegate() override;
 
@@ -37,6 +40,7 @@ class SignalingDelegate : public signaling::SessionDelegate {
 
   const std::vector<Worker*>& workers_;
   const signaling::AccessPolicy& access_;
+  const std::atomic<bool>& draining_;
   std::shared_ptr<signaling::SignalingPeer> peer_;
   Worker* worker_ = nullptr;
   std::string room_;

@@ -88,6 +88,7 @@ room::Room& Worker::FindOrCreateRoom(const std::string& name) {
   auto& slot = rooms_[name];
   if (!slot) {
     slot = std::make_unique<room::Room>(name, *this);
+    openRooms_.store(rooms_.size(), std::memory_order_relaxed);
     Metrics::Instance().rooms().Increment();
   }
   return *slot;
@@ -102,6 +103,7 @@ void Worker::RemoveRoomIfEmpty(const std::string& name) {
   const auto it = rooms_.find(name);
   if (it != rooms_.end() && it->second->Empty()) {
     rooms_.erase(it);
+    openRooms_.store(rooms_.size(), std::memory_order_relaxed);
     Metrics::Instance().rooms().Decrement();
   }
 }
@@ -110,6 +112,12 @@ void Worker::CloseAllRooms(std::string_view reason) {
   for (auto& [name, room] : rooms_) {
     for (const auto& id : room->ParticipantIds()) room->Leave(id, reason);
   }
+}
+
+size_t Worker::DrainAllRooms(const std::shared_ptr<const std::string>& message) {
+  size_t told = 0;
+  for (auto& [name, room] : rooms_) told += room->SendToEveryone(message);
+  return told;
 }
 
 void Worker::RegisterTransport(transport::WebRtcTransport& transport) {

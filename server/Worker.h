@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
@@ -66,9 +67,13 @@ class Worker : public transport::PacketSender {
   void RemoveRoomIfEmpty(const std::string& name);
   // Every participant of every room leaves with `reason` (shutdown).
   void CloseAllRooms(std::string_view reason);
+  // Every participant of every room gets `message` (the drain notice); returns how many.
+  size_t DrainAllRooms(const std::shared_ptr<const std::string>& message);
   void RegisterTransport(transport::WebRtcTransport& transport);
   void UnregisterTransport(transport::WebRtcTransport& transport);
   size_t RoomCount() const { return rooms_.size(); }
+  // RoomCount() for any thread (a drain polls it from the signalling thread until it is 0).
+  size_t OpenRooms() const { return openRooms_.load(std::memory_order_relaxed); }
   // While a received datagram is being processed (everything that runs synchronously from its
   // arrival: ICE, DTLS, SRTP, SCTP and the data channel messages it completes), its kernel
   // receive time; nullopt otherwise.
@@ -99,6 +104,7 @@ class Worker : public transport::PacketSender {
   bool stopping_ = false;
   std::thread thread_;
   std::map<std::string, std::unique_ptr<room::Room>> rooms_;
+  std::atomic<size_t> openRooms_{0};
   std::unordered_map<std::string, transport::WebRtcTransport*> transportsByUfrag_;
   std::unordered_map<Endpoint, transport::WebRtcTransport*, EndpointHash> transportsByEndpoint_;
 };

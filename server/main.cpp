@@ -62,8 +62,14 @@ int Run(int argc, char** argv) {
   boost::asio::signal_set signals(signalContext, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
-    myriad::server::Logging::Get("server")->info("signal {}: shutting down", signal);
-    server.Stop();
+    myriad::server::Logging::Get("server")->info("signal {}: draining", signal);
+    server.Drain();
+    // A second signal stops at once (Drain() again is Stop()).
+    signals.async_wait([&](const boost::system::error_code& again, int second) {
+      if (again) return;
+      myriad::server::Logging::Get("server")->info("signal {}: stopping now", second);
+      server.Drain();
+    });
   });
   std::thread signalThread([&] { signalContext.run(); });
   server.Run();

@@ -119,6 +119,7 @@ const demoState = {
   unmuteRequest: null, // the host's pending request {trackId, participantId, name, time}
   events: [],
   errors: [],
+  moves: 0, // completed moves to another server (the old one drained)
 };
 window.demoState = demoState;
 window.myriad = null;
@@ -624,7 +625,8 @@ function clearRoom() {
 function logEvent(type, detail) {
   const entry = { type, time: Date.now() };
   for (const key of ['participantId', 'trackId', 'kind', 'name', 'reason', 'code', 'message', 'state', 'slot', 'source',
-    'mid', 'level', 'height', 'version', 'applied', 'error', 'muted', 'by', 'locked', 'local', 'raised']) {
+    'mid', 'level', 'height', 'version', 'applied', 'error', 'muted', 'by', 'locked', 'local', 'raised', 'url',
+    'deadlineMs', 'previousParticipantId']) {
     if (detail && detail[key] !== undefined) entry[key] = detail[key];
   }
   if (type === 'speakers') {
@@ -724,6 +726,22 @@ function wireClient(client) {
   on('error', (detail) => {
     demoState.errors.push({ code: detail.code, message: detail.message });
     console.warn('myriad error', detail.code, detail.message);
+  });
+  // The server is shutting down: the SDK moves this page to another server
+  // (same room, same tracks); the roster empties and refills meanwhile.
+  on('draining', () => {
+    setStatus('The server is shutting down: moving to another one…');
+  });
+  on('reconnecting', () => {});
+  on('reconnected', ({ participantId, publications }) => {
+    demoState.participantId = participantId;
+    demoState.publications = publications;
+    demoState.moves += 1;
+    selfView.dataset.participantId = participantId;
+    describeConnection();
+    renderPage();
+    renderSpeakers();
+    renderOwnControls();
   });
   on('disconnected', ({ reason }) => {
     const wasJoined = demoState.phase === 'joined' || demoState.phase === 'leaving';

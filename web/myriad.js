@@ -47,6 +47,9 @@
 //   maxVideoLevel  the device class's largest video level (index into
 //                  `videoLevels`, default the top level): no subscription
 //                  asks for more, whatever the tile size.
+//   autoMove       default true: when the server drains (it is shutting
+//                  down), move to the URL it names, or reconnect to `url`,
+//                  which a load balancer sends elsewhere (move()).
 //   controlChannel default true: offer the `myriad-control` data channel with
 //                  the first offer and send conference control on it while it
 //                  is open (docs/protocol.md "Data channel"); false keeps all
@@ -57,14 +60,16 @@
 //                                  token, `myriad token`). The snapshot is applied
 //                                  before it resolves; further pages follow
 //                                  (`roster` events, `rosterComplete`).
-//   publish(stream, {sources, priority, simulcast, videoCodec})
+//   publish(stream, {sources, priority, simulcast, videoCodec, muted})
 //                               -> [{trackId, mid, kind, source, track}].
 //                                  `sources` overrides the source by kind, e.g.
 //                                  {video: 'screen'}; `priority: true` asks for
 //                                  an audio slot for this microphone whatever
 //                                  its level (hosts, music); `simulcast` and
 //                                  `videoCodec` override the client's options
-//                                  for this call. Rejects with a
+//                                  for this call. `muted: true` publishes the
+//                                  tracks muted: nothing is sent until
+//                                  setMuted(trackId, false). Rejects with a
 //                                  MyriadError (code `publisher_limit` when the
 //                                  room has max_publishers) whose `published`
 //                                  lists the tracks that were accepted.
@@ -104,6 +109,16 @@
 //   videoTracks()               -> [{participantId, trackId, source, name}] in
 //                                  roster order (what paging is done over).
 //   leave()
+//   move({url, token, deadlineMs}) -> {url, participantId, previousParticipantId,
+//                                  publications}
+//                               leave and join the same room again at `url`
+//                                  (default: the current URL) and publish the
+//                                  same local tracks there, each with its
+//                                  source, priority and self-mute state; done by
+//                                  the SDK itself when the server drains
+//                                  (`drain`, docs/protocol.md "Drain") unless
+//                                  autoMove is false. Participant and track ids
+//                                  change.
 //
 // Conference control (docs/protocol.md "Conference control"): the server is
 // the authority; each of these resolves with the room version at which
@@ -199,7 +214,14 @@
 //   error               {code, message, ...} e.g. publisher_limit (with mid,
 //                        kind), slot_rejected, roster_page_failed, offer_failed
 //   disconnected        {reason, message, wasJoined}   reason 'kicked': a host
-//                        removed this client
+//                        removed this client; 'move_failed': a move found no
+//                        server to join before its deadline
+//   draining            {url, deadlineMs, reason}   the server is shutting down
+//                        and asks this client to move (autoMove: it does)
+//   reconnecting        {reason: 'drain', url, previousParticipantId}   a move
+//                        started: `participantLeft` for everyone follows
+//   reconnected         {url, participantId, previousParticipantId, publications}
+//                        joined at `url` and published the local tracks again
 
 const DEFAULT_SOURCE_BY_KIND = { video: 'camera', audio: 'microphone' };
 
@@ -208,6 +230,13 @@ export const MAX_VISIBLE_VIDEO = 49;
 
 // How long leave() waits for the server's `left` before closing the socket itself.
 const LEAVE_TIMEOUT_MS = 2000;
+
+// move(): how long joins are retried when the server's `drain` gives no
+// deadline, and the backoff between them (a load balancer needs a moment to
+// stop routing to the draining server).
+const DEFAULT_MOVE_DEADLINE_MS = 30000;
+const MOVE_RETRY_FIRST_MS = 250;
+const MOVE_RETRY_MAX_MS = 2000;
 
 // The control data channel (docs/protocol.md "Data channel"). It is unordered
 // and every message goes out twice, the copy CONTROL_COPY_GAP_MS later: a lost
@@ -366,7 +395,7 @@ export class MyriadClient extends EventTarget {
   constructor({
     url, autoSubscribe = true, audio = 'slots', playAudio = typeof document !== 'undefined', pageSize = MAX_VISIBLE_VIDEO,
     simulcast = true, videoCodec = 'vp8', maxVideoLevel = null, controlChannel = true,
-    requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+    requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS, autoMove = true,
   } = {}) {
     super();
     if (!['slots', 'tracks', 'none'].includes(audio)) throw new TypeError(`audio must be 'slots', 'tracks' or 'none', not ${audio}`);
@@ -385,6 +414,17 @@ export class MyriadClient extends EventTarget {
     /** The device class's largest level (null: the top of `videoLevels`). */
     this.maxVideoLevel = maxVideoLevel;
 
+    // The control data channel: offered with the first offer unless false.
+    this.controlChannelEnabled = controlChannel !== false;
+    /** Follow a server's `drain` by moving (see move()); false: only the `draining` event. */
+    this.autoMove = autoMove !== false;
+    this._moving = null;
+    this._resetSession();
+  }
+
+  // Everything that belongs to one session with one server: set up by the
+  // constructor, and again when move() starts a session with another server.
+  _resetSession() {
     /** @type {RTCPeerConnection|null} exposed for getStats() in tests */
     this.pc = null;
     /** @type {string|null} */
@@ -434,7 +474,6 @@ export class MyriadClient extends EventTarget {
 
     // The control data channel: created with the peer connection, so the
     // first offer carries it (`_channelToNegotiate` until an offer did).
-    this.controlChannelEnabled = controlChannel !== false;
     /** 'off' | 'idle' | 'connecting' | 'open' | 'closed' */
     this.controlChannelState = this.controlChannelEnabled ? 'idle' : 'off';
     /** Counters of the control channel (see the API summary). */
@@ -503,6 +542,10 @@ export class MyriadClient extends EventTarget {
     // every new change joins (this is how changes are coalesced).
     this._queueTail = Promise.resolve();
     this._nextRun = null;
+    // Room version of the newest mute state applied per own track (_newerOwnMute).
+    this._ownMuteVersions = null;
+    // The token join() used, for move().
+    this._token = null;
   }
 
   // ---------------------------------------------------------------- public API
@@ -516,6 +559,7 @@ export class MyriadClient extends EventTarget {
     if (this.state !== 'idle') throw new Error(`join() called in state ${this.state}`);
     this.state = 'connecting';
     this.room = room;
+    this._token = token || null;
     try {
       await this._openSocket();
       const request = { type: 'join', room, name };
@@ -524,6 +568,7 @@ export class MyriadClient extends EventTarget {
       if (token) request.token = token;
       const joined = await this._request(request);
       this.localParticipantId = joined.participantId;
+      this._joinedName = name;
       this.rosterVersion = typeof joined.rosterVersion === 'number' ? joined.rosterVersion : 0;
       this._setUpSlots(joined.audioSlots);
       this.videoLevels = Array.isArray(joined.videoLevels)
@@ -555,7 +600,7 @@ export class MyriadClient extends EventTarget {
    * entries of the tracks it accepted.
    */
   async publish(mediaStream, {
-    sources = {}, priority = false, simulcast = this.simulcast, videoCodec = this.videoCodec,
+    sources = {}, priority = false, simulcast = this.simulcast, videoCodec = this.videoCodec, muted = false,
   } = {}) {
     this._assertJoined();
     if (!VIDEO_CODECS.includes(videoCodec)) throw new TypeError(`videoCodec must be one of ${VIDEO_CODECS.join(', ')}, not ${videoCodec}`);
@@ -570,12 +615,14 @@ export class MyriadClient extends EventTarget {
         priority: track.kind === 'audio' && priority === true,
         simulcast: track.kind === 'video' && source === 'camera' && simulcast !== false,
         videoCodec,
+        startMuted: muted === true,
         resolve,
         reject,
       });
     }));
     this._requestNegotiation();
     const settled = await Promise.allSettled(results);
+    if (muted === true) await this._muteNewPublications(settled);
     const published = settled
       .filter((r) => r.status === 'fulfilled')
       .map(({ value: { trackId, mid, kind, source, track } }) => ({ trackId, mid, kind, source, track }));
@@ -586,6 +633,28 @@ export class MyriadClient extends EventTarget {
       throw err;
     }
     return published;
+  }
+
+  // publish({muted: true}): the transceivers were created without their
+  // tracks and stay that way (_pendingMutes 1) until the server has the track
+  // muted, so not one packet goes out. A track the server would not mute is
+  // unpublished rather than sent.
+  async _muteNewPublications(settled) {
+    await Promise.all(settled.filter((r) => r.status === 'fulfilled').map(async (r) => {
+      const publication = r.value;
+      try {
+        await this._setTrackMuted(publication.trackId, true);
+      } catch (err) {
+        if (this.publications.get(publication.trackId) === publication) {
+          await this.unpublish(publication.trackId).catch(() => {});
+        }
+        r.status = 'rejected';
+        r.reason = err;
+        return;
+      }
+      publication._pendingMutes -= 1;
+      this._updateSender(publication);
+    }));
   }
 
   /** Stops publishing `track` (a MediaStreamTrack or a trackId) and renegotiates. */
@@ -842,6 +911,102 @@ export class MyriadClient extends EventTarget {
     this._teardown('requested', true);
   }
 
+  /**
+   * Moves this client to another server (what the SDK does by itself when
+   * its server drains, docs/protocol.md "Drain"): leaves, joins the same
+   * room as the same name at `url` (default: the URL in use) with `token`
+   * (default: the one join() used), and publishes every local track again
+   * with its source, priority and self-mute state; a raised hand is raised
+   * again. A join refused with `server_draining` (or a failed connection) is
+   * retried with backoff for up to `deadlineMs`. Participant and track ids
+   * change: the app sees `participantLeft` for everyone, then the new
+   * server's snapshot. Events: `reconnecting`, then `reconnected`, or
+   * `disconnected` (reason 'move_failed') when no join succeeded in time.
+   */
+  async move({ url, token, deadlineMs = DEFAULT_MOVE_DEADLINE_MS } = {}) {
+    if (this._moving) return this._moving;
+    this._assertJoined();
+    this._moving = this._move(url || this.url, token === undefined ? this._token : token, deadlineMs);
+    try {
+      return await this._moving;
+    } finally {
+      this._moving = null;
+    }
+  }
+
+  async _move(url, token, deadlineMs) {
+    const deadline = Date.now() + Math.max(0, deadlineMs);
+    const { room } = this;
+    const name = this._joinedName;
+    const previousParticipantId = this.localParticipantId;
+    // What goes along: the local tracks (the app's; never stopped here), each
+    // with how it was published and whether its owner had muted it.
+    const carried = [...this.publications.values()].map((p) => ({
+      track: p.track, kind: p.kind, source: p.source, ...p._publishOptions,
+      muted: p.muted && p.mutedBy === 'self',
+    })).filter((c) => c.track && c.track.readyState !== 'ended');
+    const handRaised = this.handRaised;
+    this._emit('reconnecting', { reason: 'drain', url, previousParticipantId });
+
+    // Leave the old server without waiting for its `left`; everyone it showed is gone.
+    try { this._send({ type: 'leave' }); } catch (err) { /* already closed */ }
+    for (const participant of [...this.participants.values()]) {
+      this._emit('participantLeft', { participantId: participant.participantId, name: participant.name });
+    }
+    this.participants.clear();
+    this._teardown('moved', false);
+
+    let delay = MOVE_RETRY_FIRST_MS;
+    for (;;) {
+      this._resetSession();
+      this.url = url;
+      try {
+        await this.join(room, name, { token });
+        break;
+      } catch (err) {
+        const retryable = ['server_draining', 'connect_failed', 'disconnected', 'timeout', 'websocket_closed']
+          .includes(err && err.code);
+        if (!retryable || Date.now() + delay > deadline) {
+          this._resetSession();
+          this.state = 'closed';
+          this._emit('disconnected', {
+            reason: 'move_failed', message: err && err.message ? err.message : String(err), wasJoined: true,
+          });
+          throw err;
+        }
+        await new Promise((resolve) => { setTimeout(resolve, delay); });
+        delay = Math.min(MOVE_RETRY_MAX_MS, delay * 2);
+      }
+    }
+
+    // One negotiation for all of them: the queue coalesces the publishes.
+    const republished = await Promise.allSettled(carried.map((c) => this.publish(new MediaStream([c.track]), {
+      sources: { [c.kind]: c.source }, priority: c.priority, simulcast: c.simulcast,
+      videoCodec: c.videoCodec || this.videoCodec, muted: c.muted,
+    })));
+    for (const result of republished) {
+      if (result.status === 'rejected') {
+        const err = result.reason || {};
+        this._emit('error', { code: err.code || 'republish_failed', message: err.message || String(err) });
+      }
+    }
+    if (handRaised) await this.raiseHand(true).catch(() => {});
+    const detail = {
+      url, participantId: this.localParticipantId, previousParticipantId,
+      publications: [...this.publications.values()].map(({ trackId, mid, kind, source, track }) => ({ trackId, mid, kind, source, track })),
+    };
+    this._emit('reconnected', detail);
+    return detail;
+  }
+
+  _onDrain(msg) {
+    if (this.state !== 'joined') return;
+    const url = typeof msg.url === 'string' && /^wss?:\/\//.test(msg.url) ? msg.url : this.url;
+    const deadlineMs = Number.isFinite(msg.deadlineMs) && msg.deadlineMs > 0 ? msg.deadlineMs : DEFAULT_MOVE_DEADLINE_MS;
+    this._emit('draining', { url, deadlineMs, reason: msg.reason || 'server_shutdown' });
+    if (this.autoMove) this.move({ url, deadlineMs }).catch((err) => console.warn('myriad: move failed', err));
+  }
+
   // ------------------------------------------------------------ signalling
 
   _openSocket() {
@@ -961,6 +1126,9 @@ export class MyriadClient extends EventTarget {
         break;
       case 'left':
         this._teardown(msg.reason || 'requested', true);
+        break;
+      case 'drain':
+        this._onDrain(msg);
         break;
       case 'error':
         // An error that answers no pending request (e.g. its id was unknown).
@@ -1818,8 +1986,12 @@ export class MyriadClient extends EventTarget {
     // browser only has to send connectivity checks to it.
     const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require', iceServers: [] });
     this.pc = pc;
-    pc.addEventListener('track', (event) => this._onRemoteTrack(event));
+    // A moved client's old connection says nothing more (move()).
+    pc.addEventListener('track', (event) => {
+      if (this.pc === pc) this._onRemoteTrack(event);
+    });
     pc.addEventListener('connectionstatechange', () => {
+      if (this.pc !== pc) return;
       this._emit('connectionStateChange', { state: pc.connectionState, iceConnectionState: pc.iceConnectionState });
     });
     if (this.controlChannelEnabled) this._openControlChannel(pc);
@@ -1937,7 +2109,9 @@ export class MyriadClient extends EventTarget {
     const newPublications = publishes.map((pub) => {
       const init = { direction: 'sendonly', streams: [pub.stream] };
       if (pub.simulcast) init.sendEncodings = SIMULCAST_ENCODINGS.map((encoding) => ({ ...encoding }));
-      const transceiver = pc.addTransceiver(pub.track, init);
+      // A track published muted is not handed to the sender at all: nothing
+      // can be sent before the server has it muted (publish({muted})).
+      const transceiver = pc.addTransceiver(pub.startMuted ? pub.track.kind : pub.track, init);
       if (pub.track.kind === 'video') preferCodec(transceiver, pub.videoCodec);
       return { ...pub, transceiver };
     });
@@ -2066,9 +2240,13 @@ export class MyriadClient extends EventTarget {
         tierPlan: null,
         // The server's mute state, and the sender following it (_updateSender).
         ...this._ownMuteState(trackId),
-        _pendingMutes: 0,
-        _senderStopped: false,
+        _pendingMutes: pub.startMuted ? 1 : 0,
+        _senderStopped: pub.startMuted === true,
         _senderUpdate: Promise.resolve(),
+        // What move() needs to publish it again elsewhere.
+        _publishOptions: {
+          stream: pub.stream, priority: pub.priority, simulcast: pub.simulcast, videoCodec: pub.videoCodec,
+        },
       };
       this.publications.set(trackId, publication);
       // A host's `muted` that overtook this answer.

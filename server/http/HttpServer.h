@@ -12,7 +12,10 @@
 namespace myriad::server::http {
 
 // The signalling-side listener: HTTP (demo page and SDK as static files,
-// /metrics, /healthz) and the /rtc WebSocket upgrade, on one TCP port.
+// /metrics, /healthz, /livez) and the /rtc WebSocket upgrade, on one TCP port.
+// /healthz is readiness (200 only while joins are admitted); /livez is liveness
+// (200 whenever this listener answers, draining included), so an orchestrator
+// stops routing to a draining server without restarting it.
 class HttpServer {
  public:
   struct Options {
@@ -33,6 +36,12 @@ class HttpServer {
   // Readiness for /healthz: false while draining or before workers run.
   void SetReady(bool ready) { ready_ = ready; }
   bool Ready() const { return ready_; }
+  // Not ready for good: /healthz says "draining" instead of "not ready".
+  void SetDraining() {
+    draining_ = true;
+    ready_ = false;
+  }
+  bool Draining() const { return draining_; }
 
   const Options& GetOptions() const { return options_; }
   const signaling::SessionDelegateFactory& DelegateFactory() const { return delegateFactory_; }
@@ -46,6 +55,7 @@ class HttpServer {
   boost::asio::ip::tcp::acceptor acceptor_;
   uint16_t port_ = 0;
   std::atomic<bool> ready_{false};
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace myriad::server::http

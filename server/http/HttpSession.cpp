@@ -100,8 +100,11 @@ void HttpSession::OnRead(beast::error_code ec, size_t /*bytes*/) {
       response.body() = "ok\n";
     } else {
       response.result(httpb::status::service_unavailable);
-      response.body() = "not ready\n";
+      response.body() = server_.Draining() ? "draining\n" : "not ready\n";
     }
+  } else if (path == "/livez") {
+    response.set(httpb::field::content_type, "text/plain");
+    response.body() = "ok\n";
   } else if (path == "/metrics") {
     response.set(httpb::field::content_type, "text/plain; version=0.0.4");
     response.body() = Metrics::Instance().Serialize();

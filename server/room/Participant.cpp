@@ -180,6 +180,7 @@ Participant::~Participant() {
   downlink_.reset();
   // Subscriptions first: they point into other participants' publications.
   subscriptions_.clear();
+  if (!publications_.empty()) Metrics::Instance().publishers().Decrement();
   publications_.clear();
   Metrics::Instance().participants().Decrement();
 }
@@ -188,6 +189,7 @@ Publication& Participant::AddPublication(std::unique_ptr<Publication> publicatio
   Publication& added = *publication;
   if (added.MediaSsrc() != 0) publicationsBySsrc_[added.MediaSsrc()] = {&added, 0, false};
   if (added.RtxSsrc() != 0) publicationsBySsrc_[added.RtxSsrc()] = {&added, 0, true};
+  if (publications_.empty()) Metrics::Instance().publishers().Increment();
   publications_[added.Mid()] = std::move(publication);
   return added;
 }
@@ -198,6 +200,7 @@ void Participant::RemovePublication(const std::string& mid) {
   std::erase_if(publicationsBySsrc_,
                 [&](const auto& entry) { return entry.second.publication == it->second.get(); });
   publications_.erase(it);
+  if (publications_.empty()) Metrics::Instance().publishers().Decrement();
 }
 
 Subscription& Participant::AddSubscription(std::unique_ptr<Subscription> subscription) {
@@ -485,6 +488,7 @@ void Participant::SendReports(Clock::time_point now) {
       auto& block = blocks[count++];
       block.sourceSsrc = stream.MediaSsrc();
       block.fractionLost = report->fractionLost;
+      Metrics::Instance().FractionLost(false).Observe(report->fractionLost / 256.0);
       block.cumulativeLost = report->cumulativeLost;
       block.extendedHighestSequenceNumber = report->extendedHighestSequence;
       block.jitter = report->jitter;
@@ -612,6 +616,7 @@ void Participant::OnReportBlock(const rtp::ReportBlock& block, uint32_t arrivalN
   // Only blocks about streams we send this participant: those carry our
   // sender reports' LSR.
   if (!subscriptionsBySsrc_.contains(block.SourceSsrc())) return;
+  Metrics::Instance().FractionLost(true).Observe(block.FractionLost() / 256.0);
   if (roundTrip_.OnReportBlock(block.LastSenderReport(), block.DelaySinceLastSenderReport(),
                                arrivalNtp)) {
     rttMs_ = roundTrip_.SmoothedMsOr(rttMs_);

@@ -535,6 +535,15 @@ void Room::HandleControl(const std::string& participantId, const signaling::Cont
     SendError(peer, requestId, "not_joined", "not a participant of this room");
     return;
   }
+  // Whatever the outcome, the reply is queued when this returns.
+  struct ReplyTimer {
+    ControlOrigin origin;
+    ~ReplyTimer() {
+      Metrics::Instance()
+          .ControlReply(origin.dataChannel)
+          .Observe(std::chrono::duration<double>(Clock::now() - origin.receivedAt).count());
+    }
+  } replyTimer{origin};
   const std::string action = ControlActionName(request.action);
   const auto refuse = [&](const std::string& code, const std::string& message) {
     RefuseControl(peer, requestId, action, code, message);
@@ -818,6 +827,11 @@ void Room::Leave(const std::string& participantId, std::string_view reason) {
   if (participants_.empty()) {
     worker_.Post([&worker = worker_, name = name_] { worker.RemoveRoomIfEmpty(name); });
   }
+}
+
+size_t Room::SendToEveryone(const std::shared_ptr<const std::string>& text) {
+  for (auto& [id, participant] : participants_) participant->Control().WebSocket().SendShared(text);
+  return participants_.size();
 }
 
 void Room::OnTick(Clock::time_point now) {

@@ -79,6 +79,9 @@ class Room : public Publication::AudioLevelListener {
   // Removes the participant, unpublishes its tracks, tells everyone; sends
   // `left` with the reason to the participant itself.
   void Leave(const std::string& participantId, std::string_view reason);
+  // `text` to every participant on its WebSocket (a server-wide notice such as `drain`, which
+  // must arrive even when a control channel is not open); returns how many got it.
+  size_t SendToEveryone(const std::shared_ptr<const std::string>& text);
 
   Participant* FindParticipant(const std::string& participantId);
   Publication* FindPublication(const std::string& trackId);

@@ -46,6 +46,16 @@ check "--check-config rejects unknown key" 1 'unknown key "http.prot"' -- "$BIN"
 
 echo '{"http": {"port": "80"}}' >"$TMP/type.json"
 check "wrong type" 1 '"http.port" must be an integer, got string' -- "$BIN" --config "$TMP/type.json"
+check "--check-config rejects a wrong type" 1 '"http.port" must be an integer, got string' -- "$BIN" --check-config "$TMP/type.json"
+one_line "wrong type is one line" "$BIN" --check-config "$TMP/type.json"
+
+# A partial file: the effective config printed has its values and every default.
+echo '{"http": {"port": 9000}, "drain": {"redirect_url": "wss://sfu.example.com/rtc"}}' >"$TMP/partial.json"
+check "--check-config prints the file's values" 0 '"port": 9000' -- "$BIN" --check-config "$TMP/partial.json"
+check "--check-config prints the defaults too" 0 '"grace_period_s": 30' -- "$BIN" --check-config "$TMP/partial.json"
+check "--check-config prints the redirect" 0 '"redirect_url": "wss://sfu.example.com/rtc"' -- "$BIN" --check-config "$TMP/partial.json"
+echo '{"drain": {"redirect_url": "https://sfu.example.com/rtc"}}' >"$TMP/redirect.json"
+check "--check-config rejects a redirect that is no WebSocket URL" 1 '"drain.redirect_url" must be "" or a ws:// or wss:// URL' -- "$BIN" --check-config "$TMP/redirect.json"
 
 echo '{"simulcast": {"ladder": [{"height": 360, "width": 640, "target_kbps": 500, "max_kbps": 700, "max_fps": 30}, {"height": 180, "width": 320, "target_kbps": 150, "max_kbps": 200, "max_fps": 15}]}}' >"$TMP/ladder.json"
 check "--check-config rejects a bad simulcast ladder" 1 '"simulcast\.ladder\[1\]\.height" must be greater than the previous level' -- "$BIN" --check-config "$TMP/ladder.json"

@@ -237,6 +237,32 @@ TEST_CASE("The log level must be one of the listed names", "[config]") {
   CHECK(ErrorOf(R"({"log": {"level": "warning"}})").ends_with(R"(, got "warning")"));
 }
 
+TEST_CASE("drain.redirect_url must be empty or a ws:// or wss:// URL", "[config]") {
+  CHECK(ConfigOf("{}").drain.redirectUrl.empty());
+  CHECK(ConfigOf("{}").drain.gracePeriodS == 30);
+  for (const std::string url : {"ws://10.0.0.7:7880/rtc", "wss://sfu.example.com/rtc",
+                                "wss://[2001:db8::1]/rtc", "ws://h"}) {
+    INFO(url);
+    CHECK(ConfigOf(R"({"drain": {"redirect_url": ")" + url + "\"}}").drain.redirectUrl == url);
+    CHECK(ConfigOf("{}", {{"MYRIAD_DRAIN_REDIRECT_URL", url}}).drain.redirectUrl == url);
+  }
+  CHECK(
+      ErrorOf(R"({"drain": {"redirect_url": "https://sfu.example.com/rtc"}})") ==
+      R"("drain.redirect_url" must be "" or a ws:// or wss:// URL, got "https://sfu.example.com/rtc")");
+  for (const std::string bad :
+       {"ws://", "wss:///rtc", "ws://:80/rtc", "ws://a b/rtc", "sfu/rtc", "WS://upper.case"}) {
+    INFO(bad);
+    CHECK(ErrorOf(R"({"drain": {"redirect_url": ")" + bad + "\"}}")
+              .starts_with(R"("drain.redirect_url" must be "" or a ws:// or wss:// URL)"));
+  }
+  CHECK(ErrorOf("{}", {{"MYRIAD_DRAIN_REDIRECT_URL", "http://x/rtc"}})
+            .find("MYRIAD_DRAIN_REDIRECT_URL") != std::string::npos);
+  CHECK(ErrorOf(R"({"drain": {"grace_period_s": 86401}})").find("between 0 and 86400") !=
+        std::string::npos);
+  CHECK(ErrorOf(R"({"drain": {"grace_period_s": "30"}})").find("drain.grace_period_s") !=
+        std::string::npos);
+}
+
 TEST_CASE("Cross-option checks on the media addresses and ports", "[config]") {
   CHECK(ErrorOf(R"({"media": {"announced_address": "0.0.0.0"}})") ==
         R"("media.announced_address" must be an address clients can reach, got "0.0.0.0")");
@@ -303,6 +329,9 @@ TEST_CASE("Environment variables override every option, after the file", "[confi
           break;
         case ConfigValueKind::LogLevel:
           text = expected = "trace";
+          break;
+        case ConfigValueKind::OptionalWebSocketUrl:
+          text = expected = "wss://sfu.example.com/rtc";
           break;
         case ConfigValueKind::Boolean:
           // Every Boolean option defaults to false.

@@ -57,7 +57,7 @@ TEST_CASE("Option table rows are unique and have the accessors their kind needs"
       CHECK(option.setString != nullptr);
     }
   }
-  CHECK(paths.size() == 21);
+  CHECK(paths.size() == 23);
 }
 
 TEST_CASE("Integer options hold both ends of their range without truncation", "[config]") {

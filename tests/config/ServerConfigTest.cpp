@@ -67,6 +67,7 @@ TEST_CASE("ServerConfig::ToJson lists every option with its configured value", "
   config.log.level = "debug";
   config.simulcast.ladder = SmallLadder();
   config.simulcast.hysteresisSubscribers = 4;
+  config.drain.redirectUrl = "wss://sfu.example.com/rtc";
 
   const nlohmann::json expected = {
       {"http", {{"listen_address", "127.0.0.1"}, {"port", 9000}, {"web_root", ""}}},
@@ -84,6 +85,7 @@ TEST_CASE("ServerConfig::ToJson lists every option with its configured value", "
         {"roster_page_size", 500}}},
       {"log", {{"level", "debug"}}},
       {"auth", {{"development", false}, {"keys", nlohmann::json::object()}, {"keys_file", ""}}},
+      {"drain", {{"grace_period_s", 30}, {"redirect_url", "wss://sfu.example.com/rtc"}}},
       {"simulcast",
        {{"ladder",
          {{{"height", 240},

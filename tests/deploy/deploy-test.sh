@@ -28,20 +28,9 @@ BASE_PACKAGES=(libc6 libstdc++6 libgcc-s1)
 # What systemd-analyze cannot tell: the least LimitNOFILE that serves thousands of clients.
 MIN_NOFILE=65536
 
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-checks=0
-
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-ok() {
-  checks=$((checks + 1))
-  echo "  ok: $*"
-}
-note() { echo "  note: $*"; }
-section() { echo "== $*"; }
+# TMP, checks, fail, ok, note, section.
+# shellcheck source=tests/deploy/report.sh
+source "$(dirname "$0")/report.sh"
 # in_list WORD LIST...: WORD is one of LIST.
 in_list() {
   local word=$1 item
@@ -354,12 +343,14 @@ while IFS= read -r assignment; do
 done < <(awk -F'\t' -v s="$final" '$1 == s && $2 == "ENV" { n = split($3, w, " "); for (i = 1; i <= n; i++) print w[i] }' "$TMP/instructions")
 ok "ENV ${container_env[*]:-(none)}: variables the binary knows"
 
-if grep -aq '/healthz' "$BIN"; then
-  awk -F'\t' -v s="$final" '$1 == s && $2 == "HEALTHCHECK" && /\/healthz/ { found = 1 } END { exit !found }' "$TMP/instructions" ||
-    fail "$CONTAINERFILE: the server has /healthz but the image has no HEALTHCHECK probing it"
-  ok "HEALTHCHECK probes /healthz, which the binary serves"
+# Liveness, not readiness: /healthz turns 503 while the server drains, and a
+# container engine must not restart a draining server.
+if grep -aq '/livez' "$BIN"; then
+  awk -F'\t' -v s="$final" '$1 == s && $2 == "HEALTHCHECK" && /\/livez/ { found = 1 } END { exit !found }' "$TMP/instructions" ||
+    fail "$CONTAINERFILE: the server has /livez but the image has no HEALTHCHECK probing it"
+  ok "HEALTHCHECK probes /livez, which the binary serves"
 else
-  note "the binary has no /healthz: HEALTHCHECK not checked"
+  note "the binary has no /livez: HEALTHCHECK not checked"
 fi
 
 section "Runtime packages = Debian 12 packages of the binary's shared libraries"
@@ -597,6 +588,16 @@ if ((bounding > 0)) && [[ -z $(last_value CapabilityBoundingSet) && -z $(last_va
   done
   ok "no capabilities needed: HTTP port $(config_value "$unit_effective" port), media port base $(config_value "$unit_effective" port_base)"
 fi
+# SIGTERM drains for up to drain.grace_period_s, then flushes the last messages (3 s):
+# systemd must not SIGKILL the server before that.
+grace=$(config_value "$unit_effective" grace_period_s)
+[[ -n $grace ]] || fail "--check-config printed no \"grace_period_s\""
+stop_timeout=$(last_value TimeoutStopSec)
+[[ $stop_timeout =~ ^([0-9]+)s?$ ]] || fail "$UNIT: TimeoutStopSec=$stop_timeout: want seconds (e.g. 45s)"
+stop_timeout=${BASH_REMATCH[1]}
+((stop_timeout >= grace + 5)) ||
+  fail "$UNIT: TimeoutStopSec=${stop_timeout}s, but the drain may take drain.grace_period_s ($grace s) + 3 s: want at least $((grace + 5))s"
+ok "TimeoutStopSec=${stop_timeout}s covers the drain (grace period $grace s + flush)"
 
 # The container's ENV puts media on a wildcard address, which needs the announced
 # address operators pass at run time (deploy/container/README.md); a documentation

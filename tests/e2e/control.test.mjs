@@ -30,8 +30,8 @@ import { after, before, describe, it } from 'node:test';
 
 import { closeAndReport, launchBrowser, pollUntil } from './lib/browser.mjs';
 import {
-  afterAck, ignoreSenderStops, inboundAudio, metric as serverMetric, mintToken as mintRoomToken,
-  samplesOf, startSampler, stepSequence, stopSampler,
+  afterAck, assertHears as assertHearsAudio, ignoreSenderStops, inboundAudio, metric as serverMetric,
+  mintToken as mintRoomToken, outboundAudioPackets, samplesOf, startSampler, stepSequence, stopSampler,
 } from './lib/control.mjs';
 import { REPO_ROOT, startServer } from './lib/server.mjs';
 
@@ -106,30 +106,10 @@ async function joinParticipant(label, { query = '', beforeLoad = null } = {}) {
 // ----------------------------------------------------------------- probes
 
 
-async function outboundAudioPackets(page) {
-  return page.evaluate(async () => {
-    let packets = 0;
-    (await window.myriad.pc.getStats()).forEach((s) => {
-      if (s.type === 'outbound-rtp' && s.kind === 'audio') packets += s.packetsSent || 0;
-    });
-    return packets;
-  });
-}
 
-// Waits until `observer` receives `speaker`'s audio and the count grows.
+// `observer` receives `speaker`'s audio and the count keeps growing.
 async function assertHears(observerLabel, speakerLabel) {
-  const observer = people.get(observerLabel);
-  const speaker = people.get(speakerLabel);
-  const what = `${observerLabel} <- ${speakerLabel}`;
-  const first = await pollUntil(async () => {
-    const got = await inboundAudio(observer.page, speaker.participantId, speaker.micTrackId);
-    return got && got.packets > 0 ? got : null;
-  }, { timeoutMs: MEDIA_TIMEOUT_MS, intervalMs: 100, description: `${what}: audio arriving (slot or subscription)` });
-  await pollUntil(async () => {
-    const got = await inboundAudio(observer.page, speaker.participantId, speaker.micTrackId);
-    return got && got.receiverTrackId === first.receiverTrackId && got.packets > first.packets;
-  }, { timeoutMs: MEDIA_TIMEOUT_MS, intervalMs: 100, description: `${what}: packetsReceived growing` });
-  return first;
+  return assertHearsAudio(people.get(observerLabel).page, people.get(speakerLabel), `${observerLabel} <- ${speakerLabel}`, MEDIA_TIMEOUT_MS);
 }
 
 

@@ -3,6 +3,7 @@
 // Test helper: a whole Myriad server (HTTP/WebSocket signalling and two media
 // workers on ephemeral loopback ports) running in the test process.
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <functional>
@@ -40,7 +41,10 @@ class InProcessServer {
     std::string error;
     INFO(error);
     REQUIRE(server_->Start(&error));
-    thread_ = std::thread([this] { server_->Run(); });
+    thread_ = std::thread([this] {
+      server_->Run();
+      finished_ = true;
+    });
   }
 
   ~InProcessServer() {
@@ -52,6 +56,9 @@ class InProcessServer {
   InProcessServer& operator=(const InProcessServer&) = delete;
 
   uint16_t HttpPort() const { return server_->HttpPort(); }
+  // SIGTERM's path (Server::Drain); Finished() once Run() has returned.
+  void Drain() { server_->Drain(); }
+  bool Finished() const { return finished_; }
   std::vector<uint16_t> MediaPorts() const { return server_->MediaPorts(); }
 
   // What an operator's scraper sees at /metrics.
@@ -67,6 +74,7 @@ class InProcessServer {
  private:
   std::unique_ptr<server::Server> server_;
   std::thread thread_;
+  std::atomic<bool> finished_{false};
 };
 
 }  // namespace myriad::integration

@@ -6,6 +6,8 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
+import { pollUntil } from './browser.mjs';
+
 // Steps of one `describe` run in order; after a failure the rest are
 // skipped (they build on each other). Returns the step function and whether
 // one failed (for closeAndReport).
@@ -85,6 +87,32 @@ export async function inboundAudio(page, pid, trackId) {
     });
     return packets === null ? null : { receiverTrackId: track.id, via, packets };
   }, { pid, trackId });
+}
+
+// Waits until `observerPage` receives the audio of `speaker`
+// ({participantId, micTrackId}) and its packet count grows; returns the first
+// inboundAudio() seen. `what` names the pair in a timeout's message.
+export async function assertHears(observerPage, speaker, what, timeoutMs = 20000) {
+  const first = await pollUntil(async () => {
+    const got = await inboundAudio(observerPage, speaker.participantId, speaker.micTrackId);
+    return got && got.packets > 0 ? got : null;
+  }, { timeoutMs, intervalMs: 100, description: `${what}: audio arriving (slot or subscription)` });
+  await pollUntil(async () => {
+    const got = await inboundAudio(observerPage, speaker.participantId, speaker.micTrackId);
+    return got && got.receiverTrackId === first.receiverTrackId && got.packets > first.packets;
+  }, { timeoutMs, intervalMs: 100, description: `${what}: packetsReceived growing` });
+  return first;
+}
+
+// Audio packets the page's peer connection has sent, all microphones together.
+export async function outboundAudioPackets(page) {
+  return page.evaluate(async () => {
+    let packets = 0;
+    (await window.myriad.pc.getStats()).forEach((s) => {
+      if (s.type === 'outbound-rtp' && s.kind === 'audio') packets += s.packetsSent || 0;
+    });
+    return packets;
+  });
 }
 
 // Starts sampling, in the page, the packet count of one inbound stream

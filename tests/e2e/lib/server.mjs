@@ -51,6 +51,9 @@ export async function startServer({ bin = process.env.MYRIAD_BIN || path.join(RE
     http: { listen_address: '127.0.0.1', port, web_root: path.join(REPO_ROOT, 'web') },
     media: { listen_address: '127.0.0.1', announced_address: '', port_base: 0, workers: 2 },
     log: { level: process.env.MYRIAD_E2E_LOG_LEVEL || 'debug' },
+    // stop() closes the rooms at once (every page gets left, server_shutdown);
+    // drain.test.mjs turns the drain on with MYRIAD_DRAIN_GRACE_PERIOD_S.
+    drain: { grace_period_s: 0 },
   };
   await writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`);
 
