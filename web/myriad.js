@@ -1009,11 +1009,24 @@ export class MyriadClient extends EventTarget {
 
   // ------------------------------------------------------------ signalling
 
+  // The signalling URL with the room in it (`?room=`): the server ignores it,
+  // but a load balancer in front of several servers can hash on it and send
+  // everyone of a room to the same one, also when they move after a drain.
+  _socketUrl() {
+    try {
+      const url = new URL(this.url);
+      if (this.room && !url.searchParams.has('room')) url.searchParams.set('room', this.room);
+      return url.toString();
+    } catch (err) {
+      return this.url;
+    }
+  }
+
   _openSocket() {
     return new Promise((resolve, reject) => {
       let ws;
       try {
-        ws = new WebSocket(this.url);
+        ws = new WebSocket(this._socketUrl());
       } catch (err) {
         reject(err);
         return;

@@ -105,9 +105,26 @@ function recordTrackHandovers() {
   };
 }
 
+// Records the URL of every WebSocket the page opens.
+function recordSocketUrls() {
+  window.__socketUrls = [];
+  const Native = window.WebSocket;
+  window.WebSocket = function RecordedWebSocket(url, protocols) {
+    window.__socketUrls.push(String(url));
+    return protocols === undefined ? new Native(url) : new Native(url, protocols);
+  };
+  window.WebSocket.prototype = Native.prototype;
+  Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+}
+
 async function joinParticipant(label) {
   const url = `${serverA.url}/index.html?room=${encodeURIComponent(room)}&name=${label}&autojoin=1&publish=audio`;
-  const page = await browser.newParticipantPage(url, label, { beforeLoad: (p) => p.addInitScript(recordTrackHandovers) });
+  const page = await browser.newParticipantPage(url, label, {
+    beforeLoad: async (p) => {
+      await p.addInitScript(recordTrackHandovers);
+      await p.addInitScript(recordSocketUrls);
+    },
+  });
   const mic = await pollUntil(() => ownMic(page), { timeoutMs: JOIN_TIMEOUT_MS, description: `${label} to join and publish` });
   people.set(label, { page, ...mic });
 }
@@ -198,6 +215,9 @@ describe('graceful drain', { timeout: 180000 }, () => {
       const events = await page.evaluate(() => window.demoState.events.map((e) => e.type));
       for (const type of ['draining', 'reconnecting', 'reconnected']) assert.ok(events.includes(type), `${label} got ${type}`);
       assert.ok(!events.includes('disconnected'), `${label} never disconnected`);
+      // The room rides in the signalling URL, for load balancers that hash on it.
+      const sockets = await page.evaluate(() => window.__socketUrls);
+      assert.deepEqual(sockets, [serverA.wsUrl, serverB.wsUrl].map((u) => `${u}?room=${encodeURIComponent(room)}`));
       people.set(label, { page, ...moved });
     }
     assert.equal(people.get('P1').muted, false);
