@@ -92,22 +92,43 @@ void Server::Stop() {
   }
   // The `left` messages are queued on the signalling thread; let the
   // WebSocket sessions flush and close before stopping it.
-  auto timer = std::make_shared<boost::asio::steady_timer>(signalingContext_);
   const auto deadline = std::chrono::steady_clock::now() + kShutdownFlushTimeout;
-  auto poll = std::make_shared<std::function<void()>>();
-  *poll = [this, timer, deadline, poll] {
-    if (signaling::WebSocketSession::LiveSessions() == 0 ||
-        std::chrono::steady_clock::now() >= deadline) {
+  boost::asio::post(signalingContext_, [this, deadline] {
+    RepeatUntilDone(std::chrono::milliseconds(20), [this, deadline] {
+      if (signaling::WebSocketSession::LiveSessions() > 0 &&
+          std::chrono::steady_clock::now() < deadline) {
+        return false;
+      }
       signalingContext_.stop();
-      *poll = nullptr;  // break the self-reference
-      return;
-    }
-    timer->expires_after(std::chrono::milliseconds(20));
-    timer->async_wait([poll](const boost::system::error_code&) {
-      if (*poll) (*poll)();
+      return true;
     });
-  };
-  boost::asio::post(signalingContext_, [poll] { (*poll)(); });
+  });
+}
+
+namespace {
+
+// One RepeatUntilDone loop: the pending wait's handler owns it, so it ends
+// with its last step and nothing refers to itself.
+struct Repetition {
+  Repetition(boost::asio::io_context& context, std::chrono::milliseconds interval,
+             std::function<bool()> step)
+      : timer(context), interval(interval), step(std::move(step)) {}
+  boost::asio::steady_timer timer;
+  std::chrono::milliseconds interval;
+  std::function<bool()> step;
+};
+
+void RunRepetition(const std::shared_ptr<Repetition>& repetition) {
+  if (repetition->step()) return;
+  repetition->timer.expires_after(repetition->interval);
+  repetition->timer.async_wait(
+      [repetition](const boost::system::error_code&) { RunRepetition(repetition); });
+}
+
+}  // namespace
+
+void Server::RepeatUntilDone(std::chrono::milliseconds interval, std::function<bool()> step) {
+  RunRepetition(std::make_shared<Repetition>(signalingContext_, interval, std::move(step)));
 }
 
 void Server::Drain() {
@@ -140,36 +161,22 @@ void Server::Drain() {
       "(signal again to stop at once)",
       config_.drain.gracePeriodS);
 
-  auto timer = std::make_shared<boost::asio::steady_timer>(signalingContext_);
-  auto poll = std::make_shared<std::function<void()>>();
-  *poll = [this, timer, deadline, poll] {
-    if (stopping_) {
-      *poll = nullptr;  // break the self-reference
-      return;
-    }
-    size_t rooms = 0;
-    for (const Worker* worker : workerPointers_) rooms += worker->OpenRooms();
-    const bool expired = std::chrono::steady_clock::now() >= deadline;
-    if (rooms == 0 || expired) {
+  boost::asio::post(signalingContext_, [this, deadline] {
+    http_->SetDraining();
+    RepeatUntilDone(kDrainPollInterval, [this, deadline] {
+      if (stopping_) return true;  // a second signal stopped it already
+      size_t rooms = 0;
+      for (const Worker* worker : workerPointers_) rooms += worker->OpenRooms();
+      const bool expired = std::chrono::steady_clock::now() >= deadline;
+      if (rooms > 0 && !expired) return false;
       if (rooms == 0) {
         Logging::Get("server")->info("drained: every room is empty");
       } else {
         Logging::Get("server")->warn("drain grace period over: closing {} room(s)", rooms);
       }
-      // Resetting *poll destroys this closure: nothing of it may be used after.
-      Server* self = this;
-      *poll = nullptr;
-      self->Stop();
-      return;
-    }
-    timer->expires_after(kDrainPollInterval);
-    timer->async_wait([poll](const boost::system::error_code&) {
-      if (*poll) (*poll)();
+      Stop();
+      return true;
     });
-  };
-  boost::asio::post(signalingContext_, [this, poll] {
-    http_->SetDraining();
-    (*poll)();
   });
 }
 

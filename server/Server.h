@@ -3,6 +3,7 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <memory>
 #include <string>
@@ -48,6 +49,10 @@ class Server {
   const config::ServerConfig& Config() const { return config_; }
 
  private:
+  // Signalling thread: runs `step` now and then every `interval` until it returns true (the
+  // shutdown flush and the drain wait for a condition this way).
+  void RepeatUntilDone(std::chrono::milliseconds interval, std::function<bool()> step);
+
   config::ServerConfig config_;
   // Read by every SignalingDelegate on the signalling thread; never changes after construction.
   signaling::AccessPolicy access_;

@@ -953,7 +953,6 @@ export class MyriadClient extends EventTarget {
     for (const participant of [...this.participants.values()]) {
       this._emit('participantLeft', { participantId: participant.participantId, name: participant.name });
     }
-    this.participants.clear();
     this._teardown('moved', false);
 
     let delay = MOVE_RETRY_FIRST_MS;
@@ -982,7 +981,7 @@ export class MyriadClient extends EventTarget {
     // One negotiation for all of them: the queue coalesces the publishes.
     const republished = await Promise.allSettled(carried.map((c) => this.publish(new MediaStream([c.track]), {
       sources: { [c.kind]: c.source }, priority: c.priority, simulcast: c.simulcast,
-      videoCodec: c.videoCodec || this.videoCodec, muted: c.muted,
+      videoCodec: c.videoCodec, muted: c.muted,
     })));
     for (const result of republished) {
       if (result.status === 'rejected') {
@@ -2257,9 +2256,7 @@ export class MyriadClient extends EventTarget {
         _senderStopped: pub.startMuted === true,
         _senderUpdate: Promise.resolve(),
         // What move() needs to publish it again elsewhere.
-        _publishOptions: {
-          stream: pub.stream, priority: pub.priority, simulcast: pub.simulcast, videoCodec: pub.videoCodec,
-        },
+        _publishOptions: { priority: pub.priority, simulcast: pub.simulcast, videoCodec: pub.videoCodec },
       };
       this.publications.set(trackId, publication);
       // A host's `muted` that overtook this answer.
