@@ -49,7 +49,10 @@ done
 echo "binary: $BIN"
 echo "chart: $CHART"
 
-"$BIN" --help | grep -q MYRIAD_DRAIN_GRACE_PERIOD_S ||
+# Capture first: with pipefail, `--help | grep -q` fails whenever grep exits
+# at its match before the binary has written the rest (SIGPIPE).
+help_text=$("$BIN" --help) || fail "$BIN --help failed"
+grep -q MYRIAD_DRAIN_GRACE_PERIOD_S <<<"$help_text" ||
   fail "$BIN has no drain.* options (MYRIAD_DRAIN_GRACE_PERIOD_S in --help), which the chart configures"
 
 # --- Tools -------------------------------------------------------------------
