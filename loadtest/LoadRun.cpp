@@ -148,11 +148,17 @@ RunReport LoadRun::Run() {
     report.failure = refused;
     return report;
   }
-  if (!CheckTarget(options_.host).empty() && !s.impairment.Enabled()) {
-    // The clients' UDP sockets are on loopback addresses, which cannot leave
-    // the loopback device; only the relays' sockets reach a namespace.
+  if (!CheckTarget(options_.host).empty() && !s.impairment.Enabled() &&
+      options_.clientAddresses.IsLoopback()) {
+    // Loopback client addresses cannot leave the loopback device; only the
+    // relays' sockets (or a routable client network) reach a namespace.
     report.failure =
-        "a target outside 127.0.0.0/8 needs an impairment (the relays carry the media)";
+        "a target outside 127.0.0.0/8 needs an impairment (the relays carry the media) or a "
+        "client network";
+    return report;
+  }
+  if (const std::string notLocal = options_.clientAddresses.CheckLocal(); !notLocal.empty()) {
+    report.failure = "client network: " + notLocal;
     return report;
   }
   std::string error;
@@ -223,6 +229,7 @@ RunReport LoadRun::Run() {
   config.recordDetail = options_.recordDetail;
   config.control = control_.get();
   config.allowNonLoopbackMedia = options_.allowNetnsTarget;
+  config.clientAddresses = options_.clientAddresses;
   for (unsigned t = 0; t < threads; ++t) {
     std::vector<uint32_t> indices;
     for (uint32_t i = t; i < s.participants; i += threads) indices.push_back(i);
@@ -336,7 +343,9 @@ RunReport LoadRun::Run() {
   std::vector<std::vector<SimulatedParticipant::SpurtArrival>> arrivals(s.participants);
   report.impairment.enabled = s.impairment.Enabled();
   report.impairment.path =
-      s.impairment.ThroughRelay(options_.allowNetnsTarget) ? "relay" : "in-process";
+      s.impairment.ThroughRelay(options_.allowNetnsTarget && options_.clientAddresses.IsLoopback())
+          ? "relay"
+          : "in-process";
   report.impairment.oneWayDelayMs = s.impairment.oneWayDelayMs;
   report.impairment.lossPercent = s.impairment.lossPercent;
   for (auto& shard : shards_) {

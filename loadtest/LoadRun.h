@@ -16,6 +16,7 @@
 #include "loadtest/ServerHistogram.h"
 #include "loadtest/SimulatedParticipant.h"
 #include "loadtest/TalkSchedule.h"
+#include "loadtest/client/ClientAddressRange.h"
 
 namespace myriad::loadtest {
 
@@ -49,6 +50,9 @@ class LoadRun {
     // link (CheckTarget's allowNetnsTarget): its media candidate is then
     // outside loopback too, reached through the impairment relays.
     bool allowNetnsTarget = false;
+    // The clients' addresses; outside loopback, a namespace's server is
+    // reached without the relays.
+    ClientAddressRange clientAddresses = ClientAddressRange::Loopback();
   };
 
   explicit LoadRun(Options options);

@@ -57,7 +57,8 @@ LoadShard::LoadShard(const Scenario& scenario, const TalkSchedule& schedule, Con
   // One socket for the shard: a thousand clients then cost a system call
   // per batch, not per packet. Should the kernel refuse IP_PKTINFO, each
   // client opens its own socket instead (slower, same behaviour).
-  socket_ = std::make_unique<MultiAddressUdpSocket>(context_, kSharedReceiveBufferBytes);
+  socket_ = std::make_unique<MultiAddressUdpSocket>(context_, kSharedReceiveBufferBytes,
+                                                    config_.clientAddresses);
   std::string error;
   if (socket_->Open(&error)) {
     environment_.socket = socket_.get();
@@ -67,7 +68,8 @@ LoadShard::LoadShard(const Scenario& scenario, const TalkSchedule& schedule, Con
   }
   environment_.control = config_.control;
   if (scenario.impairment.Enabled()) {
-    if (scenario.impairment.ThroughRelay(config_.allowNonLoopbackMedia)) {
+    if (scenario.impairment.ThroughRelay(config_.allowNonLoopbackMedia &&
+                                         config_.clientAddresses.IsLoopback())) {
       environment_.relayFor = [this](const ImpairmentRelay::Endpoint& candidate) {
         return RelayFor(candidate);
       };

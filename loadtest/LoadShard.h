@@ -15,6 +15,7 @@
 #include "loadtest/Scenario.h"
 #include "loadtest/SimulatedParticipant.h"
 #include "loadtest/TalkSchedule.h"
+#include "loadtest/client/ClientAddressRange.h"
 #include "loadtest/client/ImpairmentRelay.h"
 #include "loadtest/client/InProcessImpairment.h"
 #include "loadtest/client/MultiAddressUdpSocket.h"
@@ -45,6 +46,8 @@ class LoadShard {
     // The server's media candidate may be outside loopback (a benchmark's
     // network namespace; LoadRun::Options::allowNetnsTarget).
     bool allowNonLoopbackMedia = false;
+    // The shared socket's client addresses.
+    ClientAddressRange clientAddresses = ClientAddressRange::Loopback();
   };
 
   // Counters for the progress line, published by the shard every 250 ms.

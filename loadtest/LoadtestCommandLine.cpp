@@ -53,6 +53,7 @@ std::string LoadtestCommandLine::Usage() {
       "                       [--audio-slots K] [--one-way-delay-ms MS] [--loss-percent P]\n"
       "                       [--control-messages N] [--control-rate PER_SECOND]\n"
       "                       [--control-path datachannel|websocket] [--allow-netns-target]\n"
+      "                       [--client-network CIDR]\n"
       "                       [threshold flags]\n"
       "Simulates a scenario's participants against a local Myriad server (127.0.0.0/8 only)\n"
       "and reports joins, loss, latency, speaker switching, signalling and CPU/RSS.\n"
@@ -60,7 +61,10 @@ std::string LoadtestCommandLine::Usage() {
       "point-to-point interface of this host: a server in a network namespace behind\n"
       "myriad-tunlink, so that its TCP (the WebSocket) crosses the same impaired network as\n"
       "the UDP does (the kernel has no netem; scripts/control-transport-bench.sh). It is\n"
-      "still this machine; the scenario must have an impairment (its relays carry the UDP).\n"
+      "still this machine. Its UDP goes through the impairment relays, unless the clients\n"
+      "have addresses the namespace can route back to: --client-network 10.97.0.0/16 with\n"
+      "`ip route add local 10.97.0.0/16 dev lo` gives each client one of them (private\n"
+      "ranges only), and the impairment (if any) then stays in the generator.\n"
       "Threshold flags (override the scenario's `thresholds`):\n";
   for (const auto& name : Thresholds::Names()) usage += "  " + FlagOf(name) + " VALUE\n";
   usage +=
@@ -102,6 +106,15 @@ std::optional<LoadtestCommandLine::Options> LoadtestCommandLine::Parse(
       options.listScenarios = true;
     } else if (flag == "--allow-netns-target") {
       options.allowNetnsTarget = true;
+    } else if (flag == "--client-network") {
+      const auto text = value();
+      if (!text) return std::nullopt;
+      std::string why;
+      options.clientNetwork = ClientAddressRange::ParseCidr(*text, &why);
+      if (!options.clientNetwork) {
+        *error = flag + ": " + why;
+        return std::nullopt;
+      }
     } else if (flag == "--control-path") {
       const auto text = value();
       if (!text) return std::nullopt;

@@ -7,6 +7,7 @@
 
 #include "loadtest/Scenario.h"
 #include "loadtest/Thresholds.h"
+#include "loadtest/client/ClientAddressRange.h"
 
 namespace myriad::loadtest {
 
@@ -30,6 +31,9 @@ class LoadtestCommandLine {
     // --allow-netns-target: the server may be the peer of a point-to-point
     // link to a network namespace (LoadRun::CheckTarget).
     bool allowNetnsTarget = false;
+    // --client-network CIDR: the clients' addresses (ClientAddressRange);
+    // loopback when unset.
+    std::optional<ClientAddressRange> clientNetwork;
 
     // Scenario overrides.
     std::optional<uint32_t> participants;

@@ -86,7 +86,8 @@ struct Scenario {
   //   clients, not to relaying;
   // - kRelay: through an ImpairmentRelay the run opens on loopback (one per
   //   shard and server media port), a real UDP hop. Always the relay with
-  //   --allow-netns-target (only its sockets reach a namespace).
+  //   --allow-netns-target and loopback client addresses (only the relays'
+  //   sockets reach a namespace then; --client-network lifts that).
   struct Impairment {
     enum class Path : uint8_t { kInProcess, kRelay };
     uint32_t oneWayDelayMs = 0;  // each direction: 30 gives a 60 ms round trip
@@ -95,8 +96,11 @@ struct Scenario {
     Path path = Path::kInProcess;
     bool Enabled() const { return oneWayDelayMs > 0 || lossPercent > 0; }
     // Whether the paths run through relays: asked for, or a server in a
-    // network namespace (--allow-netns-target), which only relays reach.
-    bool ThroughRelay(bool netnsTarget) const { return path == Path::kRelay || netnsTarget; }
+    // network namespace that only relays reach (--allow-netns-target with
+    // loopback client addresses).
+    bool ThroughRelay(bool onlyRelaysReachTarget) const {
+      return path == Path::kRelay || onlyRelaysReachTarget;
+    }
   };
 
   // Conference control under load (docs/protocol.md "Conference control"):

@@ -93,10 +93,11 @@ int main(int argc, char** argv) {
     // The clients' own UDP sockets are on loopback addresses, which cannot
     // leave the host's loopback device: media to a namespace goes through
     // the impairment relays, whose sockets take the route's source.
-    if (!LoadRun::CheckTarget(options->host).empty() && !scenario->impairment.Enabled()) {
+    if (!LoadRun::CheckTarget(options->host).empty() && !scenario->impairment.Enabled() &&
+        (!options->clientNetwork || options->clientNetwork->IsLoopback())) {
       return UsageError(
           "a target outside 127.0.0.0/8 needs an impairment (oneWayDelayMs or "
-          "lossPercent): the media reaches it only through the impairment relays");
+          "lossPercent), whose relays carry the media, or a routable --client-network");
     }
   }
   ::signal(SIGPIPE, SIG_IGN);
@@ -110,6 +111,7 @@ int main(int argc, char** argv) {
   run.threads = options->threads;
   run.progress = options->quiet ? nullptr : &std::cerr;
   run.allowNetnsTarget = options->allowNetnsTarget;
+  if (options->clientNetwork) run.clientAddresses = *options->clientNetwork;
   ServerProcess server;
   if (!options->spawnServer.empty()) {
     ServerProcess::Options spawn;

@@ -9,21 +9,27 @@
 # its own. Its HTTP/WebSocket listener (10.99.0.2) is reached through
 # myriad-tunlink (two TUN devices joined back to back, 10.99.0.1 <->
 # 10.99.0.2), which delays and drops the TCP packets; its media (10.98.0.2)
-# through a veth pair (10.98.0.1 <-> 10.98.0.2), the UDP impaired by the
-# load generator's relay as in scripts/control-loss-bench.sh. Both control
-# paths therefore cross the same bad network (in the data-channel runs the
-# signalling too). The media does not cross tunlink: 40,000 datagrams a
-# second through a user-space bridge, on top of the server and the
-# generator, overloaded the 2-core machine (seconds of queueing, 28 % loss
-# at 0 % configured; docs/benchmarks.md). Needs root (ip netns,
-# /dev/net/tun, veth). Not a test: every run takes about a minute.
+# through a veth pair (10.98.0.1 <-> 10.98.0.2), the UDP impaired inside the
+# load generator as in scripts/control-loss-bench.sh (in-process paths).
+# The simulated clients send from 10.97.0.0/16, made local to this host by
+# an AnyIP route (`ip route add local ... dev lo`) and routed back from the
+# namespace over the veth, so no relay is needed (a relay's extra hop per
+# datagram overloaded the 2-core machine: docs/benchmarks.md "Why
+# in-process"). Both control paths therefore cross the same bad network (in
+# the data-channel runs the signalling too). The media does not cross
+# tunlink: 40,000 datagrams a second through a user-space bridge, on top of
+# the server and the generator, overloaded the 2-core machine (seconds of
+# queueing, 28 % loss at 0 % configured; docs/benchmarks.md). Needs root
+# (ip netns, /dev/net/tun, veth, routes). Not a test: every run takes about
+# a minute.
 #
 # Prints one markdown row per loss rate and path: requests answered, the
 # share answered within 200 ms of being sent and the p50/p90/p99 of that
 # round trip, the same for host -> owner notifications, and the
 # muted-packet violations.
 #
-# Usage: scripts/control-transport-bench.sh BUILD_DIR [OUT_DIR] [extra myriad-loadtest flags]
+# Usage: [LOSSES="0 2 5 10"] [PATHS="datachannel websocket"]
+#        scripts/control-transport-bench.sh BUILD_DIR [OUT_DIR] [extra myriad-loadtest flags]
 set -euo pipefail
 build=${1:?usage: $0 BUILD_DIR [OUT_DIR] [flags]}
 out=${2:-/tmp/control-transport-bench}
@@ -39,10 +45,13 @@ veth_root="mvr$$"
 veth_netns="mvn$$"
 media_root_addr=10.98.0.1
 media_addr=10.98.0.2
+client_net=10.97.0.0/16
 http_port=7880
 delay_ms=30
-losses=(0 2 5 10)
-paths=(datachannel websocket)
+# LOSSES="5" PATHS="websocket" for a subset (a smoke run, with e.g.
+# --participants 20 --duration 10 --control-messages 200 as extra flags).
+read -r -a losses <<<"${LOSSES:-0 2 5 10}"
+read -r -a paths <<<"${PATHS:-datachannel websocket}"
 
 tunlink_pid=""
 server_pid=""
@@ -69,6 +78,7 @@ stop_run() {
 
 cleanup() {
   stop_run
+  ip route del local "$client_net" dev lo 2>/dev/null || true
   ip link del "$veth_root" 2>/dev/null || true
   ip netns del "$netns" 2>/dev/null || true
 }
@@ -83,6 +93,8 @@ ip addr add "$media_root_addr" peer "$media_addr" dev "$veth_root"
 ip link set "$veth_root" up
 ip netns exec "$netns" ip addr add "$media_addr" peer "$media_root_addr" dev "$veth_netns"
 ip netns exec "$netns" ip link set "$veth_netns" up
+ip route add local "$client_net" dev lo
+ip netns exec "$netns" ip route add "$client_net" via "$media_root_addr"
 
 # One run: a fresh link (this loss rate) and a fresh server, then the load.
 run_one() {
@@ -122,6 +134,7 @@ run_one() {
   [[ -n "$healthy" ]] || { echo "server did not start" >&2; cat "$out/server-$tag.log" >&2; return 1; }
 
   "$build/loadtest/myriad-loadtest" --scenario control-200 --allow-netns-target \
+    --client-network "$client_net" \
     --server "$server_addr:$http_port" --server-pid "$server_pid" \
     --loss-percent "$loss" --control-path "$path" --quiet \
     --report "$out/control-$tag.json" "$@" >"$out/summary-$tag.txt" || true
@@ -151,6 +164,8 @@ print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 names = {"datachannel": "data channel", "websocket": "WebSocket (TCP)"}
 for loss in (0, 2, 5, 10):
     for path in ("datachannel", "websocket"):
+        if not os.path.exists(f"{out}/server-{path}-{loss}.log"):
+            continue  # not run (LOSSES / PATHS)
         name = f"{out}/control-{path}-{loss}.json"
         if not os.path.exists(name):
             print(f"| {loss} % | {names[path]} | no report | | | | | | |")

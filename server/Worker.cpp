@@ -73,15 +73,23 @@ void Worker::Stop() {
     // the thread that owns them.
     asio::post(context_, [this] {
       stopping_ = true;
-      rooms_.clear();
+      ClearRooms();
       tickTimer_.cancel();
       sctpTimer_.cancel();
       socket_.Close();
     });
     thread_.join();
   } else {
-    rooms_.clear();
+    ClearRooms();
   }
+}
+
+void Worker::ClearRooms() {
+  // The gauge is process-wide: a server stopped with rooms open (tests run
+  // several in one process) must not leave them counted.
+  Metrics::Instance().rooms().Decrement(static_cast<double>(rooms_.size()));
+  rooms_.clear();
+  openRooms_.store(0, std::memory_order_relaxed);
 }
 
 room::Room& Worker::FindOrCreateRoom(const std::string& name) {

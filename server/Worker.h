@@ -86,6 +86,8 @@ class Worker : public transport::PacketSender {
   std::span<uint8_t> AcquireSendSlot() { return socket_.AcquireSlot(); }
 
  private:
+  // Destroys every room (on stop), keeping the rooms gauge right.
+  void ClearRooms();
   void OnDatagram(std::span<uint8_t> datagram, const Endpoint& from, Clock::time_point arrival);
   void ScheduleTick();
   void ScheduleSctpTimers();

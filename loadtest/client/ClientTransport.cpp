@@ -133,7 +133,7 @@ bool ClientTransport::Open(std::string* error) {
   }
   if (options_.sharedSocket != nullptr) {
     sharedLocal_ = options_.sharedSocket->Attach(*this);
-    if (!sharedLocal_) *error = "no loopback address left on the shared socket";
+    if (!sharedLocal_) *error = "no client address left on the shared socket";
     return sharedLocal_.has_value();
   }
   boost::system::error_code ec;

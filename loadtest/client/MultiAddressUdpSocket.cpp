@@ -30,10 +30,13 @@ struct MultiAddressUdpSocket::Batch {
   size_t queued = 0;
 };
 
-MultiAddressUdpSocket::MultiAddressUdpSocket(asio::io_context& context, int bufferBytes)
+MultiAddressUdpSocket::MultiAddressUdpSocket(asio::io_context& context, int bufferBytes,
+                                             ClientAddressRange addresses)
     : context_(context),
       socket_(context),
       receiveBufferBytes_(bufferBytes),
+      addresses_(addresses),
+      nextAddress_(addresses.First()),
       batch_(std::make_unique<Batch>()) {}
 
 MultiAddressUdpSocket::~MultiAddressUdpSocket() { Close(); }
@@ -70,11 +73,9 @@ bool MultiAddressUdpSocket::Open(std::string* error) {
 
 std::optional<MultiAddressUdpSocket::Endpoint> MultiAddressUdpSocket::Attach(Receiver& receiver) {
   if (!socket_.is_open()) return std::nullopt;
-  // Host bytes 0 and 255 look like network/broadcast addresses to people
-  // reading captures; skip them. Stay inside 127.1.0.0/16..127.254.255.255.
-  while ((nextAddress_ & 0xFFU) == 0 || (nextAddress_ & 0xFFU) == 0xFFU) ++nextAddress_;
-  if ((nextAddress_ >> 24) != 127U) return std::nullopt;
-  const uint32_t address = nextAddress_++;
+  if (!nextAddress_) return std::nullopt;
+  const uint32_t address = *nextAddress_;
+  nextAddress_ = addresses_.Next(address);
   receivers_[address] = &receiver;
   return Endpoint(asio::ip::address_v4(address), port_);
 }

@@ -11,10 +11,13 @@
 #include <string>
 #include <unordered_map>
 
+#include "loadtest/client/ClientAddressRange.h"
+
 namespace myriad::loadtest {
 
 // One UDP socket that stands in for many clients: each attached client gets
-// its own loopback address (127.1.x.y) on the socket's port, so the server
+// its own address (by default loopback, 127.1.x.y; ClientAddressRange) on
+// the socket's port, so the server
 // sees a distinct 5-tuple per client, while the generator reads everything
 // with one recvmmsg per batch and sends everything a handler produced with
 // one sendmmsg. The source of a sent datagram and the client a received one
@@ -51,11 +54,10 @@ class MultiAddressUdpSocket {
 
   static constexpr size_t kBatch = 64;
   static constexpr size_t kMaxDatagramSize = 2048;
-  // Clients get 127.1.0.1, 127.1.0.2, ... skipping host bytes 0 and 255.
-  static constexpr uint32_t kFirstAddress = (127U << 24) | (1U << 16) | 1U;
-
-  // `bufferBytes`: the socket's receive and send buffer sizes.
-  MultiAddressUdpSocket(boost::asio::io_context& context, int bufferBytes);
+  // `bufferBytes`: the socket's receive and send buffer sizes. Clients get
+  // `addresses` in order: 127.1.0.1, 127.1.0.2, ... by default.
+  MultiAddressUdpSocket(boost::asio::io_context& context, int bufferBytes,
+                        ClientAddressRange addresses = ClientAddressRange::Loopback());
   ~MultiAddressUdpSocket();
   MultiAddressUdpSocket(const MultiAddressUdpSocket&) = delete;
   MultiAddressUdpSocket& operator=(const MultiAddressUdpSocket&) = delete;
@@ -64,7 +66,7 @@ class MultiAddressUdpSocket {
   bool Open(std::string* error);
   uint16_t Port() const { return port_; }
 
-  // A fresh loopback address for `receiver`; its local endpoint is that
+  // A fresh address for `receiver`; its local endpoint is that
   // address and Port(). nullopt if closed or the address space is used up.
   std::optional<Endpoint> Attach(Receiver& receiver);
   void Detach(const Endpoint& local);
@@ -89,7 +91,8 @@ class MultiAddressUdpSocket {
   boost::asio::ip::udp::socket socket_;
   int receiveBufferBytes_;
   uint16_t port_ = 0;
-  uint32_t nextAddress_ = kFirstAddress;
+  ClientAddressRange addresses_;
+  std::optional<uint32_t> nextAddress_;
   std::unordered_map<uint32_t, Receiver*> receivers_;  // by IPv4 address
   std::unique_ptr<Batch> batch_;
   bool flushPosted_ = false;

@@ -95,6 +95,8 @@ TEST_CASE("Drain: readiness off, joins refused, everyone told to move, stop once
   Participant bob(context);
   Participant carol(context);
   for (Participant* p : {&alice, &bob, &carol}) Connect(context, *p, server.HttpPort());
+  // The gauge is process-wide: count from what other tests' servers left.
+  const double roomsBefore = MetricValue(server.HttpPort(), "myriad_rooms");
   REQUIRE(Join(context, alice, "drain-a", "Alice").value("type", "") == "joined");
   REQUIRE(Join(context, bob, "drain-a", "Bob").value("type", "") == "joined");
   REQUIRE(Join(context, carol, "drain-b", "Carol").value("type", "") == "joined");
@@ -146,7 +148,8 @@ TEST_CASE("Drain: readiness off, joins refused, everyone told to move, stop once
   REQUIRE(RunUntil(
       context, [&] { return alice.closed && bob.closed; }, 5s));
   REQUIRE(RunUntil(
-      context, [&] { return MetricValue(server.HttpPort(), "myriad_rooms") == 1; }, 5s));
+      context, [&] { return MetricValue(server.HttpPort(), "myriad_rooms") == roomsBefore + 1; },
+      5s));
   CHECK_FALSE(server.Finished());
 
   // The last room empties: the server stops by itself, long before its grace period.
@@ -206,6 +209,22 @@ TEST_CASE("Drain with a grace period of 0, or a second call, stops at once",
     REQUIRE(RunUntil(
         context, [&] { return server.Finished(); }, 10s));
   }
+}
+
+TEST_CASE("A server stopped with rooms open stops counting them", "[integration][drain]") {
+  boost::asio::io_context context;
+  double roomsBefore = 0;
+  {
+    InProcessServer server;
+    roomsBefore = MetricValue(server.HttpPort(), "myriad_rooms");
+    Participant participant(context);
+    Connect(context, participant, server.HttpPort());
+    REQUIRE(Join(context, participant, "stopped-open", "Stays").value("type", "") == "joined");
+    CHECK(MetricValue(server.HttpPort(), "myriad_rooms") == roomsBefore + 1);
+  }  // stopped with the participant still in its room
+  // The registry is process-wide: the next server's scrape shows what is left.
+  InProcessServer next;
+  CHECK(MetricValue(next.HttpPort(), "myriad_rooms") == roomsBefore);
 }
 
 }  // namespace myriad::integration

@@ -134,6 +134,48 @@ TEST_CASE("MultiAddressUdpSocket gives each client its own loopback address", "[
   CHECK(receivers[2].received.size() == kEach);
 }
 
+TEST_CASE("MultiAddressUdpSocket hands out the addresses of its range, then none",
+          "[integration]") {
+  boost::asio::io_context context;
+  std::string error;
+  // Two usable addresses: 127.77.0.1 and 127.77.0.2.
+  const auto range = loadtest::ClientAddressRange::ParseCidr("127.77.0.0/30", &error);
+  REQUIRE(range.has_value());
+  MultiAddressUdpSocket shared(context, 1 << 20, *range);
+  REQUIRE(shared.Open(&error));
+  boost::asio::ip::udp::socket peer(context,
+                                    Endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  const Endpoint peerEndpoint = peer.local_endpoint();
+
+  std::vector<RecordingReceiver> receivers(3);
+  const auto first = shared.Attach(receivers[0]);
+  const auto second = shared.Attach(receivers[1]);
+  REQUIRE(first);
+  REQUIRE(second);
+  CHECK(first->address().to_string() == "127.77.0.1");
+  CHECK(second->address().to_string() == "127.77.0.2");
+  CHECK_FALSE(shared.Attach(receivers[2]).has_value());
+
+  // The peer sees the range's address as the source, and its reply reaches
+  // that client only.
+  REQUIRE(shared.Send(*second, peerEndpoint, Bytes("from the second")));
+  std::array<uint8_t, 64> buffer{};
+  Endpoint sender;
+  size_t size = 0;
+  peer.async_receive_from(boost::asio::buffer(buffer), sender,
+                          [&](const boost::system::error_code& ec, size_t n) {
+                            if (!ec) size = n;
+                          });
+  REQUIRE(RunUntil(
+      context, [&] { return size > 0; }, 5s));
+  CHECK(sender == *second);
+  peer.send_to(boost::asio::buffer(std::string("back")), sender);
+  REQUIRE(RunUntil(
+      context, [&] { return !receivers[1].received.empty(); }, 5s));
+  CHECK(receivers[1].received == std::vector<std::string>{"back"});
+  CHECK(receivers[0].received.empty());
+}
+
 TEST_CASE("WebRTC clients sharing one MultiAddressUdpSocket connect and exchange media",
           "[integration][client]") {
   InProcessServer server;

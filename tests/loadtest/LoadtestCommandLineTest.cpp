@@ -170,4 +170,16 @@ TEST_CASE("--control-path picks the control requests' path; --allow-netns-target
   CHECK(error == "--control-path: \"tcp\" is not datachannel or websocket");
 }
 
+TEST_CASE("--client-network gives the clients a routable private network", "[loadtest]") {
+  CHECK_FALSE(Parsed({}).clientNetwork.has_value());
+  const auto options = Parsed({"--client-network", "10.97.0.0/16"});
+  REQUIRE(options.clientNetwork.has_value());
+  CHECK(options.clientNetwork->ToString() == "10.97.0.0/16");
+  std::string error;
+  CHECK_FALSE(LoadtestCommandLine::Parse({"--client-network", "1.2.3.0/24"}, &error).has_value());
+  CHECK(error ==
+        "--client-network: \"1.2.3.0/24\" is not inside 127.0.0.0/8, 10.0.0.0/8, 172.16.0.0/12 "
+        "or 192.168.0.0/16");
+}
+
 }  // namespace myriad::loadtest
