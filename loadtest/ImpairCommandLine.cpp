@@ -1,35 +1,21 @@
 #include "loadtest/ImpairCommandLine.h"
 
 #include <boost/asio/ip/address.hpp>
-#include <charconv>
-#include <cmath>
-#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "loadtest/CommandLineArguments.h"
 
 namespace myriad::loadtest {
 namespace {
 
 bool ParseNumber(const std::string& text, double min, double max, double& out) {
-  if (text.empty()) return false;
-  char* end = nullptr;
-  const double value = std::strtod(text.c_str(), &end);
-  if (end != text.c_str() + text.size() || !std::isfinite(value) || value < min || value > max) {
-    return false;
-  }
-  out = value;
-  return true;
+  return CommandLineArguments::ParseNumber(text, min, max, out);
 }
 
 template <typename Integer>
 bool ParseInteger(const std::string& text, Integer min, Integer max, Integer& out) {
-  Integer value{};
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
-    return false;
-  }
-  out = value;
-  return true;
+  return CommandLineArguments::ParseInteger(text, min, max, out);
 }
 
 // "127.0.0.1:PORT" or "[::1]:PORT", loopback only.
@@ -139,14 +125,9 @@ std::optional<ImpairCommandLine::Settings> ImpairCommandLine::Parse(
     const std::vector<std::string>& arguments, std::string* error) {
   Settings settings;
   bool targetGiven = false;
-  for (size_t i = 0; i < arguments.size(); ++i) {
-    std::string flag = arguments[i];
-    std::optional<std::string> inlineValue;
-    if (const auto equals = flag.find('=');
-        flag.rfind("--", 0) == 0 && equals != std::string::npos) {
-      inlineValue = flag.substr(equals + 1);
-      flag = flag.substr(0, equals);
-    }
+  CommandLineArguments walk(arguments);
+  while (walk.Next()) {
+    const std::string& flag = walk.Flag();
     if (flag == "--help" || flag == "-h") {
       settings.help = true;
       continue;
@@ -155,15 +136,9 @@ std::optional<ImpairCommandLine::Settings> ImpairCommandLine::Parse(
       *error = "unexpected argument " + flag;
       return std::nullopt;
     }
-    std::string value;
-    if (inlineValue) {
-      value = *inlineValue;
-    } else if (i + 1 < arguments.size()) {
-      value = arguments[++i];
-    } else {
-      *error = flag + " needs a value";
-      return std::nullopt;
-    }
+    const auto valueGiven = walk.Value(error);
+    if (!valueGiven) return std::nullopt;
+    const std::string& value = *valueGiven;
     if (flag == "--target" || flag == "--listen") {
       std::string reason;
       const auto endpoint = ParseLoopbackEndpoint(value, flag == "--target" ? 1 : 0, &reason);

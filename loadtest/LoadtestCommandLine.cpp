@@ -1,31 +1,21 @@
 #include "loadtest/LoadtestCommandLine.h"
 
 #include <cctype>
-#include <charconv>
 #include <cmath>
-#include <cstdlib>
+
+#include "loadtest/CommandLineArguments.h"
 
 namespace myriad::loadtest {
 namespace {
 
 template <typename Integer>
 bool ParseInteger(const std::string& text, Integer& out, Integer min, Integer max) {
-  Integer value{};
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
-    return false;
-  }
-  out = value;
-  return true;
+  return CommandLineArguments::ParseInteger(text, min, max, out);
 }
 
+// Any finite non-negative number.
 bool ParseNumber(const std::string& text, double& out) {
-  if (text.empty()) return false;
-  char* end = nullptr;
-  const double value = std::strtod(text.c_str(), &end);
-  if (end != text.c_str() + text.size() || !std::isfinite(value) || value < 0) return false;
-  out = value;
-  return true;
+  return CommandLineArguments::ParseNumber(text, 0, HUGE_VAL, out);
 }
 
 }  // namespace
@@ -78,25 +68,12 @@ std::optional<LoadtestCommandLine::Options> LoadtestCommandLine::Parse(
     const std::vector<std::string>& arguments, std::string* error) {
   Options options;
   bool serverGiven = false;
-  for (size_t i = 0; i < arguments.size(); ++i) {
-    std::string flag = arguments[i];
-    std::optional<std::string> inlineValue;
-    if (const auto equals = flag.find('=');
-        flag.rfind("--", 0) == 0 && equals != std::string::npos) {
-      inlineValue = flag.substr(equals + 1);
-      flag = flag.substr(0, equals);
-    }
-    const auto value = [&]() -> std::optional<std::string> {
-      if (inlineValue) return inlineValue;
-      if (i + 1 >= arguments.size()) {
-        *error = flag + " needs a value";
-        return std::nullopt;
-      }
-      return arguments[++i];
-    };
+  CommandLineArguments walk(arguments);
+  while (walk.Next()) {
+    const std::string& flag = walk.Flag();
+    const auto value = [&] { return walk.Value(error); };
     const auto bad = [&](const std::string& text, const std::string& what) {
-      *error = flag + ": \"" + text + "\" is not " + what;
-      return std::nullopt;
+      return walk.Bad(text, what, error);
     };
     if (flag == "--help" || flag == "-h") {
       options.help = true;

@@ -1,31 +1,16 @@
 #include "loadtest/tunlink/TunLinkCommandLine.h"
 
-#include <charconv>
-#include <cmath>
-#include <cstdlib>
+#include "loadtest/CommandLineArguments.h"
 
 namespace myriad::loadtest {
 namespace {
 
 bool ParseCount(const std::string& text, uint64_t& out, uint64_t min, uint64_t max) {
-  uint64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
-    return false;
-  }
-  out = value;
-  return true;
+  return CommandLineArguments::ParseInteger(text, min, max, out);
 }
 
 bool ParseNumber(const std::string& text, double& out, double max) {
-  if (text.empty()) return false;
-  char* end = nullptr;
-  const double value = std::strtod(text.c_str(), &end);
-  if (end != text.c_str() + text.size() || !std::isfinite(value) || value < 0 || value > max) {
-    return false;
-  }
-  out = value;
-  return true;
+  return CommandLineArguments::ParseNumber(text, 0, max, out);
 }
 
 // splitmix64's finalizer: the two directions get unrelated loss patterns
@@ -65,31 +50,17 @@ std::optional<TunLinkCommandLine::Options> TunLinkCommandLine::Parse(
   std::optional<double> delayMs, lossPercent, toDelayMs, toLossPercent, fromDelayMs,
       fromLossPercent;
   TunPacketFilter::Selection only = TunPacketFilter::Selection::kAll;
-  for (size_t i = 0; i < arguments.size(); ++i) {
-    std::string flag = arguments[i];
-    std::optional<std::string> inlineValue;
-    if (const auto equals = flag.find('=');
-        flag.rfind("--", 0) == 0 && equals != std::string::npos) {
-      inlineValue = flag.substr(equals + 1);
-      flag = flag.substr(0, equals);
-    }
-    const auto value = [&]() -> std::optional<std::string> {
-      if (inlineValue) return inlineValue;
-      if (i + 1 >= arguments.size()) {
-        *error = flag + " needs a value";
-        return std::nullopt;
-      }
-      return arguments[++i];
-    };
+  CommandLineArguments walk(arguments);
+  while (walk.Next()) {
+    const std::string& flag = walk.Flag();
     const auto bad = [&](const std::string& text, const std::string& what) {
-      *error = flag + ": \"" + text + "\" is not " + what;
-      return std::nullopt;
+      return walk.Bad(text, what, error);
     };
     if (flag == "--help" || flag == "-h") {
       options.help = true;
       continue;
     }
-    const auto text = value();
+    const auto text = walk.Value(error);
     if (!text) return std::nullopt;
     if (flag == "--netns" || flag == "--root-dev" || flag == "--netns-dev") {
       if (text->empty()) return bad(*text, "a name");
