@@ -5,7 +5,8 @@
 
 namespace myriad::congestion {
 
-void ProbeController::SetDesiredRate(DataRate desired) {
+void ProbeController::SetDesiredRate(DataRate desired, bool starved) {
+  starved_ = starved;
   if (desired > desired_ * kWorthProbingRatio) {
     backoff_ = kInitialBackoff;
     nextProbeAt_ = Timestamp::MinusInfinity();
@@ -55,7 +56,9 @@ std::optional<ProbeRequest> ProbeController::Process(Timestamp now, DataRate est
     if (now < outstanding_->endsAt + kResultTimeout) return std::nullopt;
     Failed(now);  // nothing measurable came back
   }
-  if (desired_ < estimate * kWorthProbingRatio) return std::nullopt;
+  if (starved_ ? desired_ <= estimate : desired_ < estimate * kWorthProbingRatio) {
+    return std::nullopt;
+  }
   if (usage != BandwidthUsage::kNormal || now < nextProbeAt_) return std::nullopt;
   if (ceiling_ && now - ceilingSeenAt_ < kCeilingBlocksFor &&
       delayBased < *ceiling_ * kNearCeilingRatio) {
@@ -65,6 +68,7 @@ std::optional<ProbeRequest> ProbeController::Process(Timestamp now, DataRate est
   DataRate rate = probeAtDesired_ ? std::min(desired_, estimate * kMaxRaisedProbeMultiplier)
                                   : std::min(estimate * kProbeMultiplier, desired_);
   probeAtDesired_ = false;
+  if (starved_) rate = std::max(rate, estimate * kMinProbeMultiplier);
   if (ceiling_) rate = std::min(rate, std::max(*ceiling_, estimate) * kCeilingMultiplier);
   ProbeRequest request{nextClusterId_, rate, kDuration, kMinPackets};
   nextClusterId_ = nextClusterId_ == std::numeric_limits<int>::max() ? 1 : nextClusterId_ + 1;

@@ -29,7 +29,10 @@ struct ProbeRequest {
 // A probe is asked for when all hold:
 // - the caller wants more than the estimate (the target): desired >= estimate x
 //   kWorthProbingRatio. The desired rate is what the subscriptions would use; nobody probes
-//   for bandwidth nothing would use;
+//   for bandwidth nothing would use. While the caller is starved (a wanted track paused for
+//   want of bandwidth) any gap is worth a probe, at least kMinProbeMultiplier x the estimate:
+//   the desired rate already carries the allocator's margin, so an estimate just under it
+//   holds the track back, and with its media not flowing nothing else would raise the estimate;
 // - the detector says normal (not while the queue grows or drains);
 // - no probe is outstanding (its result, or kResultTimeout after it ends, settles it);
 // - the spacing since the last probe has passed: none after a probe the path carried in full
@@ -69,6 +72,9 @@ class ProbeController {
   static constexpr double kCarriedRatio = 0.9;
   static constexpr double kWorthProbingRatio = 1.1;
   static constexpr double kSuccessRatio = 1.1;
+  // A starved caller's probe goes at least this far above the estimate, so that a path that
+  // carries it can show kSuccessRatio (with room for noise) even when the desired rate is close.
+  static constexpr double kMinProbeMultiplier = 1.25;
   static constexpr TimeDelta kIntervalAfterSuccess = TimeDelta::FromSeconds(1);
   static constexpr TimeDelta kInitialBackoff = TimeDelta::FromSeconds(2);
   static constexpr TimeDelta kMaxBackoff = TimeDelta::FromSeconds(8);
@@ -83,7 +89,8 @@ class ProbeController {
   // what its layout wants.
   static constexpr TimeDelta kCeilingBlocksFor = TimeDelta::FromSeconds(3);
 
-  void SetDesiredRate(DataRate desired);
+  // `starved`: a track the caller wants is paused because the estimate does not cover it.
+  void SetDesiredRate(DataRate desired, bool starved = false);
   DataRate DesiredRate() const { return desired_; }
 
   // The probe to send now, if one is due. `estimate` is the target the sender uses,
@@ -117,6 +124,7 @@ class ProbeController {
   void Failed(Timestamp now);
 
   DataRate desired_;
+  bool starved_ = false;
   std::optional<Outstanding> outstanding_;
   std::optional<DataRate> ceiling_;
   Timestamp ceilingSeenAt_ = Timestamp::MinusInfinity();

@@ -26,8 +26,8 @@ void SendSideBandwidthEstimator::OnPacketSent(uint16_t sequenceNumber, size_t by
   if (!firstSendSinceFeedback_) firstSendSinceFeedback_ = now;
 }
 
-void SendSideBandwidthEstimator::SetDesiredRate(DataRate desired) {
-  probeController_.SetDesiredRate(desired);
+void SendSideBandwidthEstimator::SetDesiredRate(DataRate desired, bool starved) {
+  probeController_.SetDesiredRate(desired, starved);
 }
 
 void SendSideBandwidthEstimator::OnRtt(TimeDelta rtt) {

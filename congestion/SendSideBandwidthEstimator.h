@@ -83,7 +83,8 @@ class SendSideBandwidthEstimator {
   void OnPacketSent(uint16_t sequenceNumber, size_t bytes, Timestamp now, int probeClusterId = -1);
 
   // What the subscriber's subscriptions would use; probing stops at it. Zero: never probe.
-  void SetDesiredRate(DataRate desired);
+  // `starved`: one of them is paused for want of bandwidth (ProbeController).
+  void SetDesiredRate(DataRate desired, bool starved = false);
 
   // The round-trip time to the subscriber (from RTCP SR/RR).
   void OnRtt(TimeDelta rtt);

@@ -227,10 +227,12 @@ void DownlinkController::Allocate(Clock::time_point now) {
   lastAllocation_ = &output;
 
   auto& metrics = Metrics::Instance();
+  bool starved = false;
   for (size_t i = 0; i < output.tracks.size(); ++i) {
     const auto& decision = output.tracks[i];
     Subscription& subscription = *tracked_[i];
     const bool paused = decision.targetTier < 0 && input_.tracks[i].wantedTier >= 0;
+    starved = starved || paused;
     // No tier wanted: no limit either, so a layout that grows is not held
     // back until the next round.
     const int limit =
@@ -267,7 +269,7 @@ void DownlinkController::Allocate(Clock::time_point now) {
           (1.0 + options_.allocator.upMargin));
     }
   }
-  estimator_.SetDesiredRate(congestion::DataRate::FromBps(static_cast<int64_t>(desired)));
+  estimator_.SetDesiredRate(congestion::DataRate::FromBps(static_cast<int64_t>(desired)), starved);
   metrics.downlink_estimate().Observe(static_cast<double>(estimate));
   static const auto logger = Logging::Get("bandwidth");
   if (logger->should_log(spdlog::level::debug) && !output.tracks.empty()) {

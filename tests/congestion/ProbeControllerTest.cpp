@@ -36,6 +36,27 @@ TEST_CASE("ProbeController probes only for a desired rate above the estimate") {
   }
 }
 
+TEST_CASE("ProbeController probes for a paused track however small the gap, high enough to count") {
+  // The allocator wants a 2.5 Mbit/s tier with its 10% margin (2750 kbit/s); the start probes
+  // stopped at 2621. Without a probe (within 10%) the only tier stays paused, and with no media
+  // flowing the estimate never moves: the subscriber sees nothing for good (seen in CI).
+  ProbeController content;
+  content.SetDesiredRate(Kbps(2750));
+  CHECK_FALSE(At(content, 0, Kbps(2621)).has_value());  // nothing paused: not worth a probe
+
+  ProbeController starved;
+  starved.SetDesiredRate(Kbps(2750), /*starved=*/true);
+  const auto request = At(starved, 0, Kbps(2621));
+  REQUIRE(request);
+  // At least 1.25x the estimate, so a carried probe shows the 1.1x a success needs.
+  CHECK(request->rate >= Kbps(2621) * ProbeController::kMinProbeMultiplier);
+  CHECK(request->rate >= Kbps(2621) * ProbeController::kSuccessRatio);
+  // Nothing once the estimate covers what is wanted.
+  ProbeController covered;
+  covered.SetDesiredRate(Kbps(2750), /*starved=*/true);
+  CHECK_FALSE(At(covered, 0, Kbps(2750)).has_value());
+}
+
 TEST_CASE("ProbeController asks for 2x the estimate, at most the desired rate") {
   ProbeController probes;
   probes.SetDesiredRate(Kbps(2000));
