@@ -14,6 +14,7 @@
 #include <set>
 #include <thread>
 
+#include "loadtest/ControlOneWayDelays.h"
 #include "loadtest/LoadShard.h"
 #include "loadtest/ProcessSampler.h"
 #include "loadtest/ServerProcess.h"
@@ -491,6 +492,7 @@ void LoadRun::AnalyseControl(std::vector<std::vector<int64_t>>& heard, RunReport
   };
   std::vector<RefusedUnmute> refusedUnmutes;
   LatencyHistogram roundTrip;
+  ControlOneWayDelays oneWay(kWithinUs);
   for (const auto& o : observations_) {
     if (o.controlChannelOpenUs != 0) ++c.channelsOpened;
     c.copiesSent += o.controlCopiesSent;
@@ -507,6 +509,9 @@ void LoadRun::AnalyseControl(std::vector<std::vector<int64_t>>& heard, RunReport
         ++c.delivered;
         roundTrip.Record(r.replyUs - r.sentUs);
         if (r.replyUs - r.sentUs <= kWithinUs) ++c.deliveredWithin200Ms;
+        if (r.serverReceivedUs != 0 && r.serverRepliedUs != 0) {
+          oneWay.Add(r.sentUs, r.serverReceivedUs, r.serverRepliedUs, r.replyUs);
+        }
         if (r.acked) {
           ++c.acked;
         } else {
@@ -546,6 +551,16 @@ void LoadRun::AnalyseControl(std::vector<std::vector<int64_t>>& heard, RunReport
     }
   }
   c.roundTrip = RunReport::Distribution::FromMicros(roundTrip);
+  if (oneWay.SharedClock()) {
+    c.oneWay = RunReport::Control::OneWay{
+        oneWay.Samples(),
+        oneWay.UplinkWithin(),
+        oneWay.DownlinkWithin(),
+        RunReport::Distribution::FromMicros(oneWay.Uplink()),
+        RunReport::Distribution::FromMicros(oneWay.Downlink()),
+        RunReport::Distribution::FromMicros(oneWay.AtServer()),
+    };
+  }
 
   for (const auto& refused : refusedUnmutes) {
     const UnmuteOvertaking::Microphone microphone{

@@ -44,6 +44,9 @@ struct ParticipantObservations {
     bool acked = false;    // the reply was `ack`
     std::string error;     // the `error` reply's code, "timeout", or why it was not sent
     uint64_t version = 0;  // the ack's room version
+    // The ack's receivedUs / repliedUs: the server's clock (ControlOneWayDelays); 0 when absent.
+    int64_t serverReceivedUs = 0;
+    int64_t serverRepliedUs = 0;
     bool onChannel = false;
   };
 

@@ -77,6 +77,14 @@ double RunReport::Control::Within200MsPercent() const {
   return Percent(deliveredWithin200Ms, planned);
 }
 
+double RunReport::Control::UplinkWithin200MsPercent() const {
+  return oneWay ? Percent(oneWay->uplinkWithin200Ms, oneWay->samples + Unanswered()) : 0.0;
+}
+
+double RunReport::Control::DownlinkWithin200MsPercent() const {
+  return oneWay ? Percent(oneWay->downlinkWithin200Ms, oneWay->samples + Unanswered()) : 0.0;
+}
+
 double RunReport::Control::NotifiedPercent() const {
   return Percent(notificationsDelivered, notificationsExpected);
 }
@@ -148,6 +156,18 @@ Json RunReport::ToJson() const {
         {"copiesSent", control.copiesSent},
         {"duplicatesReceived", control.duplicatesReceived},
     };
+    if (const auto& oneWay = control.oneWay) {
+      controlJson["oneWay"] = {
+          {"samples", oneWay->samples},
+          {"uplinkWithin200Ms", oneWay->uplinkWithin200Ms},
+          {"uplinkWithin200MsPercent", control.UplinkWithin200MsPercent()},
+          {"uplinkMs", oneWay->uplink.ToJson()},
+          {"downlinkWithin200Ms", oneWay->downlinkWithin200Ms},
+          {"downlinkWithin200MsPercent", control.DownlinkWithin200MsPercent()},
+          {"downlinkMs", oneWay->downlink.ToJson()},
+          {"atServerMs", oneWay->atServer.ToJson()},
+      };
+    }
   }
   Json impairmentJson = {{"enabled", impairment.enabled}};
   if (impairment.enabled) {
@@ -284,6 +304,14 @@ std::string RunReport::Summary() const {
     }
     out << "\n";
     out << "    round trip: " << percentiles(control.roundTrip) << "\n";
+    if (const auto& oneWay = control.oneWay) {
+      out << "    one way (the server's timestamps, same host): uplink "
+          << Format("%.2f", control.UplinkWithin200MsPercent()) << "% within 200 ms, "
+          << percentiles(oneWay->uplink) << "; downlink "
+          << Format("%.2f", control.DownlinkWithin200MsPercent()) << "% within 200 ms, "
+          << percentiles(oneWay->downlink) << "; at the server " << percentiles(oneWay->atServer)
+          << "\n";
+    }
     for (const auto& [reason, count] : control.failures) {
       out << "    " << count << " x " << reason << "\n";
     }

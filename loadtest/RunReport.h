@@ -131,6 +131,19 @@ struct RunReport {
     // a round trip through the impaired path both ways (and the server).
     uint64_t deliveredWithin200Ms = 0;
     Distribution roundTrip;
+    // The same round trips split at the server (ControlOneWayDelays): request
+    // sent -> arrival at the server (uplink), reply queued there -> handled
+    // (downlink), over the acked requests. Only when the server's clock is
+    // this host's.
+    struct OneWay {
+      uint64_t samples = 0;
+      uint64_t uplinkWithin200Ms = 0;
+      uint64_t downlinkWithin200Ms = 0;
+      Distribution uplink;
+      Distribution downlink;
+      Distribution atServer;
+    };
+    std::optional<OneWay> oneWay;
     // A host's hostMute / requestUnmute handed to its client -> the owner's
     // client handled the `muted` / `unmuteRequest` the server sent it: the
     // host's uplink, the server, the owner's downlink.
@@ -151,6 +164,12 @@ struct RunReport {
     // delivered / planned (unsent and timed-out requests are not delivered).
     double DeliveredPercent() const;
     double Within200MsPercent() const;  // of planned
+    // Of oneWay's samples and the requests never answered (which count as
+    // late both ways); refused requests carry no server times and are left
+    // out. 0 without oneWay.
+    double UplinkWithin200MsPercent() const;
+    double DownlinkWithin200MsPercent() const;
+    uint64_t Unanswered() const { return planned > delivered ? planned - delivered : 0; }
     double NotifiedPercent() const;
     double NotifiedWithin200MsPercent() const;
   };

@@ -554,6 +554,12 @@ void SimulatedParticipant::SendControl(ControlSchedule::Kind kind, uint32_t targ
     if (version != reply->end() && version->is_number_unsigned()) {
       request.version = version->get<uint64_t>();
     }
+    const auto micros = [&reply](const char* key) -> int64_t {
+      const auto it = reply->find(key);
+      return it != reply->end() && it->is_number_integer() ? it->get<int64_t>() : 0;
+    };
+    request.serverReceivedUs = micros("receivedUs");
+    request.serverRepliedUs = micros("repliedUs");
   };
   const auto timeout = std::chrono::milliseconds(s.control.replyTimeoutMs);
   if (channel) {

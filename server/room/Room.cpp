@@ -590,7 +590,8 @@ void Room::HandleControl(const std::string& participantId, const signaling::Cont
       }
       if (kick) {
         Logging::Get("room")->info("{} removed {} from room {}", actor->Id(), target->Id(), name_);
-        SendAck(peer, requestId);  // before Leave: the reply reports the version of the change
+        // Before Leave: the reply reports the version of the change.
+        SendAck(peer, requestId, origin.receivedAt);
         Metrics::Instance().ControlRequest(action, "accepted").Increment();
         Leave(request.participantId, "kicked");
         return;
@@ -604,7 +605,7 @@ void Room::HandleControl(const std::string& participantId, const signaling::Cont
       return;
   }
   Metrics::Instance().ControlRequest(action, "accepted").Increment();
-  SendAck(peer, requestId);
+  SendAck(peer, requestId, origin.receivedAt);
   if (worker_.Config().rooms.rosterBatchIntervalMs == 0) FlushRoster();
 }
 
@@ -659,7 +660,7 @@ void Room::HandleTrackControl(Participant& actor, const signaling::ControlReques
           .Observe(std::chrono::duration<double>(now - origin.receivedAt).count());
     }
   }
-  SendAck(peer, requestId);
+  SendAck(peer, requestId, origin.receivedAt);
   if (&owner != &actor) {
     // The owner hears at once, not with the batch: its UI and its sender follow the server.
     if (verdict.changed) {
@@ -710,11 +711,17 @@ void Room::RefuseControl(signaling::SignalingPeer& peer, const nlohmann::json& r
   SendError(peer, requestId, code, message);
 }
 
-void Room::SendAck(signaling::SignalingPeer& peer, const nlohmann::json& requestId) {
+void Room::SendAck(signaling::SignalingPeer& peer, const nlohmann::json& requestId,
+                   Clock::time_point receivedAt) {
+  const auto micros = [](Clock::time_point at) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(at.time_since_epoch()).count();
+  };
   // The version of the roster batch that reports the change: the one being collected, unless
   // nothing is pending (then the current state already is that version).
   nlohmann::json ack{{"type", "ack"},
-                     {"version", roster_.Empty() ? roster_.Version() : roster_.Version() + 1}};
+                     {"version", roster_.Empty() ? roster_.Version() : roster_.Version() + 1},
+                     {"receivedUs", micros(receivedAt)},
+                     {"repliedUs", micros(Clock::now())}};
   if (!requestId.is_null()) ack["id"] = requestId;
   peer.Send(std::move(ack));
 }

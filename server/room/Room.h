@@ -113,7 +113,11 @@ class Room : public Publication::AudioLevelListener {
   void HandleTrackControl(Participant& actor, const signaling::ControlRequest& request,
                           const nlohmann::json& requestId, signaling::SignalingPeer& peer,
                           ControlOrigin origin);
-  void SendAck(signaling::SignalingPeer& peer, const nlohmann::json& requestId);
+  // `ack` with the version that reports the change, and when the request arrived and the reply
+  // left on the server's monotonic clock (docs/protocol.md "Conference control"): a client on
+  // the same host (the load generator) splits its round trip into the two one-way deliveries.
+  void SendAck(signaling::SignalingPeer& peer, const nlohmann::json& requestId,
+               Clock::time_point receivedAt);
   // A refused control request: counted by action and code (a missing grant also as an auth
   // failure) and answered with `error`; nothing changes.
   static void RefuseControl(signaling::SignalingPeer& peer, const nlohmann::json& requestId,

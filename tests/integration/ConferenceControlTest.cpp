@@ -214,6 +214,13 @@ TEST_CASE(
   const int64_t acceptedUs = NowUs();
   REQUIRE(ack.value("type", "") == "ack");
   CHECK(ack.value("version", 0) > 0);
+  // When the server got the request and queued the reply, on the clock this process shares
+  // with it (the kernel's receive time, converted, may read a little early).
+  const int64_t receivedUs = ack.value("receivedUs", int64_t{0});
+  const int64_t repliedUs = ack.value("repliedUs", int64_t{0});
+  CHECK(receivedUs >= askedUs - 1000);
+  CHECK(repliedUs >= receivedUs);
+  CHECK(repliedUs <= acceptedUs);
   room.SendPackets(50);  // a second of audio after the mute
   for (const Received& packet : received) CHECK(packet.sendTimeUs < acceptedUs);
   const size_t mutedAt = received.size();

@@ -63,4 +63,30 @@ TEST_CASE("RunReport JSON carries every section and the verdict", "[loadtest]") 
   CHECK(report.Summary().find("RUN FAILED: server unreachable") != std::string::npos);
 }
 
+TEST_CASE("RunReport control: one-way shares count unanswered requests as late", "[loadtest]") {
+  RunReport report;
+  report.control.enabled = true;
+  report.control.dataChannel = true;
+  report.control.planned = 100;
+  report.control.delivered = 98;  // 2 never answered
+  report.control.acked = 96;      // 2 refused: no server times
+  CHECK_FALSE(report.ToJson()["control"].contains("oneWay"));
+  CHECK(report.Summary().find("one way") == std::string::npos);
+
+  CHECK(report.control.UplinkWithin200MsPercent() == 0);
+  report.control.oneWay = RunReport::Control::OneWay{};
+  report.control.oneWay->samples = 96;
+  report.control.oneWay->uplinkWithin200Ms = 95;
+  report.control.oneWay->downlinkWithin200Ms = 90;
+  // Of 96 measured + 2 unanswered.
+  CHECK(report.control.UplinkWithin200MsPercent() == Approx(100.0 * 95 / 98));
+  CHECK(report.control.DownlinkWithin200MsPercent() == Approx(100.0 * 90 / 98));
+  const auto oneWay = report.ToJson()["control"]["oneWay"];
+  CHECK(oneWay["samples"] == 96);
+  CHECK(oneWay["uplinkWithin200MsPercent"].get<double>() == Approx(100.0 * 95 / 98));
+  for (const char* key : {"uplinkMs", "downlinkMs", "atServerMs"}) CHECK(oneWay.contains(key));
+  CHECK(report.Summary().find("uplink 96.94% within 200 ms") != std::string::npos);
+  CHECK(report.Summary().find("downlink 91.84% within 200 ms") != std::string::npos);
+}
+
 }  // namespace myriad::loadtest
