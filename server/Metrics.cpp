@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "server/ProcessStats.h"
+#include "server/transport/SctpStatistics.h"
 
 namespace myriad::server {
 namespace {
@@ -296,6 +297,10 @@ std::string Metrics::Serialize() const {
   serializer.Serialize(out, registry_->Collect());
   // The process's CPU, memory and descriptors (prometheus-cpp exports none).
   if (const auto process = ProcessStats::Read()) out << ProcessStats::Exposition(*process);
+  // The data channels' SCTP (usrsctp keeps its own counters).
+  if (const auto sctp = transport::SctpStatistics::Read()) {
+    out << transport::SctpStatistics::Exposition(*sctp);
+  }
   return out.str();
 }
 
