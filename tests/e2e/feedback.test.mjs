@@ -61,7 +61,7 @@ describe('browser feedback through Myriad', () => {
     }
   };
 
-  it('a 720p publisher\'s bandwidth estimate and its camera encoder target reach 1 Mbps within 10 s of its first video packet', { timeout: 60000 }, reported(async () => {
+  it('a 720p publisher\'s bandwidth estimate reaches 1 Mbps within 10 s of its first video packet, its camera encoder target within 15 s', { timeout: 60000 }, reported(async () => {
     publisher = await browser.newParticipantPage(`${server.url}/index.html?room=${room}&name=Pub&autojoin=1`, 'Pub');
     // A 720-pixel tile: the subscriber asks for 720p, so the plan lets the
     // publisher's top encoding use a 720p bitrate (a small tile would cap it).
@@ -75,18 +75,23 @@ describe('browser feedback through Myriad', () => {
     }, { timeoutMs: 10000, intervalMs: 200, description: 'availableOutgoingBitrate >= 1 Mbps' });
     assert.ok(estimate >= 1_000_000);
     // And the encoder is allowed to use it: the camera's target bitrate,
-    // which Chrome sets from the estimate. (The bytes actually sent stay
-    // near 0.7 Mbps: libvpx undershoots on the fake camera's synthetic
-    // picture, so they cannot show the ramp.)
+    // which Chrome sets from the estimate less its protection overhead
+    // (about 0.88 of it), so the target passes 1 Mbps once the estimate
+    // passes about 1.14 Mbps. (The bytes actually sent stay near 0.7 Mbps:
+    // libvpx undershoots on the fake camera's synthetic picture, so they
+    // cannot show the ramp.) The server's part, feedback that lets the
+    // estimate ramp, is the 10 s above; this is Chrome's, which on a slow
+    // 2-core machine once had its estimate at 1.10 Mbps and its target at
+    // 0.97 Mbps after 10 s (a CI run, 2026-12-02): 5 s more for it.
     let last = null;
     const target = await pollUntil(async () => {
       const s = await feedbackStats(publisher);
       last = { target: s.videoTargetBitrate, estimate: s.availableOutgoingBitrate, ms: Date.now() - start };
       return s.videoTargetBitrate >= 1_000_000 ? s.videoTargetBitrate : null;
-    }, { timeoutMs: Math.max(1000, 10000 - (Date.now() - start)), intervalMs: 200, description: 'the camera encoder target >= 1 Mbps' })
+    }, { timeoutMs: Math.max(1000, 15000 - (Date.now() - start)), intervalMs: 200, description: 'the camera encoder target >= 1 Mbps' })
       .catch((err) => { throw new Error(`${err.message}; last sample ${JSON.stringify(last)}`); });
     assert.ok(target >= 1_000_000);
-    assert.ok(Date.now() - start <= 10500, `ramp took ${Date.now() - start} ms`);
+    assert.ok(Date.now() - start <= 15500, `ramp took ${Date.now() - start} ms`);
   }));
 
   it('receiver reports give the publisher a round-trip time, sender reports give the subscriber a remote clock', { timeout: 30000 }, reported(async () => {
