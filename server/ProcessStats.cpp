@@ -12,6 +12,8 @@
 #include <system_error>
 #include <vector>
 
+#include "server/PrometheusText.h"
+
 namespace myriad::server {
 
 namespace {
@@ -45,8 +47,8 @@ std::string FormatDouble(double value) {
 
 void Append(std::string& out, const char* name, const char* type, const char* help,
             const std::string& value) {
-  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
-         name + " " + value + "\n";
+  PrometheusText::AppendHeader(out, name, type, help);
+  PrometheusText::AppendSample(out, name, "", value);
 }
 
 }  // namespace

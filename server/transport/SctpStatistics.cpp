@@ -4,30 +4,10 @@
 
 #include <algorithm>
 
+#include "server/PrometheusText.h"
 #include "server/transport/SctpStack.h"
 
 namespace myriad::server::transport {
-namespace {
-
-void Header(std::string& out, const char* name, const char* help) {
-  out += "# HELP ";
-  out += name;
-  out += ' ';
-  out += help;
-  out += "\n# TYPE ";
-  out += name;
-  out += " counter\n";
-}
-
-void Line(std::string& out, const char* name, const char* labels, uint64_t value) {
-  out += name;
-  out += labels;
-  out += ' ';
-  out += std::to_string(value);
-  out += '\n';
-}
-
-}  // namespace
 
 std::optional<SctpStatistics::Sample> SctpStatistics::Read() {
   if (!SctpStack::Started()) return std::nullopt;
@@ -44,20 +24,24 @@ std::optional<SctpStatistics::Sample> SctpStatistics::Read() {
 }
 
 std::string SctpStatistics::Exposition(const Sample& sample) {
+  using Text = PrometheusText;
   std::string out;
-  Header(out, "myriad_sctp_data_chunks_sent_total",
-         "SCTP DATA chunks sent, first transmissions and retransmissions.");
-  Line(out, "myriad_sctp_data_chunks_sent_total", "", sample.dataChunksSent);
-  Header(out, "myriad_sctp_retransmitted_chunks_total",
-         "SCTP DATA chunks retransmitted, by what triggered it (fast retransmit or the T3 "
-         "timer).");
+  Text::AppendHeader(out, "myriad_sctp_data_chunks_sent_total", "counter",
+                     "SCTP DATA chunks sent, first transmissions and retransmissions.");
+  Text::AppendSample(out, "myriad_sctp_data_chunks_sent_total", "",
+                     std::to_string(sample.dataChunksSent));
+  Text::AppendHeader(out, "myriad_sctp_retransmitted_chunks_total", "counter",
+                     "SCTP DATA chunks retransmitted, by what triggered it (fast retransmit or "
+                     "the T3 timer).");
   const uint64_t fast = std::min(sample.chunksFastRetransmitted, sample.chunksRetransmitted);
-  Line(out, "myriad_sctp_retransmitted_chunks_total", "{trigger=\"fast\"}", fast);
-  Line(out, "myriad_sctp_retransmitted_chunks_total", "{trigger=\"timeout\"}",
-       sample.chunksRetransmitted - fast);
-  Header(out, "myriad_sctp_retransmission_timeouts_total",
-         "Expirations of SCTP's retransmission timer (T3-rtx) for DATA.");
-  Line(out, "myriad_sctp_retransmission_timeouts_total", "", sample.retransmissionTimeouts);
+  Text::AppendSample(out, "myriad_sctp_retransmitted_chunks_total", "{trigger=\"fast\"}",
+                     std::to_string(fast));
+  Text::AppendSample(out, "myriad_sctp_retransmitted_chunks_total", "{trigger=\"timeout\"}",
+                     std::to_string(sample.chunksRetransmitted - fast));
+  Text::AppendHeader(out, "myriad_sctp_retransmission_timeouts_total", "counter",
+                     "Expirations of SCTP's retransmission timer (T3-rtx) for DATA.");
+  Text::AppendSample(out, "myriad_sctp_retransmission_timeouts_total", "",
+                     std::to_string(sample.retransmissionTimeouts));
   return out;
 }
 
