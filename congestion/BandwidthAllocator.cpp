@@ -63,6 +63,20 @@ int64_t BandwidthAllocator::NeedFor(const TierRates& rates, int64_t remaining) c
   return std::max(rates.minBps, rate);
 }
 
+int BandwidthAllocator::SentTierAbove(const Track& track, int tier, int tierCount) {
+  for (int next = std::max(tier + 1, 0); next < tierCount; ++next) {
+    if (track.tiers[static_cast<size_t>(next)].maxBps > 0) return next;
+  }
+  return kNoTier;
+}
+
+int BandwidthAllocator::SentTierBelow(const Track& track, int tier) {
+  for (int next = tier - 1; next >= 0; --next) {
+    if (track.tiers[static_cast<size_t>(next)].maxBps > 0) return next;
+  }
+  return kNoTier;
+}
+
 void BandwidthAllocator::Fit(const Input& input, int64_t available) {
   int64_t remaining = available;
   for (const size_t i : order_) {
@@ -71,6 +85,7 @@ void BandwidthAllocator::Fit(const Input& input, int64_t available) {
     work.remainingAtTurn = remaining;
     work.fitted = kNoTier;
     for (int tier = work.wanted; tier >= 0; --tier) {
+      if (track.tiers[tier].maxBps == 0) continue;  // not sent
       const int64_t need = NeedFor(track.tiers[tier], remaining);
       const int64_t required = tier > work.from ? WithMargin(need) : need;
       if (required <= remaining) {
@@ -110,7 +125,8 @@ void BandwidthAllocator::Move(const Input& input, int64_t nowMs) {
         work.target = kNoTier;
         state.pausedByBandwidth = true;
       } else {
-        work.target = work.from - 1;
+        // fitted is a sent tier below from, so there is one.
+        work.target = SentTierBelow(track, work.from);
       }
       RecordDown(state, nowMs);
       state.limited = true;
@@ -129,9 +145,9 @@ void BandwidthAllocator::Move(const Input& input, int64_t nowMs) {
       work.target = work.from;
       // Wanted, but not even tier 0 fits: it starts by the up rules once something does.
       if (work.fitted == kNoTier) state.pausedByBandwidth = true;
-      const int next = work.from + 1;
+      const int next = SentTierAbove(track, work.from, work.tierCount);
       const bool room =
-          next < work.tierCount &&
+          next != kNoTier &&
           WithMargin(NeedFor(track.tiers[next], work.remainingAtTurn)) <= work.remainingAtTurn;
       if (!room) {
         state.holdSinceMs.reset();

@@ -73,7 +73,12 @@ namespace myriad::congestion {
 //      lower level, e.g. because this subscriber asked for what its link affords:
 //      AffordableLevelCap), an earlier pause or step down was a verdict on the old tier: the
 //      subscription counts as neither paused nor limited and goes to its fitted tier at once.
-//    - A paused subscription resumes at tier 0 by the same up rules. A subscription on no tier
+//    - Tiers the publisher does not send (maxBps 0: the tier plan paused their encodings) do
+//      not count as steps: down goes to the next sent tier below, up to the next sent tier
+//      above. A plan that sends only the top tier would otherwise leave a paused subscription
+//      waiting forever for tier 0 to fit.
+//    - A paused subscription resumes at its lowest sent tier by the same up rules. A subscription
+//    on no tier
 //      that the allocator has not paused (new, or its layout showed nothing before) starts at
 //      its fitted tier at once: there is no picture to degrade and a black tile waiting for the
 //      hold time would be worse. If nothing fits it either, it counts as paused.
@@ -115,8 +120,10 @@ class BandwidthAllocator {
 
   // One tier of a subscribed track, as the publisher sends it now.
   struct TierRates {
-    uint32_t minBps = 0;       // the lowest rate the publisher may be capped to for this tier
-    uint32_t maxBps = 0;       // the tier's ladder maximum
+    uint32_t minBps = 0;  // the lowest rate the publisher may be capped to for this tier
+    // The tier's ladder maximum; 0: the publisher does not send this tier now (its encoding is
+    // paused by the tier plan). A tier not sent is never fitted and steps pass over it.
+    uint32_t maxBps = 0;
     uint32_t measuredBps = 0;  // what the publisher actually sends on this tier now (0: unknown)
     // The highest share the *other* subscribers of the track vote for this tier
     // (TierBitrateCaps::HighestVoteExcept), 0 when none of them is on it: the cap in force at
@@ -224,6 +231,9 @@ class BandwidthAllocator {
 
   size_t StateFor(uint32_t id, size_t hint);
   int64_t NeedFor(const TierRates& rates, int64_t remaining) const;
+  // The nearest tier the publisher sends above (below) `tier`; kNoTier when there is none.
+  static int SentTierAbove(const Track& track, int tier, int tierCount);
+  static int SentTierBelow(const Track& track, int tier);
   int64_t WithMargin(int64_t bps) const;
   void Fit(const Input& input, int64_t available);
   void Move(const Input& input, int64_t nowMs);

@@ -110,6 +110,11 @@ class ProbeController {
   void OnProbeResult(int clusterId, DataRate measured, Timestamp now);
 
   bool ProbeOutstanding() const { return outstanding_.has_value(); }
+  // Cluster `clusterId` is the outstanding probe and `now` is within its duration from the
+  // request: [request, request + duration).
+  bool ClusterSending(int clusterId, Timestamp now) const {
+    return outstanding_ && outstanding_->clusterId == clusterId && now < outstanding_->endsAt;
+  }
   std::optional<DataRate> Ceiling() const { return ceiling_; }
   TimeDelta Backoff() const { return backoff_; }
 

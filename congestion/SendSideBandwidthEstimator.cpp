@@ -21,6 +21,11 @@ SendSideBandwidthEstimator::SendSideBandwidthEstimator(const Options& options)
 
 void SendSideBandwidthEstimator::OnPacketSent(uint16_t sequenceNumber, size_t bytes, Timestamp now,
                                               int probeClusterId) {
+  if (probeClusterId >= 0) {
+    sendingCluster_ = probeClusterId;
+  } else if (sendingCluster_ >= 0 && probeController_.ClusterSending(sendingCluster_, now)) {
+    probeClusterId = sendingCluster_;
+  }
   history_.OnPacketSent(sequenceNumber, bytes, now, probeClusterId);
   if (probeClusterId >= 0) probeEstimator_.OnProbePacketSent(probeClusterId, now);
   if (!firstSendSinceFeedback_) firstSendSinceFeedback_ = now;
@@ -60,6 +65,8 @@ SendSideBandwidthEstimator::Result SendSideBandwidthEstimator::MakeResult(Timest
   result.lossRatio = lossBased_.LossRatio();
   result.usage = detector_.State();
   result.probe = probeController_.Process(now, target_, aimd_.Estimate(), detector_.State());
+  result.probeMeasured = probeMeasured_;
+  probeMeasured_.reset();
   return result;
 }
 
@@ -67,6 +74,7 @@ void SendSideBandwidthEstimator::UpdateDelayBased(
     const std::optional<ProbeBitrateEstimator::Result>& probe, Timestamp now) {
   const BandwidthUsage usage = detector_.State();
   if (probe) {
+    probeMeasured_ = probe;
     probeController_.OnProbeResult(probe->clusterId, probe->rate, now);
     lossBased_.OnProbeResult(probe->rate);
     if (usage != BandwidthUsage::kOverusing &&

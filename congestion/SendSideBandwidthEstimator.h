@@ -71,6 +71,9 @@ class SendSideBandwidthEstimator {
     // Send this probe cluster now: it is outstanding from here on, and its result (or a
     // timeout, if its packets never come back in feedback) decides when the next may go.
     std::optional<ProbeRequest> probe;
+    // A probe cluster's measurement that this feedback completed or refined (for logs: what
+    // the probe showed and what the controller made of it).
+    std::optional<ProbeBitrateEstimator::Result> probeMeasured;
   };
 
   static constexpr TimeDelta kFeedbackTimeout = TimeDelta::FromSeconds(1);
@@ -79,7 +82,13 @@ class SendSideBandwidthEstimator {
   explicit SendSideBandwidthEstimator(const Options& options);
 
   // Every packet carrying a transport-wide sequence number, when it leaves. Probe cluster
-  // packets carry the cluster id of the ProbeRequest they answer.
+  // packets carry the cluster id of the ProbeRequest they answer. Other packets (media,
+  // retransmissions) sent after a cluster's first packet and within its duration count as the
+  // cluster's too: they cross the bottleneck between its packets, and counting the probe's own
+  // bytes over a receive interval that also carried theirs would measure too little (a
+  // 1.3 Mbit/s probe beside 450 kbit/s of video measured 0.67 Mbit/s on a 2 Mbit/s link, and a
+  // probe that fails so sets a ceiling that holds the estimate down for seconds). libwebrtc's
+  // pacer sends media inside a probe cluster for the same reason.
   void OnPacketSent(uint16_t sequenceNumber, size_t bytes, Timestamp now, int probeClusterId = -1);
 
   // What the subscriber's subscriptions would use; probing stops at it. Zero: never probe.
@@ -133,6 +142,8 @@ class SendSideBandwidthEstimator {
   bool idleReset_ = false;  // the delay chain was reset since the last feedback
   DataRate target_;
   uint64_t unknownFeedbackCount_ = 0;
+  std::optional<ProbeBitrateEstimator::Result> probeMeasured_;  // for the next Result
+  int sendingCluster_ = -1;  // the last probe cluster a packet was sent for
 };
 
 }  // namespace myriad::congestion

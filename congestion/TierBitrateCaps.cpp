@@ -28,8 +28,24 @@ void TierBitrateCaps::VoteAt(Voter voter, int tier, uint32_t allocatedBps) {
     tier = kNoTier;
     allocatedBps = 0;
   }
+  if (!capLowered_ && LowersPublishedCap(votes_[voter], tier, allocatedBps)) capLowered_ = true;
   votes_[voter].tier = tier;
   votes_[voter].bps = allocatedBps;
+}
+
+bool TierBitrateCaps::LowersPublishedCap(const VoteEntry& old, int tier,
+                                         uint32_t allocatedBps) const {
+  if (!hasPublished_ || old.tier < 0 || old.tier >= tierCount_) return false;
+  const auto index = static_cast<size_t>(old.tier);
+  if (capAtLowestVote_[index]) {
+    // Leaving a lowest-vote tier can only raise its cap.
+    if (tier != old.tier) return false;
+  } else if (!top_[index].any || top_[index].firstId != old.subscriberId) {
+    return false;  // the cap follows someone else's vote
+  }
+  // The cap never goes under the tier's minimum, whatever the vote.
+  const uint32_t vote = std::max(tier == old.tier ? allocatedBps : 0, capFloor_[index]);
+  return vote < published_[index] && Significant(published_[index], vote);
 }
 
 void TierBitrateCaps::Leave(Voter voter) {
@@ -89,14 +105,19 @@ std::span<const uint32_t> TierBitrateCaps::Caps(std::span<const TierLimits> limi
     const auto index = static_cast<size_t>(tier);
     if (index >= limits.size()) {
       caps_[index] = 0;
+      capAtLowestVote_[index] = false;
+      capFloor_[index] = 0;
       continue;
     }
     const uint32_t maxBps = limits[index].maxBps;
     const uint32_t minBps = std::min(limits[index].minBps, maxBps);
+    capAtLowestVote_[index] = limits[index].capAtLowestVote;
+    capFloor_[index] = minBps;
     const uint32_t vote = limits[index].capAtLowestVote ? top_[index].lowest : top_[index].first;
     caps_[index] = top_[index].any ? std::clamp(vote, minBps, maxBps) : maxBps;
   }
   computed_ = true;
+  capLowered_ = false;
   return {caps_.data(), static_cast<size_t>(tierCount_)};
 }
 

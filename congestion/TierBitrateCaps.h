@@ -92,6 +92,14 @@ class TierBitrateCaps {
   // The caps of the latest Caps() call reached the publisher.
   void MarkPublished();
 
+  // Since the latest Caps() call, a vote that a published cap follows (a tier's highest, or any
+  // on a tier capped at its lowest vote) fell significantly below that cap (by Changed()'s
+  // measure), or its voter left the tier. The caller recomputes now rather than at its next
+  // round: a subscriber whose estimate was just cut is being sent more than its link carries
+  // until the publisher follows, and each round of waiting adds queueing delay. Rises wait for
+  // the round.
+  bool CapLowered() const { return capLowered_; }
+
   int TierCount() const { return tierCount_; }
   size_t VoterCount() const { return votes_.size() - free_.size(); }
 
@@ -112,6 +120,7 @@ class TierBitrateCaps {
   };
 
   bool Significant(uint32_t published, uint32_t now) const;
+  bool LowersPublishedCap(const VoteEntry& old, int tier, uint32_t allocatedBps) const;
 
   int tierCount_;
   Options options_;
@@ -120,8 +129,11 @@ class TierBitrateCaps {
   std::array<TopVotes, kMaxTiers> top_{};
   std::array<uint32_t, kMaxTiers> caps_{};
   std::array<uint32_t, kMaxTiers> published_{};
+  std::array<bool, kMaxTiers> capAtLowestVote_{};  // as of the latest Caps()
+  std::array<uint32_t, kMaxTiers> capFloor_{};     // each tier's minBps, as of the latest Caps()
   bool computed_ = false;
   bool hasPublished_ = false;
+  bool capLowered_ = false;
 };
 
 }  // namespace myriad::congestion

@@ -22,10 +22,6 @@ int64_t ToMs(std::chrono::steady_clock::time_point t) {
 constexpr int64_t kPaddingPacketBytes =
     DownlinkController::kMaxPaddingBytes + 12 + 8 + DownlinkController::kPacketOverheadBytes;
 
-// A paused encoding can hold no subscriber: its need is more than any
-// estimate, so the allocator never fits a subscription onto it.
-constexpr uint32_t kUnavailableTierBps = 1'000'000'000;
-
 }  // namespace
 
 DownlinkController::DownlinkController(Participant& subscriber, boost::asio::io_context& context,
@@ -77,6 +73,11 @@ void DownlinkController::OnTick(Clock::time_point now) {
 
 void DownlinkController::OnEstimate(const congestion::SendSideBandwidthEstimator::Result& result,
                                     Clock::time_point now) {
+  // A cut estimate is allocated at the next tick rather than at the next
+  // round: until the votes fall and the publisher follows, the link gets
+  // more than it carries and its queue grows (the cut was about 300 ms from
+  // reaching the publisher at a 250 ms round). Rises wait for the round.
+  if (active_ && result.target < lastResult_.target * kUrgentCutRatio) allocateSoon_ = true;
   lastResult_ = result;
   if (result.usage != lastUsage_) {
     static const auto logger = Logging::Get("bandwidth");
@@ -85,6 +86,12 @@ void DownlinkController::OnEstimate(const congestion::SendSideBandwidthEstimator
                   result.target.Bps() / 1000, result.delayBased.Bps() / 1000,
                   result.lossBased.Bps() / 1000, result.lossRatio);
     lastUsage_ = result.usage;
+  }
+  if (result.probeMeasured) {
+    static const auto logger = Logging::Get("bandwidth");
+    logger->debug("{}: probe cluster {} measured {} kbit/s, target now {} kbit/s", subscriber_.Id(),
+                  result.probeMeasured->clusterId, result.probeMeasured->rate.Bps() / 1000,
+                  result.target.Bps() / 1000);
   }
   if (result.probe) StartProbe(*result.probe, now);
 }
@@ -179,7 +186,8 @@ void DownlinkController::Allocate(Clock::time_point now) {
       auto& rates = track.tiers[static_cast<size_t>(tier)];
       const uint32_t maxBps = publication->TierMaxBitrate(tier);
       if (maxBps == 0) {
-        rates = {kUnavailableTierBps, kUnavailableTierBps, 0, 0};
+        // A paused encoding: the allocator passes over it (TierRates::maxBps).
+        rates = {};
         continue;
       }
       rates.minBps = publication->TierMinBitrate(tier);

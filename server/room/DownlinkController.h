@@ -43,6 +43,9 @@ class DownlinkController {
   // pauses, no steps, no votes): the estimator's initial probes take the
   // estimate from its start guess to the link's rate within about a second.
   static constexpr std::chrono::milliseconds kStartupGrace{1000};
+  // An estimate cut below this share of the last one is allocated at the
+  // next tick, not at the next round.
+  static constexpr double kUrgentCutRatio = 0.95;
 
   struct Options {
     congestion::SendSideBandwidthEstimator::Options estimator;

@@ -376,6 +376,13 @@ void Participant::SendTransportFeedback() {
   if (length > 0) SendRtcp(length);
 }
 
+bool Participant::UplinkCapLowered() const {
+  for (const auto& [mid, publication] : publications_) {
+    if (const auto* caps = publication->Caps(); caps && caps->CapLowered()) return true;
+  }
+  return false;
+}
+
 void Participant::UpdateUplinkCaps() {
   // Per video track: the caps its subscribers' allocators voted for.
   bool plainChanged = false;
@@ -648,7 +655,7 @@ void Participant::OnTick(Clock::time_point now) {
       publication->Caps()->MarkPublished();
     }
   }
-  if (now - lastCapsUpdate_ >= DownlinkController::kAllocationInterval) {
+  if (now - lastCapsUpdate_ >= DownlinkController::kAllocationInterval || UplinkCapLowered()) {
     lastCapsUpdate_ = now;
     UpdateUplinkCaps();
   }

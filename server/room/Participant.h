@@ -157,7 +157,10 @@ class Participant : public transport::WebRtcTransport::Listener {
   void SendTransportFeedback();
   // Uplink/downlink linkage: re-sends tier plans (browsers: maxBitrate per
   // encoding), REMB and TMMBR (native clients) when a track's caps moved.
+  // Every allocation interval, and at the next tick when a subscriber's vote
+  // lowered a published cap (TierBitrateCaps::CapLowered).
   void UpdateUplinkCaps();
+  bool UplinkCapLowered() const;
   void SendTmmbr(uint32_t mediaSsrc, uint32_t bitrateBps);
   void SendNacks(Clock::time_point now);
   void SendReports(Clock::time_point now);

@@ -627,5 +627,52 @@ TEST_CASE("BandwidthAllocator: a wanted tier re-planned cheaper ends a pause or 
   CHECK(Round(limitedAllocator, three, 3 * kRoundMs).tracks[0].targetTier == 2);
 }
 
+TEST_CASE("BandwidthAllocator: a paused track resumes on a plan that sends only its top tier",
+          "[congestion][BandwidthAllocator]") {
+  // The bandwidth-step benchmark's lone 720p viewer: the publisher's plan sends only f (q and h
+  // paused, maxBps 0). A loss burst paused the track; the up rules must resume it on f, the
+  // lowest tier sent, not wait for q, which is never sent.
+  BandwidthAllocator allocator;
+  Track track = ThreeTiers(kMe, Priority::kGridTile, 2, 2);
+  track.tiers[0] = {};
+  track.tiers[1] = {};
+  Input input = InputOf(2'000'000, {track});
+  CHECK(Round(allocator, input, 0).tracks[0].targetTier == 2);
+  SetAvailable(input, 100'000);  // below f's 450k minimum: paused
+  const auto& paused = Round(allocator, input, kRoundMs);
+  CHECK(paused.tracks[0].targetTier == kNoTier);
+  CHECK(paused.tracks[0].limitedByBandwidth);
+  SetAvailable(input, 1'000'000);
+  int64_t resumedAtMs = -1;
+  for (int64_t ms = 2 * kRoundMs; ms <= 20'000 && resumedAtMs < 0; ms += kRoundMs) {
+    const auto& output = Round(allocator, input, ms);
+    CHECK(output.tracks[0].targetTier != 0);  // never a tier that is not sent
+    CHECK(output.tracks[0].targetTier != 1);
+    if (output.tracks[0].targetTier == 2) resumedAtMs = ms;
+  }
+  REQUIRE(resumedAtMs > 0);
+  // By the up rules: after the hold and the back-off, not at once.
+  const auto& options = allocator.GetOptions();
+  CHECK(resumedAtMs >= kRoundMs + std::max(options.holdMs, options.backOffMs));
+  CHECK(resumedAtMs <= kRoundMs + std::max(options.holdMs, options.backOffMs) + 2 * kRoundMs);
+}
+
+TEST_CASE("BandwidthAllocator: a step down passes over a tier that is not sent",
+          "[congestion][BandwidthAllocator]") {
+  // q and f sent, h paused by the plan: from f, one step down lands on q.
+  BandwidthAllocator allocator;
+  Track track = ThreeTiers(kMe, Priority::kGridTile, 2, 2);
+  track.tiers[1] = {};
+  Input input = InputOf(2'000'000, {track});
+  CHECK(Round(allocator, input, 0).tracks[0].targetTier == 2);
+  SetAvailable(input, 200'000);  // fits q (45k), not f (450k)
+  const auto& down = Round(allocator, input, kRoundMs);
+  CHECK(down.tracks[0].targetTier == 0);
+  CHECK(down.tracks[0].direction == Direction::kDown);
+  // Nothing fits a tier that is not sent, whatever its (zero) rates.
+  SetAvailable(input, 20'000);
+  CHECK(Round(allocator, input, 2 * kRoundMs).tracks[0].targetTier == kNoTier);
+}
+
 }  // namespace
 }  // namespace myriad::congestion

@@ -11,6 +11,7 @@
 #include "tests/congestion/AllocationCounter.h"
 #include "tests/congestion/BandwidthEstimationSimulation.h"
 #include "tests/congestion/CongestionTestPrinters.h"
+#include "tests/congestion/SimulatedBottleneck.h"
 
 namespace myriad::congestion {
 namespace {
@@ -67,6 +68,16 @@ SendSideBandwidthEstimator::Options Start(int64_t kbps) {
   SendSideBandwidthEstimator::Options options;
   options.start = Kbps(kbps);
   return options;
+}
+
+// The first probe of an estimator started at 300 kbit/s that wants 2 Mbit/s, asked for at
+// 10 ms: 600 kbit/s.
+ProbeRequest FirstProbeAt10Ms(SendSideBandwidthEstimator& estimator) {
+  estimator.SetDesiredRate(Kbps(2000));
+  const auto asked = estimator.Process(Timestamp::FromMs(10));
+  REQUIRE(asked.probe);
+  REQUIRE(asked.probe->rate == Kbps(600));
+  return *asked.probe;
 }
 
 }  // namespace
@@ -298,6 +309,66 @@ TEST_CASE("SendSideBandwidthEstimator asks for a probe and a successful one rais
   const auto result = estimator.OnTransportFeedback(subscriber.Take(), Timestamp::FromMs(120));
   CHECK(result.delayBased == Kbps(600));
   CHECK(result.target == Kbps(600));
+  // The measurement is reported with the feedback that completed it, once.
+  REQUIRE(result.probeMeasured);
+  CHECK(result.probeMeasured->clusterId == probe.clusterId);
+  CHECK(result.probeMeasured->rate == Kbps(600));
+  CHECK_FALSE(estimator.Process(Timestamp::FromMs(130)).probeMeasured);
+}
+
+TEST_CASE("SendSideBandwidthEstimator counts media sent inside a probe cluster with it") {
+  // A 600 kbit/s probe on a 2 Mbit/s bottleneck that a video frame (3 x 1200 bytes) enters just
+  // after the probe's first packet: the padding waits behind the frame. Counted alone, the
+  // padding's 900 bytes over its stretched receive interval measure about 380 kbit/s, a failed
+  // probe; counted with the frame, the cluster shows what the path carried: about its capacity.
+  SendSideBandwidthEstimator estimator(Start(300));
+  const ProbeRequest probe = FirstProbeAt10Ms(estimator);
+
+  SimulatedBottleneck::Options link;
+  link.capacity = Kbps(2000);
+  link.oneWayDelay = TimeDelta::FromMs(50);
+  SimulatedBottleneck path(link);
+  FeedbackWriter subscriber;
+  uint16_t seq = 0;
+  auto send = [&](size_t bytes, int64_t atMs, int clusterId) {
+    const Timestamp at = Timestamp::FromMs(atMs);
+    estimator.OnPacketSent(seq, bytes, at, clusterId);
+    const std::optional<Timestamp> arrival = path.Send(bytes, at);
+    REQUIRE(arrival);
+    subscriber.Arrived(seq, *arrival);
+    ++seq;
+  };
+  send(225, 10, probe.clusterId);
+  for (int i = 0; i < 3; ++i) send(1200, 11, -1);  // the frame, inside the cluster's window
+  for (int i = 1; i < 5; ++i) send(225, 10 + 3 * i, probe.clusterId);
+  const auto result = estimator.OnTransportFeedback(subscriber.Take(), Timestamp::FromMs(150));
+  REQUIRE(result.probeMeasured);
+  CHECK(result.probeMeasured->clusterId == probe.clusterId);
+  // Saturated (received clearly slower than sent): 0.95 x the receive rate, about 2 Mbit/s.
+  CHECK(result.probeMeasured->rate >= Kbps(1700));
+  CHECK(result.probeMeasured->rate <= Kbps(2000));
+  CHECK(result.target >= Kbps(1700));
+}
+
+TEST_CASE("SendSideBandwidthEstimator counts no media with a cluster after its window") {
+  // The same probe without the frame inside; a packet sent after the cluster's duration is
+  // not the cluster's, so the measurement is the padding's own 600 kbit/s.
+  SendSideBandwidthEstimator estimator(Start(300));
+  const ProbeRequest probe = FirstProbeAt10Ms(estimator);
+  FeedbackWriter subscriber;
+  uint16_t seq = 0;
+  auto send = [&](size_t bytes, int64_t atMs, int clusterId, int64_t arrivalMs) {
+    estimator.OnPacketSent(seq, bytes, Timestamp::FromMs(atMs), clusterId);
+    subscriber.Arrived(seq, Timestamp::FromMs(arrivalMs));
+    ++seq;
+  };
+  for (int i = 0; i < 5; ++i) send(225, 10 + 3 * i, probe.clusterId, 60 + 3 * i);
+  // 10 + 15 ms is the window's end; a large packet at 26 ms arriving late would otherwise drag
+  // the measurement far down.
+  send(1200, 26, -1, 120);
+  const auto result = estimator.OnTransportFeedback(subscriber.Take(), Timestamp::FromMs(150));
+  REQUIRE(result.probeMeasured);
+  CHECK(result.probeMeasured->rate == Kbps(600));
 }
 
 TEST_CASE("SendSideBandwidthEstimator halves the target when feedback stops") {

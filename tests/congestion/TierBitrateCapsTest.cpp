@@ -196,4 +196,69 @@ TEST_CASE("TierBitrateCaps: the lowest tier sent is capped at its lowest vote",
   CHECK(result[1] == 400'000);
 }
 
+TEST_CASE("TierBitrateCaps: CapLowered() when the vote a published cap follows falls",
+          "[TierBitrateCaps]") {
+  TierBitrateCaps caps(3);
+  const auto fast = caps.Join(1);
+  const auto slow = caps.Join(2);
+  caps.VoteAt(fast, 2, 1'200'000);  // holds f's cap
+  caps.VoteAt(slow, 2, 800'000);
+  CapsOf(caps);
+  CHECK_FALSE(caps.CapLowered());  // nothing published yet: the first plan is not urgent
+  caps.MarkPublished();
+
+  // Someone else's vote falling moves no cap.
+  caps.VoteAt(slow, 2, 500'000);
+  CHECK_FALSE(caps.CapLowered());
+  // The holder's vote falling by less than Changed()'s threshold is no hurry either.
+  caps.VoteAt(fast, 2, 1'180'000);
+  CHECK_FALSE(caps.CapLowered());
+  // By 50 kbps or more it is.
+  caps.VoteAt(fast, 2, 1'000'000);
+  CHECK(caps.CapLowered());
+  // Computing the caps answers it.
+  CHECK(CapsOf(caps)[2] == 1'000'000);
+  CHECK(caps.Changed());
+  CHECK_FALSE(caps.CapLowered());
+  caps.MarkPublished();
+  // Rising is no hurry; the holder leaving the tier is (the next vote takes over).
+  caps.VoteAt(fast, 2, 1'400'000);
+  CHECK_FALSE(caps.CapLowered());
+  CapsOf(caps);
+  caps.MarkPublished();
+  caps.VoteAt(fast, 1, 400'000);
+  CHECK(caps.CapLowered());
+  CHECK(CapsOf(caps)[2] == 500'000);
+
+  // A vote under the tier's minimum lowers the cap only down to that minimum.
+  TierBitrateCaps floor(3);
+  const auto only = floor.Join(3);
+  floor.VoteAt(only, 2, 460'000);
+  CapsOf(floor);
+  floor.MarkPublished();
+  floor.VoteAt(only, 2, 100'000);  // f's minimum is 450k: the cap stays at 460k - 10k
+  CHECK_FALSE(floor.CapLowered());
+}
+
+TEST_CASE("TierBitrateCaps: on the lowest tier any vote under the cap lowers it",
+          "[TierBitrateCaps]") {
+  TierBitrateCaps caps(3);
+  const auto a = caps.Join(1);
+  const auto b = caps.Join(2);
+  caps.VoteAt(a, 0, 150'000);
+  caps.VoteAt(b, 0, 140'000);
+  std::array<TierLimits, 3> limits = kLimits;
+  limits[0].capAtLowestVote = true;
+  limits[0].minBps = 30'000;
+  CHECK(caps.Caps(limits)[0] == 140'000);
+  caps.MarkPublished();
+  caps.VoteAt(a, 0, 149'000);  // above the cap: no change
+  CHECK_FALSE(caps.CapLowered());
+  caps.VoteAt(a, 0, 100'000);  // not the lowest before, the lowest now
+  CHECK(caps.CapLowered());
+  CHECK(caps.Caps(limits)[0] == 100'000);
+  caps.MarkPublished();
+  caps.VoteAt(a, TierBitrateCaps::kNoTier, 0);  // leaving raises the cap
+  CHECK_FALSE(caps.CapLowered());
+}
 }  // namespace myriad::congestion
