@@ -205,7 +205,9 @@ void LoadtestCommandLine::ApplyOverrides(const Options& options, Scenario& scena
     scenario.participants = total;
   }
   if (options.rooms) scenario.rooms = *options.rooms;
-  if (options.seed) scenario.seed = *options.seed;
+  // Another seed is another run: the paths' loss too, not only who talks when
+  // (a scenario's own impairment.seed is overridden as well).
+  if (options.seed) scenario.seed = scenario.impairment.seed = *options.seed;
   if (options.audioSlots) scenario.server.audioSlots = *options.audioSlots;
   if (options.durationSeconds) {
     scenario.durationSeconds = *options.durationSeconds;

@@ -123,6 +123,7 @@ TEST_CASE("Command-line values override the scenario's", "[loadtest]") {
   CHECK(scenario.durationSeconds == 120);
   CHECK(scenario.EffectiveMaxRunSeconds() >= 120);
   CHECK(scenario.seed == 7);
+  CHECK(scenario.impairment.seed == 7);  // the loss pattern changes with the seed too
   CHECK(scenario.server.audioSlots == 4u);
   CHECK(scenario.thresholds.maxLossPercent == 2.0);
   CHECK(scenario.thresholds.maxP99LatencyMs == 100.0);  // kept
